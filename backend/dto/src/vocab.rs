@@ -1,0 +1,153 @@
+//! The closed vocabularies of the campaign: which list a task is on, what
+//! kind a unit is, and so on. Each has one stable snake_case spelling used in
+//! JSON, in the database (checked by a CHECK constraint) and in seed files.
+
+use serde::{Deserialize, Serialize};
+
+/// Declares a closed vocabulary with its stable text spelling.
+macro_rules! vocabulary {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $text:literal ),+ $(,)? }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $( $(#[$vmeta])* #[serde(rename = $text)] $variant ),+ }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The stable spelling used in JSON, SQL and seed files.
+            pub const fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// Parses the stable spelling; `None` for anything else.
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+vocabulary! {
+    /// The four lists of the province's checklist. Each list numbers its
+    /// tasks from 1; only basic tasks hang under an indicator.
+    pub enum TaskList {
+        Basic = "basic",
+        Quantified = "quantified",
+        Extended = "extended",
+        Negative = "negative",
+    }
+}
+
+impl TaskList {
+    /// The list's name as the province's documents write it.
+    pub const fn zh_name(self) -> &'static str {
+        match self {
+            TaskList::Basic => "基础任务清单",
+            TaskList::Quantified => "量化任务清单",
+            TaskList::Extended => "延伸任务清单",
+            TaskList::Negative => "负面清单",
+        }
+    }
+
+    /// The stable task code for a task number on this list: B001, Q01,
+    /// E01, N1. The database computes the same code in a generated column;
+    /// an integration test checks that the two agree.
+    pub fn task_code(self, number: u32) -> String {
+        match self {
+            TaskList::Basic => format!("B{number:03}"),
+            TaskList::Quantified => format!("Q{number:02}"),
+            TaskList::Extended => format!("E{number:02}"),
+            TaskList::Negative => format!("N{number}"),
+        }
+    }
+}
+
+vocabulary! {
+    /// What kind of organisation a unit is.
+    pub enum UnitKind {
+        /// 党的机关: county party committee offices and departments.
+        PartyOrgan = "party_organ",
+        /// 政府部门: county government offices, bureaus and agencies.
+        GovernmentDepartment = "government_department",
+        /// 乡镇(街道): townships, ethnic townships and subdistricts.
+        Township = "township",
+        /// 法院、检察院.
+        CourtOrProcuratorate = "court_or_procuratorate",
+        /// Everything else: people's congress offices, federations, media centres.
+        Other = "other",
+    }
+}
+
+impl UnitKind {
+    pub const fn zh_name(self) -> &'static str {
+        match self {
+            UnitKind::PartyOrgan => "党的机关",
+            UnitKind::GovernmentDepartment => "政府部门",
+            UnitKind::Township => "乡镇(街道)",
+            UnitKind::CourtOrProcuratorate => "法院、检察院",
+            UnitKind::Other => "其他",
+        }
+    }
+}
+
+vocabulary! {
+    /// The part a unit plays in a task.
+    pub enum PartyRole {
+        /// 牵头单位: coordinates the task and reviews the responsible units.
+        Lead = "lead",
+        /// 责任单位: does the work and reports it.
+        Responsible = "responsible",
+    }
+}
+
+vocabulary! {
+    /// Where one unit's work on one task stands.
+    pub enum AssignmentStatus {
+        NotStarted = "not_started",
+        InProgress = "in_progress",
+        Submitted = "submitted",
+        Returned = "returned",
+        Accepted = "accepted",
+        Approved = "approved",
+    }
+}
+
+vocabulary! {
+    /// How a measured value is compared with a quantified task's target.
+    pub enum Comparator {
+        #[allow(missing_docs)]
+        AtLeast = ">=",
+        AtMost = "<=",
+        Equal = "=",
+        MoreThan = ">",
+        LessThan = "<",
+    }
+}
+
+vocabulary! {
+    /// The units a quantified target is measured in.
+    pub enum TargetUnit {
+        Percent = "%",
+        WorkingDays = "工作日",
+        Days = "日",
+        Hours = "小时",
+        StudyHours = "学时",
+        Times = "次",
+        Sessions = "期",
+        People = "名",
+        Persons = "人",
+        Items = "件",
+    }
+}
