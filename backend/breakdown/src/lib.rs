@@ -11,6 +11,7 @@ pub mod document;
 pub mod interpret;
 pub mod numerals;
 pub mod report;
+pub mod resolve;
 pub mod seed;
 pub mod table;
 pub mod text_dump;
