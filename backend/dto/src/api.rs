@@ -40,3 +40,23 @@ pub struct ListCount {
     pub list: TaskList,
     pub tasks: i64,
 }
+
+/// An error as every endpoint reports it: RFC 7807 `application/problem+json`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Problem {
+    /// `urn:duban:problem:<code>`.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// A short, stable summary of the kind of problem.
+    pub title: String,
+    pub status: u16,
+    /// What went wrong this time, for a person to read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Stable machine-readable code, e.g. `not_found`, `invalid_body`.
+    pub code: String,
+    /// The request id, also sent in the `x-request-id` header and logged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}

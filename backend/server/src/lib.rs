@@ -1,1 +1,14 @@
+//! duban (督办): the platform a county government uses to run its
+//! rule-of-law government demonstration campaign.
+//!
+//! See ARCHITECTURE.md at the repository root for the codemap and the
+//! invariants each module keeps.
 
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod export;
+pub mod http;
+pub mod import;
+pub mod seeds;
+pub mod telemetry;

@@ -1,0 +1,11 @@
+DROP TABLE assignments;
+DROP TABLE task_parties;
+DROP TABLE unit_group_members;
+DROP TABLE unit_groups;
+DROP TABLE unit_aliases;
+DROP TABLE units;
+DROP TABLE task_targets;
+DROP TABLE tasks;
+DROP TABLE indicators;
+DROP TABLE campaigns;
+DROP TABLE regions;

@@ -1,0 +1,200 @@
+//! Configuration: built-in defaults, then an optional TOML file, then
+//! environment variables, each overriding the one before.
+//!
+//! | setting              | environment variable        | default                                  |
+//! |----------------------|-----------------------------|------------------------------------------|
+//! | database_url         | DATABASE_URL                | unset: the embedded database             |
+//! | data_dir             | DUBAN_DATA_DIR              | /var/lib/duban as root, else ~/.local/share/duban |
+//! | listen               | DUBAN_LISTEN                | 127.0.0.1:8080                           |
+//! | static_dir           | DUBAN_STATIC_DIR            | frontend/dist when it exists             |
+//! | log_format           | DUBAN_LOG_FORMAT            | text (or json)                           |
+//! | log                  | DUBAN_LOG, then RUST_LOG    | info                                     |
+//! | db_pool_size         | DUBAN_DB_POOL_SIZE          | 10                                       |
+//! | seed_on_first_start  | DUBAN_SEED_ON_FIRST_START   | true                                     |
+//!
+//! The file is named by `--config FILE` or DUBAN_CONFIG and uses the names
+//! of the first column.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    #[default]
+    Text,
+    /// One JSON object per event, for log collectors.
+    Json,
+}
+
+/// duban's settings, after defaults, file and environment are combined.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: Option<String>,
+    pub data_dir: PathBuf,
+    pub listen: String,
+    pub static_dir: Option<PathBuf>,
+    pub log_format: LogFormat,
+    pub log: String,
+    pub db_pool_size: u32,
+    pub seed_on_first_start: bool,
+}
+
+/// The settings file: every field optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SettingsFile {
+    database_url: Option<String>,
+    data_dir: Option<PathBuf>,
+    listen: Option<String>,
+    static_dir: Option<PathBuf>,
+    log_format: Option<LogFormat>,
+    log: Option<String>,
+    db_pool_size: Option<u32>,
+    seed_on_first_start: Option<bool>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("reading the settings file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("the settings file {path} is not valid: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("environment variable {name}={value:?}: {message}")]
+    Variable { name: &'static str, value: String, message: String },
+}
+
+impl Settings {
+    /// Reads the settings from the file (if any) and the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
+        Settings::load_from(file, |name| std::env::var(name).ok().filter(|value| !value.is_empty()))
+    }
+
+    /// Reads the settings with `env` standing for the environment.
+    pub fn load_from(file: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
+        let file_path = file.map(Path::to_owned).or_else(|| env("DUBAN_CONFIG").map(PathBuf::from));
+        let from_file = match &file_path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+                toml::from_str::<SettingsFile>(&text)
+                    .map_err(|error| ConfigError::Invalid { path: path.clone(), message: error.to_string() })?
+            }
+            None => SettingsFile::default(),
+        };
+
+        let log_format = match env("DUBAN_LOG_FORMAT") {
+            Some(value) => match value.as_str() {
+                "text" => LogFormat::Text,
+                "json" => LogFormat::Json,
+                _ => {
+                    return Err(ConfigError::Variable { name: "DUBAN_LOG_FORMAT", value, message: "expected text or json".to_owned() });
+                }
+            },
+            None => from_file.log_format.unwrap_or_default(),
+        };
+        let db_pool_size = match env("DUBAN_DB_POOL_SIZE") {
+            Some(value) => value.parse().ok().filter(|&n| n > 0).ok_or_else(|| ConfigError::Variable {
+                name: "DUBAN_DB_POOL_SIZE",
+                value: value.clone(),
+                message: "expected a whole number above 0".to_owned(),
+            })?,
+            None => from_file.db_pool_size.unwrap_or(10),
+        };
+        let seed_on_first_start = match env("DUBAN_SEED_ON_FIRST_START") {
+            Some(value) => parse_bool(&value).ok_or_else(|| ConfigError::Variable {
+                name: "DUBAN_SEED_ON_FIRST_START",
+                value: value.clone(),
+                message: "expected true or false".to_owned(),
+            })?,
+            None => from_file.seed_on_first_start.unwrap_or(true),
+        };
+
+        Ok(Settings {
+            database_url: env("DATABASE_URL").or(from_file.database_url),
+            data_dir: env("DUBAN_DATA_DIR").map(PathBuf::from).or(from_file.data_dir).unwrap_or_else(|| default_data_dir(&env)),
+            listen: env("DUBAN_LISTEN").or(from_file.listen).unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
+            static_dir: env("DUBAN_STATIC_DIR")
+                .map(PathBuf::from)
+                .or(from_file.static_dir)
+                .or_else(|| Some(PathBuf::from("frontend/dist")).filter(|dir| dir.join("index.html").is_file())),
+            log_format,
+            log: env("DUBAN_LOG").or_else(|| env("RUST_LOG")).or(from_file.log).unwrap_or_else(|| "info".to_owned()),
+            db_pool_size,
+            seed_on_first_start,
+        })
+    }
+}
+
+fn parse_bool(value: &str) -> Option<bool> {
+    match value {
+        "true" | "1" | "yes" => Some(true),
+        "false" | "0" | "no" => Some(false),
+        _ => None,
+    }
+}
+
+/// Root keeps its data where services do; anyone else in their home.
+fn default_data_dir(env: &impl Fn(&str) -> Option<String>) -> PathBuf {
+    // SAFETY: geteuid cannot fail and has no side effects.
+    if unsafe { libc::geteuid() } == 0 {
+        return PathBuf::from("/var/lib/duban");
+    }
+    if let Some(data_home) = env("XDG_DATA_HOME") {
+        return PathBuf::from(data_home).join("duban");
+    }
+    match env("HOME") {
+        Some(home) => PathBuf::from(home).join(".local/share/duban"),
+        None => PathBuf::from("duban-data"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn load(vars: &[(&str, &str)], file: Option<&Path>) -> Result<Settings, ConfigError> {
+        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::load_from(file, |name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let dir = tempfile_dir();
+        let path = dir.join("duban.toml");
+        std::fs::write(&path, "listen = \"0.0.0.0:9000\"\nlog_format = \"json\"\ndb_pool_size = 4\n").unwrap();
+        let settings = load(&[("DUBAN_LISTEN", "127.0.0.1:1234")], Some(&path)).unwrap();
+        assert_eq!(settings.listen, "127.0.0.1:1234");
+        assert_eq!(settings.log_format, LogFormat::Json);
+        assert_eq!(settings.db_pool_size, 4);
+        assert!(settings.seed_on_first_start);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn names_the_bad_variable() {
+        let error = load(&[("DUBAN_LOG_FORMAT", "xml")], None).unwrap_err();
+        assert!(error.to_string().contains("DUBAN_LOG_FORMAT=\"xml\""), "{error}");
+        let error = load(&[("DUBAN_DB_POOL_SIZE", "0")], None).unwrap_err();
+        assert!(error.to_string().contains("DUBAN_DB_POOL_SIZE"), "{error}");
+    }
+
+    #[test]
+    fn refuses_unknown_settings_in_the_file() {
+        let dir = tempfile_dir();
+        let path = dir.join("duban.toml");
+        std::fs::write(&path, "listen_address = \"x\"\n").unwrap();
+        let error = load(&[], Some(&path)).unwrap_err();
+        assert!(error.to_string().contains("listen_address"), "{error}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    fn tempfile_dir() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("duban-config-test-{}-{}", std::process::id(), uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+}

@@ -1,0 +1,112 @@
+//! The database: connecting (to DATABASE_URL or to the embedded cluster),
+//! migrating, and the connection pool handlers borrow from.
+
+pub mod models;
+pub mod schema;
+
+use std::path::Path;
+
+use diesel::prelude::*;
+use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
+use diesel::sql_types::{BigInt, Bool};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use duban_pgcluster::{Cluster, ClusterOptions};
+
+use crate::config::Settings;
+
+/// Every schema change, compiled into the binary.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// The name of duban's database in the embedded cluster.
+pub const EMBEDDED_DATABASE: &str = "duban";
+
+pub type PgPool = Pool<ConnectionManager<PgConnection>>;
+pub type PgPooled = PooledConnection<ConnectionManager<PgConnection>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error(transparent)]
+    Cluster(#[from] duban_pgcluster::ClusterError),
+    #[error("connecting to the database: {0}")]
+    Connect(#[from] diesel::ConnectionError),
+    #[error("database: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("migrating the database: {0}")]
+    Migrate(String),
+    #[error("creating the connection pool: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+}
+
+/// An open database, with the embedded cluster it runs on, if any.
+///
+/// Fields drop in declaration order: the pool's connections close before
+/// the cluster shuts down, so the shutdown need not terminate them.
+pub struct Database {
+    pub pool: PgPool,
+    pub url: String,
+    cluster: Option<Cluster>,
+}
+
+impl Database {
+    /// Opens DATABASE_URL when set, else the embedded cluster in the data
+    /// directory (started, or initialised on first use); then migrates.
+    pub fn open(settings: &Settings) -> Result<Database, DbError> {
+        let (url, cluster) = match &settings.database_url {
+            Some(url) => (url.clone(), None),
+            None => {
+                let cluster = start_embedded(&settings.data_dir)?;
+                let url = cluster.url(EMBEDDED_DATABASE);
+                create_database_if_missing(&cluster.url("postgres"), EMBEDDED_DATABASE)?;
+                (url, Some(cluster))
+            }
+        };
+        migrate(&mut PgConnection::establish(&url)?)?;
+        let pool = Pool::builder().max_size(settings.db_pool_size).build(ConnectionManager::new(&url))?;
+        Ok(Database { pool, url, cluster })
+    }
+
+    /// Whether the database runs in duban's own embedded cluster.
+    pub fn is_embedded(&self) -> bool {
+        self.cluster.is_some()
+    }
+}
+
+fn start_embedded(data_dir: &Path) -> Result<Cluster, DbError> {
+    let mut options = ClusterOptions::new(data_dir.join("postgres"));
+    options.log_file = data_dir.join("postgres.log");
+    tracing::info!(data_dir = %data_dir.display(), "no DATABASE_URL: using the embedded PostgreSQL cluster");
+    Ok(Cluster::start(&options)?)
+}
+
+fn create_database_if_missing(admin_url: &str, name: &str) -> Result<(), DbError> {
+    let mut admin = PgConnection::establish(admin_url)?;
+    #[derive(QueryableByName)]
+    struct Exists {
+        #[diesel(sql_type = Bool)]
+        exists: bool,
+    }
+    let exists = diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists")
+        .bind::<diesel::sql_types::Text, _>(name)
+        .get_result::<Exists>(&mut admin)?
+        .exists;
+    if !exists {
+        // The name is a constant of ours, never user input.
+        diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut admin)?;
+        tracing::info!(database = name, "created the database");
+    }
+    Ok(())
+}
+
+/// Runs pending migrations under an advisory lock, so two processes
+/// starting at once do not both try.
+pub fn migrate(conn: &mut PgConnection) -> Result<(), DbError> {
+    const MIGRATION_LOCK: i64 = 0x6475_6261_6e00; // "duban\0"
+    diesel::sql_query("SELECT pg_advisory_lock($1)").bind::<BigInt, _>(MIGRATION_LOCK).execute(conn)?;
+    let result = conn.run_pending_migrations(MIGRATIONS).map(|applied| applied.len());
+    diesel::sql_query("SELECT pg_advisory_unlock($1)").bind::<BigInt, _>(MIGRATION_LOCK).execute(conn)?;
+    let applied = result.map_err(|error| DbError::Migrate(error.to_string()))?;
+    if applied > 0 {
+        tracing::info!(applied, "database migrated");
+    }
+    Ok(())
+}

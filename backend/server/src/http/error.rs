@@ -1,0 +1,141 @@
+//! The one error type of the HTTP layer.
+//!
+//! Policy: every error a handler returns is an [`ApiError`], and every
+//! [`ApiError`] maps to exactly one status and stable code, answered as RFC
+//! 7807 `application/problem+json`. Internal errors are logged with their
+//! cause and the request id; the client sees only "internal error" and the
+//! request id to quote, never a database message or a stack trace.
+
+use std::fmt;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use duban_dto::api::Problem;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+#[derive(Debug)]
+pub enum ApiError {
+    /// 400: the request cannot be read (malformed JSON, bad query string).
+    BadRequest { code: &'static str, detail: String },
+    /// 404: no such resource, or the route does not exist.
+    NotFound { detail: String },
+    /// 413: the body is larger than the endpoint accepts.
+    PayloadTooLarge { detail: String },
+    /// 415: the body is not in a format the endpoint accepts.
+    UnsupportedMediaType { detail: String },
+    /// 422: the request is well-formed but its content is not acceptable.
+    Unprocessable { code: &'static str, detail: String },
+    /// 503: a dependency (the database) is not available right now.
+    Unavailable { detail: String },
+    /// 500: a bug or an unexpected failure; details are only logged.
+    Internal(anyhow::Error),
+}
+
+impl ApiError {
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        ApiError::NotFound { detail: detail.into() }
+    }
+
+    pub fn internal(error: impl Into<anyhow::Error>) -> Self {
+        ApiError::Internal(error.into())
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest { code, .. } | ApiError::Unprocessable { code, .. } => code,
+            ApiError::NotFound { .. } => "not_found",
+            ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
+            ApiError::Unavailable { .. } => "unavailable",
+            ApiError::Internal(_) => "internal_error",
+        }
+    }
+
+    fn detail(&self) -> Option<&str> {
+        match self {
+            ApiError::BadRequest { detail, .. }
+            | ApiError::NotFound { detail }
+            | ApiError::PayloadTooLarge { detail }
+            | ApiError::UnsupportedMediaType { detail }
+            | ApiError::Unprocessable { detail, .. }
+            | ApiError::Unavailable { detail } => Some(detail),
+            ApiError::Internal(_) => None,
+        }
+    }
+
+    /// The problem document for this error; the request id is added by the
+    /// request-context middleware, which knows it.
+    pub fn problem(&self) -> Problem {
+        let status = self.status_code();
+        Problem {
+            problem_type: format!("urn:duban:problem:{}", self.code()),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: self.detail().map(str::to_owned),
+            code: self.code().to_owned(),
+            request_id: None,
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::Internal(error) => write!(f, "internal error: {error:#}"),
+            other => write!(f, "{}: {}", other.code(), other.detail().unwrap_or_default()),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Internal(error) = self {
+            tracing::error!(error = format!("{error:#}"), "internal error");
+        }
+        let mut response = HttpResponse::build(self.status_code()).json(self.problem());
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        response
+    }
+}
+
+impl From<crate::db::DbError> for ApiError {
+    fn from(error: crate::db::DbError) -> Self {
+        ApiError::Internal(error.into())
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(error: diesel::result::Error) -> Self {
+        match error {
+            diesel::result::Error::NotFound => ApiError::not_found("no such resource"),
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for ApiError {
+    fn from(error: diesel::r2d2::PoolError) -> Self {
+        tracing::error!(%error, "no database connection available");
+        ApiError::Unavailable { detail: "the database is not available; try again shortly".to_owned() }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(error: actix_web::error::BlockingError) -> Self {
+        ApiError::Internal(anyhow::anyhow!("blocking task failed: {error}"))
+    }
+}

@@ -1,0 +1,149 @@
+//! The HTTP server: the JSON API under `/api/v1`, health, API docs, and the
+//! browser client's static files.
+//!
+//! Every API route is registered through [`routes`] with a
+//! `#[utoipa::path]`, which is how it gets into the OpenAPI document; the
+//! document is built from the same registration the server serves.
+
+mod campaigns;
+pub mod error;
+mod health;
+pub mod openapi;
+pub mod request_context;
+
+use std::path::PathBuf;
+
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use utoipa_actix_web::AppExt;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::db::{PgPool, PgPooled};
+pub use error::ApiError;
+
+/// What handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+}
+
+impl AppState {
+    /// Runs blocking database work on actix's blocking pool, inside the
+    /// request's tracing span.
+    pub async fn db<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut PgPooled) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let span = tracing::Span::current();
+        web::block(move || {
+            let _entered = span.enter();
+            let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+        .await?
+    }
+}
+
+/// Registers every documented route: health and the API under `/api/v1`.
+pub fn routes(config: &mut ServiceConfig) {
+    config.service(health::healthz).service(utoipa_actix_web::scope("/api/v1").configure(api_routes));
+}
+
+/// Registers every API route; paths are relative to `/api/v1`.
+fn api_routes(config: &mut ServiceConfig) {
+    config.service(campaigns::list_campaigns);
+}
+
+/// Request-body and query-string errors answered as problem+json.
+fn extractor_config(config: &mut web::ServiceConfig) {
+    config
+        .app_data(web::JsonConfig::default().limit(1 << 20).error_handler(|error, _| {
+            let api_error = match &error {
+                actix_web::error::JsonPayloadError::OverflowKnownLength { .. } | actix_web::error::JsonPayloadError::Overflow { .. } => {
+                    ApiError::PayloadTooLarge { detail: error.to_string() }
+                }
+                actix_web::error::JsonPayloadError::ContentType => {
+                    ApiError::UnsupportedMediaType { detail: "the body must be application/json".to_owned() }
+                }
+                actix_web::error::JsonPayloadError::Deserialize(inner) if inner.is_data() => {
+                    ApiError::Unprocessable { code: "invalid_body", detail: inner.to_string() }
+                }
+                _ => ApiError::BadRequest { code: "malformed_body", detail: error.to_string() },
+            };
+            api_error.into()
+        }))
+        .app_data(web::QueryConfig::default().error_handler(|error, _| {
+            ApiError::BadRequest { code: "invalid_query", detail: error.to_string() }.into()
+        }))
+        .app_data(web::PathConfig::default().error_handler(|error, _| {
+            ApiError::NotFound { detail: format!("no such resource: {error}") }.into()
+        }));
+}
+
+/// Builds the application: API, health, docs and (when configured) the SPA.
+pub fn app(
+    state: AppState,
+    static_dir: Option<PathBuf>,
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (app, api) = App::new()
+        .app_data(web::Data::new(state))
+        .configure(extractor_config)
+        .into_utoipa_app()
+        .openapi(openapi::base())
+        .configure(routes)
+        .split_for_parts();
+    let api = openapi::finish(api);
+    let app = app
+        .service(web::resource("/api/v1/openapi.json").route(web::get().to({
+            let api = api.clone();
+            move || {
+                let api = api.clone();
+                async move { HttpResponse::Ok().json(api) }
+            }
+        })))
+        .service(utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.docs.json", api))
+        .service(web::redirect("/docs", "/docs/"));
+    let app = match static_dir {
+        Some(dir) => app.service(
+            actix_files::Files::new("/", dir.clone())
+                .index_file("index.html")
+                .default_handler(web::to(move |request: HttpRequest| spa_fallback(request, dir.clone()))),
+        ),
+        None => app.default_service(web::to(not_found)),
+    };
+    app.wrap(Compress::default()).wrap(from_fn(request_context::request_context))
+}
+
+async fn not_found(request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found(format!("there is nothing at {}", request.path())))
+}
+
+/// Client-side routes (/tasks/B001 …) are answered with the SPA's
+/// index.html; unknown API paths stay 404 problems.
+async fn spa_fallback(request: HttpRequest, dir: PathBuf) -> Result<HttpResponse, ApiError> {
+    if request.path().starts_with("/api/") {
+        return not_found(request).await;
+    }
+    let index = actix_files::NamedFile::open_async(dir.join("index.html")).await.map_err(ApiError::internal)?;
+    Ok(index.into_response(&request))
+}
+
+/// Serves until SIGINT or SIGTERM, then finishes in-flight requests.
+pub async fn serve(state: AppState, listen: &str, static_dir: Option<PathBuf>) -> std::io::Result<()> {
+    let server = HttpServer::new(move || app(state.clone(), static_dir.clone())).bind(listen)?;
+    for address in server.addrs() {
+        tracing::info!("listening on http://{address}");
+    }
+    server.run().await
+}
