@@ -1,1 +1,180 @@
+//! Test support: a real PostgreSQL for every test, without mocks.
+//!
+//! Every test gets its own database, cloned from a template that has all
+//! migrations applied, so tests run in parallel and never see each other's
+//! rows. The server is `DUBAN_TEST_DATABASE_URL` (a superuser connection
+//! URL) when set; otherwise a private cluster under /tmp that the first test
+//! starts and later tests reuse (`cargo xtask test` stops it at the end).
 
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use diesel::prelude::*;
+use duban_pgcluster::{Cluster, ClusterOptions};
+
+/// Where the shared test cluster lives, derived from the workspace path so
+/// two checkouts do not share one.
+pub fn shared_cluster_dir() -> PathBuf {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is inside the workspace");
+    let hash = workspace.as_os_str().as_encoded_bytes().iter().fold(0xcbf2_9ce4_8422_2325_u64, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    });
+    std::env::temp_dir().join(format!("duban-test-pg-{hash:016x}"))
+}
+
+/// A superuser URL of the server the tests use, for database `postgres`.
+fn admin_url() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        if let Ok(url) = std::env::var("DUBAN_TEST_DATABASE_URL") {
+            return url;
+        }
+        let dir = shared_cluster_dir();
+        std::fs::create_dir_all(&dir).expect("creating the test cluster directory");
+        // One process at a time starts the cluster; the others then reuse it.
+        let lock = File::create(dir.join("start.lock")).expect("creating the start lock");
+        lock.lock().expect("locking the start lock");
+        let mut options = ClusterOptions::new(dir.join("data"));
+        options.log_file = dir.join("postgres.log");
+        options.durable = false;
+        options.stop_with_parent = false;
+        let cluster = Cluster::start(&options).unwrap_or_else(|error| panic!("starting the test cluster: {error}"));
+        let url = cluster.url("postgres");
+        cluster.detach();
+        url
+    })
+}
+
+/// The same server URL for another database.
+pub fn with_database(url: &str, database: &str) -> String {
+    let authority_start = url.find("://").map_or(0, |i| i + 3);
+    let path_start = url[authority_start..].find('/').map_or(url.len(), |i| authority_start + i);
+    let path_end = url[path_start..].find('?').map_or(url.len(), |i| path_start + i);
+    format!("{}/{}{}", &url[..path_start], database, &url[path_end..])
+}
+
+fn connect(url: &str) -> PgConnection {
+    PgConnection::establish(url).unwrap_or_else(|error| panic!("connecting to {url}: {error}"))
+}
+
+/// The template database with every migration applied, built once per set
+/// of migrations. Its name carries a hash of the migration files, so a
+/// changed migration gets a new template.
+fn template() -> &'static str {
+    static NAME: OnceLock<String> = OnceLock::new();
+    NAME.get_or_init(|| {
+        let name = format!("duban_template_{:016x}", migrations_hash());
+        let mut admin = connect(admin_url());
+        diesel::sql_query("SELECT pg_advisory_lock(4242)").execute(&mut admin).expect("locking");
+        let exists: bool = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+            "EXISTS (SELECT 1 FROM pg_database WHERE datname = '{name}')"
+        )))
+        .get_result(&mut admin)
+        .expect("looking for the template");
+        if !exists {
+            let building = format!("{name}_building");
+            diesel::sql_query(format!("DROP DATABASE IF EXISTS {building}")).execute(&mut admin).expect("dropping");
+            diesel::sql_query(format!("CREATE DATABASE {building}")).execute(&mut admin).expect("creating the template");
+            {
+                let mut conn = connect(&with_database(admin_url(), &building));
+                duban::db::migrate(&mut conn).expect("migrating the template");
+            }
+            diesel::sql_query(format!("ALTER DATABASE {building} RENAME TO {name}")).execute(&mut admin).expect("renaming");
+        }
+        diesel::sql_query("SELECT pg_advisory_unlock(4242)").execute(&mut admin).expect("unlocking");
+        name
+    })
+}
+
+fn migrations_hash() -> u64 {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../backend/server/migrations");
+    let mut files: Vec<PathBuf> = walk(&dir);
+    files.sort();
+    let mut hash = 0xcbf2_9ce4_8422_2325_u64;
+    for file in files {
+        let bytes = std::fs::read(&file).expect("reading a migration");
+        for byte in file.to_string_lossy().bytes().chain(bytes) {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    hash
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap_or_else(|error| panic!("reading {}: {error}", dir.display()))
+        .flatten()
+        .flat_map(|entry| if entry.path().is_dir() { walk(&entry.path()) } else { vec![entry.path()] })
+        .collect()
+}
+
+/// A database of its own for one test, dropped when the test ends.
+pub struct TestDb {
+    name: String,
+    url: String,
+}
+
+impl TestDb {
+    /// A migrated, empty database.
+    pub fn new() -> TestDb {
+        let template = template();
+        let name = format!("duban_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = connect(admin_url());
+        diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}"))
+            .execute(&mut admin)
+            .expect("cloning the template database");
+        TestDb { url: with_database(admin_url(), &name), name }
+    }
+
+    /// A migrated database with the demo data (the Luoping seeds) loaded.
+    pub fn with_demo() -> TestDb {
+        let db = TestDb::new();
+        duban::seeds::load_demo(&mut db.conn()).expect("loading the demo data");
+        db
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn conn(&self) -> PgConnection {
+        connect(&self.url)
+    }
+
+    /// A connection pool such as the server uses.
+    pub fn pool(&self) -> duban::db::PgPool {
+        diesel::r2d2::Pool::builder()
+            .max_size(4)
+            .build(diesel::r2d2::ConnectionManager::new(&self.url))
+            .expect("building a pool")
+    }
+}
+
+impl Default for TestDb {
+    fn default() -> Self {
+        TestDb::new()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let mut admin = connect(admin_url());
+        let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).execute(&mut admin);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn switches_the_database_of_a_url() {
+        assert_eq!(
+            with_database("postgres://postgres@/postgres?host=/tmp/x&port=5432", "t1"),
+            "postgres://postgres@/t1?host=/tmp/x&port=5432"
+        );
+        assert_eq!(with_database("postgres://u:p@localhost:5432/postgres", "t1"), "postgres://u:p@localhost:5432/t1");
+        assert_eq!(with_database("postgres://localhost", "t1"), "postgres://localhost/t1");
+    }
+}

@@ -302,8 +302,9 @@ pub fn stop_data_dir(data_dir: &Path) -> Result<bool, ClusterError> {
     Ok(true)
 }
 
-/// Finds the newest installed PostgreSQL server: `DUBAN_PG_BIN_DIR`, then
-/// Debian's /usr/lib/postgresql/<version>/bin, then the PATH.
+/// Finds the PostgreSQL server to run: the directory `DUBAN_PG_BIN_DIR`
+/// names when it is set (and only that), else the newest of Debian's
+/// /usr/lib/postgresql/<version>/bin, else the PATH.
 pub fn find_bin_dir() -> Result<PathBuf, ClusterError> {
     let has_server = |dir: &Path| dir.join("initdb").is_file() && dir.join("postgres").is_file();
     let mut searched = Vec::new();
@@ -311,7 +312,7 @@ pub fn find_bin_dir() -> Result<PathBuf, ClusterError> {
         if has_server(&dir) {
             return Ok(dir);
         }
-        searched.push(dir.display().to_string());
+        return Err(ClusterError::BinariesNotFound { searched: format!("{} (DUBAN_PG_BIN_DIR)", dir.display()) });
     }
     let debian = Path::new("/usr/lib/postgresql");
     let mut versions: Vec<(u32, PathBuf)> = fs::read_dir(debian)

@@ -153,7 +153,7 @@ fn serve(settings: &Settings, listen: Option<String>) -> anyhow::Result<ExitCode
 
 /// The OpenAPI document as committed to `openapi/openapi.json`.
 pub fn openapi_json() -> String {
-    let mut json = serde_json::to_string_pretty(&crate::http::openapi::document()).expect("the OpenAPI document serialises");
+    let mut json = serde_json::to_string_pretty(crate::http::openapi::document()).expect("the OpenAPI document serialises");
     json.push('\n');
     json
 }

@@ -13,7 +13,8 @@ pub fn init(format: LogFormat, filter: &str) {
         Ok(env_filter) => (env_filter, None),
         Err(error) => (EnvFilter::new("info"), Some(error)),
     };
-    let builder = tracing_subscriber::fmt().with_env_filter(env_filter).with_writer(std::io::stderr);
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(env_filter).with_writer(std::io::stderr).with_ansi(colour);
     let installed = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).with_span_list(false).try_init(),

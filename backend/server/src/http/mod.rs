@@ -96,23 +96,16 @@ pub fn app(
         InitError = (),
     >,
 > {
-    let (app, api) = App::new()
+    let app = App::new()
         .app_data(web::Data::new(state))
         .configure(extractor_config)
+        // Before the /api/v1 scope, which would otherwise answer 404 for it.
+        .route("/api/v1/openapi.json", web::get().to(|| async { HttpResponse::Ok().json(openapi::document()) }))
         .into_utoipa_app()
         .openapi(openapi::base())
         .configure(routes)
-        .split_for_parts();
-    let api = openapi::finish(api);
-    let app = app
-        .service(web::resource("/api/v1/openapi.json").route(web::get().to({
-            let api = api.clone();
-            move || {
-                let api = api.clone();
-                async move { HttpResponse::Ok().json(api) }
-            }
-        })))
-        .service(utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.docs.json", api))
+        .into_app()
+        .service(utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").url("/docs/openapi.json", openapi::document().clone()))
         .service(web::redirect("/docs", "/docs/"));
     let app = match static_dir {
         Some(dir) => app.service(

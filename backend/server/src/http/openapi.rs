@@ -1,6 +1,8 @@
 //! The OpenAPI document: the base (title, servers, tags) here, the paths
 //! from the handlers registered in [`super::api_routes`].
 
+use std::sync::OnceLock;
+
 use utoipa::openapi::{InfoBuilder, OpenApi, OpenApiBuilder, Tag};
 use utoipa_actix_web::AppExt;
 
@@ -23,14 +25,12 @@ pub fn base() -> OpenApi {
         .build()
 }
 
-/// Final touches after the paths are collected.
-pub fn finish(api: OpenApi) -> OpenApi {
-    api
-}
-
 /// The document as served, which is also what `openapi/openapi.json` holds.
-pub fn document() -> OpenApi {
-    // Registering the routes collects their paths; the app is discarded.
-    let (_, api) = actix_web::App::new().into_utoipa_app().openapi(base()).configure(super::routes).split_for_parts();
-    finish(api)
+pub fn document() -> &'static OpenApi {
+    static DOCUMENT: OnceLock<OpenApi> = OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        // Registering the routes collects their paths; the app is discarded.
+        let (_, api) = actix_web::App::new().into_utoipa_app().openapi(base()).configure(super::routes).split_for_parts();
+        api
+    })
 }

@@ -1,0 +1,190 @@
+//! The `duban` command, run as a process.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use duban_tests::TestDb;
+
+use crate::support::{document, seed_file, snapshot, workspace};
+
+const DUBAN: &str = env!("CARGO_BIN_EXE_duban-under-test");
+
+fn duban(args: &[&str], database_url: Option<&str>) -> Output {
+    let mut command = Command::new(DUBAN);
+    command.args(args).env_remove("DATABASE_URL").env("DUBAN_LOG", "warn");
+    if let Some(url) = database_url {
+        command.env("DATABASE_URL", url);
+    }
+    command.output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn import_reports_no_changes_on_a_second_import() {
+    let db = TestDb::with_demo();
+    let path = workspace().join("seeds/luoping-task-breakdown.txt");
+    let output = duban(&["import", path.to_str().unwrap()], Some(db.url()));
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("no changes"), "{stdout}");
+    assert!(stdout.contains("[bookmark: _GoBack]"), "normalisations are reported: {stdout}");
+}
+
+#[test]
+fn import_of_a_malformed_file_fails_naming_row_and_cell() {
+    let db = TestDb::with_demo();
+    let before = snapshot(&mut db.conn());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken.txt");
+    // The lead cell of basic task 41 loses its tab: the row falls one cell short.
+    std::fs::write(&path, document().replacen("\t县政务局\n\n\t各有关部门", "县政务局\n\n\t各有关部门", 1)).unwrap();
+    let output = duban(&["import", path.to_str().unwrap()], Some(db.url()));
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("nothing was imported"), "{stderr}");
+    assert!(stderr.contains("line 348 (table row 46)"), "{stderr}");
+    assert_eq!(snapshot(&mut db.conn()), before);
+}
+
+#[test]
+fn dry_run_prints_what_would_change() {
+    let db = TestDb::new();
+    let roster = workspace().join("seeds/luoping.units.json");
+    let output = duban(&["import", "--dry-run", roster.to_str().unwrap()], Some(db.url()));
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("would change: 1 regions created, 57 units created, 5 unit groups created"), "{stdout}");
+    assert_eq!(crate::support::count(&mut db.conn(), "SELECT count(*) FROM units"), 0);
+}
+
+#[test]
+fn export_seeds_writes_the_committed_files() {
+    let db = TestDb::with_demo();
+    let out = tempfile::tempdir().unwrap();
+    let output = duban(&["export-seeds", "--out", out.path().to_str().unwrap()], Some(db.url()));
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    for name in ["luoping.campaign.json", "luoping.units.json"] {
+        let exported = std::fs::read_to_string(out.path().join(name)).unwrap();
+        assert!(exported == seed_file(name), "{name} differs from seeds/{name}");
+    }
+}
+
+/// A `duban serve` process and the address it listens on.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(data_dir: &Path, extra_env: &[(&str, &str)]) -> Server {
+        let mut command = Command::new(DUBAN);
+        command
+            .arg("serve")
+            .env_remove("DATABASE_URL")
+            .env("DUBAN_DATA_DIR", data_dir)
+            .env("DUBAN_LISTEN", "127.0.0.1:0")
+            .env("DUBAN_LOG", "info")
+            .env_remove("DUBAN_STATIC_DIR")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (name, value) in extra_env {
+            command.env(name, value);
+        }
+        let mut child = command.spawn().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(at) = line.find("listening on http://") {
+                    let _ = sender.send(Ok(line[at + "listening on ".len()..].trim().to_owned()));
+                }
+                if line.starts_with("duban:") {
+                    let _ = sender.send(Err(line));
+                }
+            }
+        });
+        let base = receiver.recv_timeout(Duration::from_secs(60)).expect("duban serve did not start").expect("duban serve failed");
+        Server { child, base }
+    }
+
+    fn get(&self, path: &str) -> reqwest::blocking::Response {
+        reqwest::blocking::get(format!("{}{path}", self.base)).unwrap()
+    }
+
+    fn signal(&self, signal: i32) {
+        // SAFETY: signalling our own child process.
+        unsafe { libc::kill(self.child.id() as i32, signal) };
+    }
+
+    fn wait(&mut self) -> std::process::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "duban did not exit");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+fn wait_for(mut condition: impl FnMut() -> bool, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn serve_without_database_url_runs_its_own_database() {
+    // Under /tmp: the cluster's OS user must be able to reach the directory.
+    let data = tempfile::Builder::new().prefix("duban-serve-").tempdir_in("/tmp").unwrap();
+    let lock = data.path().join("postgres/postmaster.pid");
+
+    let mut server = Server::start(data.path(), &[]);
+    let response = server.get("/healthz");
+    assert_eq!(response.status(), 200);
+    let health: serde_json::Value = response.json().unwrap();
+    assert_eq!(health["database"], true);
+    let campaigns: serde_json::Value = server.get("/api/v1/campaigns").json().unwrap();
+    assert_eq!(campaigns[0]["code"], "luoping", "the demo data is loaded on first start");
+    assert!(lock.exists());
+
+    // A clean shutdown stops the cluster too.
+    server.signal(libc::SIGTERM);
+    assert!(server.wait().success());
+    assert!(!lock.exists(), "the cluster was shut down cleanly");
+
+    // The second start reuses the cluster and its data.
+    let mut server = Server::start(data.path(), &[]);
+    let campaigns: serde_json::Value = server.get("/api/v1/campaigns").json().unwrap();
+    assert_eq!(campaigns.as_array().unwrap().len(), 1, "the demo data is loaded once");
+    let log = std::fs::read_to_string(data.path().join("postgres.log")).unwrap();
+    assert_eq!(log.matches("Success. You can now start the database server").count(), 1, "initdb ran only once");
+
+    // Even a killed server takes its cluster with it.
+    server.signal(libc::SIGKILL);
+    server.wait();
+    wait_for(|| !lock.exists(), "the cluster stopped after its server was killed");
+}
+
+#[test]
+fn serve_names_what_to_install_when_postgres_is_missing() {
+    let data = tempfile::Builder::new().prefix("duban-serve-").tempdir_in("/tmp").unwrap();
+    let output = Command::new(DUBAN)
+        .arg("serve")
+        .env_remove("DATABASE_URL")
+        .env("DUBAN_DATA_DIR", data.path())
+        .env("DUBAN_PG_BIN_DIR", "/nonexistent/postgresql/bin")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("apt-get install postgresql") && stderr.contains("DATABASE_URL"), "{stderr}");
+}

@@ -1,0 +1,54 @@
+//! The database refuses what the data model forbids, whatever the code does.
+
+use diesel::prelude::*;
+use diesel_migrations::MigrationHarness;
+use duban_tests::TestDb;
+
+use crate::support::count;
+
+fn refused(conn: &mut PgConnection, sql: &str) -> String {
+    match diesel::sql_query(sql).execute(conn) {
+        Ok(_) => panic!("the database accepted: {sql}"),
+        Err(error) => error.to_string(),
+    }
+}
+
+#[test]
+fn constraints_hold() {
+    let db = TestDb::with_demo();
+    let mut conn = db.conn();
+    // Targets only on quantified tasks.
+    let error = refused(
+        &mut conn,
+        "INSERT INTO task_targets (task_id, task_list, position, metric, comparator, value, unit)
+         SELECT id, list, 9, 'x', '>=', 1, '%' FROM tasks WHERE code = 'B001'",
+    );
+    assert!(error.contains("task_list"), "{error}");
+    // Basic tasks need an indicator; other lists have none.
+    refused(&mut conn, "UPDATE tasks SET indicator_id = NULL WHERE code = 'B001'");
+    refused(&mut conn, "UPDATE tasks SET indicator_id = (SELECT indicator_id FROM tasks WHERE code = 'B001') WHERE code = 'Q01'");
+    // A basic task's indicator is a level-2 one.
+    refused(&mut conn, "UPDATE tasks SET indicator_id = (SELECT id FROM indicators WHERE level = 1 LIMIT 1) WHERE code = 'B001'");
+    // (campaign, list, number) is unique.
+    refused(&mut conn, "UPDATE tasks SET number = 2 WHERE code = 'B001'");
+    // Closed vocabularies.
+    refused(&mut conn, "UPDATE units SET kind = 'bureau' WHERE name = '县司法局'");
+    refused(&mut conn, "UPDATE assignments SET status = 'done' WHERE id = (SELECT min(id) FROM assignments)");
+    // A party is a unit or a group, never both or neither.
+    refused(&mut conn, "UPDATE task_parties SET group_id = (SELECT min(id) FROM unit_groups) WHERE unit_id IS NOT NULL");
+    // Assignments keep their task.
+    refused(&mut conn, "DELETE FROM tasks WHERE code = 'B001'");
+}
+
+#[test]
+fn migrations_are_reversible() {
+    let db = TestDb::new();
+    let mut conn = db.conn();
+    let tables = "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations'";
+    let migrated = count(&mut conn, tables);
+    assert!(migrated >= 11);
+    conn.revert_all_migrations(duban::db::MIGRATIONS).unwrap();
+    assert_eq!(count(&mut conn, tables), 0);
+    duban::db::migrate(&mut conn).unwrap();
+    assert_eq!(count(&mut conn, tables), migrated);
+}
