@@ -37,7 +37,8 @@ async fn campaigns_list_their_task_counts() {
 async fn unknown_routes_are_problems_with_the_request_id() {
     let db = TestDb::new();
     let service = actix_test::init_service(app(AppState { pool: db.pool() }, None)).await;
-    let request = actix_test::TestRequest::get().uri("/api/v1/nothing-here").insert_header(("x-request-id", "portal-req-000001")).to_request();
+    let request =
+        actix_test::TestRequest::get().uri("/api/v1/nothing-here").insert_header(("x-request-id", "portal-req-000001")).to_request();
     let response = actix_test::call_service(&service, request).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert_eq!(response.headers().get("content-type").unwrap(), "application/problem+json");
@@ -67,8 +68,5 @@ async fn serves_the_openapi_document_and_its_docs_page() {
 fn committed_openapi_document_matches_the_code() {
     let path = workspace().join("openapi/openapi.json");
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == duban::cli::openapi_json(),
-        "openapi/openapi.json is out of date: run `cargo xtask openapi`"
-    );
+    assert!(committed == duban::cli::openapi_json(), "openapi/openapi.json is out of date: run `cargo xtask openapi`");
 }

@@ -86,7 +86,13 @@ fn sample_tasks_are_stored_verbatim() {
     assert_eq!(text, "严格贯彻落实《中华人民共和国行政处罚法》。");
     assert_eq!(leads, ["各行政执法单位"]);
     assert_eq!(responsible, None);
-    assert_eq!(count(&mut conn, "SELECT count(*) FROM task_parties p JOIN tasks t ON t.id = p.task_id WHERE t.code = 'B077' AND role = 'responsible'"), 0);
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) FROM task_parties p JOIN tasks t ON t.id = p.task_id WHERE t.code = 'B077' AND role = 'responsible'"
+        ),
+        0
+    );
 
     let (text, leads, _) = task_row(&mut conn, "Q29");
     assert!(text.contains("5小时内发布权威信息，在24小时内举行新闻发布会"));
@@ -234,7 +240,10 @@ fn the_document_imports_like_the_seed_generated_from_it() {
     assert_eq!(exported.indicators, committed.indicators);
     for (got, want) in exported.tasks.iter().zip(&committed.tasks) {
         // Targets are curated: a document cannot carry them.
-        assert_eq!((&got.code, &got.text, &got.leads, &got.responsible, &got.indicator), (&want.code, &want.text, &want.leads, &want.responsible, &want.indicator));
+        assert_eq!(
+            (&got.code, &got.text, &got.leads, &got.responsible, &got.indicator),
+            (&want.code, &want.text, &want.leads, &want.responsible, &want.indicator)
+        );
     }
 }
 

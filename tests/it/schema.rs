@@ -44,7 +44,8 @@ fn constraints_hold() {
 fn migrations_are_reversible() {
     let db = TestDb::new();
     let mut conn = db.conn();
-    let tables = "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations'";
+    let tables =
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations'";
     let migrated = count(&mut conn, tables);
     assert!(migrated >= 11);
     conn.revert_all_migrations(duban::db::MIGRATIONS).unwrap();

@@ -17,9 +17,11 @@ use duban_pgcluster::{Cluster, ClusterOptions};
 /// two checkouts do not share one.
 pub fn shared_cluster_dir() -> PathBuf {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is inside the workspace");
-    let hash = workspace.as_os_str().as_encoded_bytes().iter().fold(0xcbf2_9ce4_8422_2325_u64, |hash, &byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    });
+    let hash = workspace
+        .as_os_str()
+        .as_encoded_bytes()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, &byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3));
     std::env::temp_dir().join(format!("duban-test-pg-{hash:016x}"))
 }
 
@@ -144,10 +146,7 @@ impl TestDb {
 
     /// A connection pool such as the server uses.
     pub fn pool(&self) -> duban::db::PgPool {
-        diesel::r2d2::Pool::builder()
-            .max_size(4)
-            .build(diesel::r2d2::ConnectionManager::new(&self.url))
-            .expect("building a pool")
+        diesel::r2d2::Pool::builder().max_size(4).build(diesel::r2d2::ConnectionManager::new(&self.url)).expect("building a pool")
     }
 }
 

@@ -1,6 +1,14 @@
 //! Development tasks for duban, run as `cargo xtask <task>`.
+//!
+//! The two commands the README promises live here: `cargo xtask demo`
+//! (install what is missing, build, run duban with the demo data) and
+//! `cargo xtask test` (install what is missing, run every test).
 
 mod seeds;
+mod setup;
+mod tasks;
+
+use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
@@ -13,6 +21,20 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Task {
+    /// Install what building and testing duban needs: PostgreSQL, libpq,
+    /// the wasm target, trunk, wasm-bindgen-cli, wasm-opt.
+    Setup,
+    /// Build the browser client with trunk into frontend/dist.
+    Frontend,
+    /// Build and run duban with its embedded database and the demo data.
+    Demo {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+    /// Run every test: formatting, the wasm build, unit and integration
+    /// tests on a throwaway PostgreSQL.
+    Test,
     /// Regenerate seeds/luoping.campaign.json from the breakdown document,
     /// keeping the curated campaign description and quantified targets.
     Seeds {
@@ -20,10 +42,21 @@ enum Task {
         #[arg(long)]
         check: bool,
     },
+    /// Regenerate openapi/openapi.json from the code.
+    Openapi,
+}
+
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_owned()
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().task {
+        Task::Setup => setup::all(),
+        Task::Frontend => tasks::frontend(),
+        Task::Demo { listen } => tasks::demo(&listen),
+        Task::Test => tasks::test(),
         Task::Seeds { check } => seeds::regenerate(check),
+        Task::Openapi => tasks::openapi(),
     }
 }

@@ -1,13 +1,9 @@
 //! Regenerates the structured campaign seed from the source document.
 
-use std::path::PathBuf;
-
 use anyhow::{Context, bail};
 use duban_breakdown::seed::{CampaignSeed, to_pretty_json};
 
-pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_owned()
-}
+use crate::workspace_root;
 
 pub fn regenerate(check: bool) -> anyhow::Result<()> {
     let seeds = workspace_root().join("seeds");

@@ -81,11 +81,7 @@ impl Interpreter {
             errors: Vec::new(),
             header_seen: false,
             list: TaskList::Basic,
-            lists: vec![ListStart {
-                list: TaskList::Basic,
-                stated: None,
-                at: Location { line: 1, row: None, column: None },
-            }],
+            lists: vec![ListStart { list: TaskList::Basic, stated: None, at: Location { line: 1, row: None, column: None } }],
             current_level1: None,
             current_level2: None,
             last_number: None,
@@ -125,11 +121,7 @@ impl Interpreter {
                 format!("the table must begin with its header row ({})", headings.join(" | ")),
             );
         }
-        let cells: Vec<Cell> = Column::ALL
-            .iter()
-            .zip(&row.cells)
-            .map(|(&column, raw)| self.clean_cell(row, column, raw))
-            .collect();
+        let cells: Vec<Cell> = Column::ALL.iter().zip(&row.cells).map(|(&column, raw)| self.clean_cell(row, column, raw)).collect();
         let at = |column: Column| Location { line: cells[column as usize].line, row: Some(row.number), column: Some(column) };
 
         let level1_label = self.level1_label(&cells[Column::Level1 as usize], at(Column::Level1));
@@ -141,10 +133,8 @@ impl Interpreter {
             }
         } else if self.list != TaskList::Basic {
             if !level2_text.is_empty() {
-                let message = format!(
-                    "a level-2 indicator ({level2_text}) cannot stand inside the {}, which has no indicators",
-                    self.list.zh_name()
-                );
+                let message =
+                    format!("a level-2 indicator ({level2_text}) cannot stand inside the {}, which has no indicators", self.list.zh_name());
                 self.error(at(Column::Level2), message);
             }
             if let Some((number, _)) = level1_label {
@@ -207,11 +197,7 @@ impl Interpreter {
         // A cell that is a single tab is simply empty; blank lines beside
         // content are what Word leaves behind and worth mentioning.
         if blank_lines > 0 && !paragraphs.is_empty() {
-            self.note(
-                at.clone(),
-                NormalisationKind::BlankLinesDropped,
-                format!("{blank_lines} blank line(s) inside the cell dropped"),
-            );
+            self.note(at.clone(), NormalisationKind::BlankLinesDropped, format!("{blank_lines} blank line(s) inside the cell dropped"));
         }
         if paragraphs.len() > 1 && column != Column::Lead {
             self.note(
@@ -243,21 +229,14 @@ impl Interpreter {
         let written = title.clone();
         clean::trim(&mut title);
         if clean::drop_title_punctuation(&mut title) {
-            self.note(
-                at.clone(),
-                NormalisationKind::TitlePunctuationDropped,
-                format!("punctuation after the title {written:?} dropped"),
-            );
+            self.note(at.clone(), NormalisationKind::TitlePunctuationDropped, format!("punctuation after the title {written:?} dropped"));
         }
         title
     }
 
     fn label_outside_indicators(&mut self, number: u32, at: Location) {
-        let detail = format!(
-            "level-1 label {} beside the {} ignored: that list has no indicators",
-            level1_code(number),
-            self.list.zh_name()
-        );
+        let detail =
+            format!("level-1 label {} beside the {} ignored: that list has no indicators", level1_code(number), self.list.zh_name());
         self.note(at, NormalisationKind::Level1LabelBesideList, detail);
     }
 
@@ -282,16 +261,14 @@ impl Interpreter {
         let announced = level1_label.as_ref().map(|(number, title)| (*number, self.announce_level1(*number, title, &at1)));
         let stale_label = |interpreter: &mut Self| {
             if let Some((number, Announced::Stale { current })) = announced {
-                let detail =
-                    format!("level-1 label {} repeated after {} began; ignored", level1_code(number), level1_code(current));
+                let detail = format!("level-1 label {} repeated after {} began; ignored", level1_code(number), level1_code(current));
                 interpreter.note(at1.clone(), NormalisationKind::StaleLevel1Label, detail);
             }
         };
 
         if level2_text.is_empty() {
             if let Some((number, Announced::Began)) = announced {
-                let message =
-                    format!("level-1 indicator {} begins here, but the row names no level-2 indicator", level1_code(number));
+                let message = format!("level-1 indicator {} begins here, but the row names no level-2 indicator", level1_code(number));
                 self.error(at2, message);
             } else if self.current_level2.is_none() {
                 self.error(at2, "the task has no level-2 indicator above it".to_owned());

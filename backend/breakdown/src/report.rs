@@ -19,14 +19,7 @@ pub enum Column {
 }
 
 impl Column {
-    pub const ALL: [Column; 6] = [
-        Column::Level1,
-        Column::Level2,
-        Column::Number,
-        Column::Task,
-        Column::Lead,
-        Column::Responsible,
-    ];
+    pub const ALL: [Column; 6] = [Column::Level1, Column::Level2, Column::Number, Column::Task, Column::Lead, Column::Responsible];
 
     /// The column's heading as the document writes it.
     pub const fn heading(self) -> &'static str {

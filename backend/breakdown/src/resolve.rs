@@ -110,16 +110,12 @@ impl RosterIndex {
         if let Some(resolved) = self.lookup(phrase) {
             return vec![Party { as_written: phrase.to_owned(), resolved }];
         }
-        let pieces: Vec<&str> =
-            phrase.split(['、', '，', ',', '；', ';', '\n']).map(str::trim).filter(|piece| !piece.is_empty()).collect();
+        let pieces: Vec<&str> = phrase.split(['、', '，', ',', '；', ';', '\n']).map(str::trim).filter(|piece| !piece.is_empty()).collect();
         let all_known = pieces.iter().all(|piece| self.lookup(piece).is_some());
         if !all_known && is_collective(phrase) {
             return vec![Party { as_written: phrase.to_owned(), resolved: Resolved::NewGroup { phrase: phrase.to_owned() } }];
         }
-        pieces
-            .into_iter()
-            .map(|piece| Party { as_written: piece.to_owned(), resolved: self.resolve_one(piece) })
-            .collect()
+        pieces.into_iter().map(|piece| Party { as_written: piece.to_owned(), resolved: self.resolve_one(piece) }).collect()
     }
 }
 
@@ -202,10 +198,7 @@ mod tests {
         );
         assert_eq!(
             names(&index.resolve_responsible("县司法局、县档案馆")),
-            [
-                Resolved::Unit { name: "县司法局".to_owned() },
-                Resolved::NewUnit { name: "县档案馆".to_owned(), kind: UnitKind::Other }
-            ]
+            [Resolved::Unit { name: "县司法局".to_owned() }, Resolved::NewUnit { name: "县档案馆".to_owned(), kind: UnitKind::Other }]
         );
     }
 

@@ -331,10 +331,8 @@ impl CampaignSeed {
             let path = format!("tasks[{i}]");
             let expected_number = next_number.entry(task.list).or_insert(1);
             if task.number != *expected_number {
-                problems.add(
-                    format!("{path}.number"),
-                    format!("{} task {} where {} was expected", task.list, task.number, expected_number),
-                );
+                problems
+                    .add(format!("{path}.number"), format!("{} task {} where {} was expected", task.list, task.number, expected_number));
             }
             *expected_number = task.number + 1;
             let code = task.list.task_code(task.number);

@@ -64,10 +64,7 @@ pub fn read(text: &str) -> Result<RawTable, ParseError> {
         } else {
             return Err(ParseError {
                 at: Location { line: current.line, row: Some(current.number), column: None },
-                message: format!(
-                    "the file ends inside a row: the row has {} of its {COLUMNS} cells",
-                    current.cells.len()
-                ),
+                message: format!("the file ends inside a row: the row has {} of its {COLUMNS} cells", current.cells.len()),
             });
         }
     }

@@ -52,11 +52,7 @@ fn places_every_level2_group_under_its_level1() {
         }
     }
     // The page header at (五)'s continuation names 二; (五) stays under 一.
-    let wrong = document
-        .normalisations
-        .iter()
-        .filter(|n| n.kind == NormalisationKind::WrongLevel1Label)
-        .collect::<Vec<_>>();
+    let wrong = document.normalisations.iter().filter(|n| n.kind == NormalisationKind::WrongLevel1Label).collect::<Vec<_>>();
     assert_eq!(wrong.len(), 1, "{wrong:#?}");
     assert!(wrong[0].detail.contains("(五)"));
 }

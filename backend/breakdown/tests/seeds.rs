@@ -22,10 +22,7 @@ fn campaign_seed_is_generated_from_the_document() {
     let document = duban_breakdown::read_text_dump(DOCUMENT).unwrap();
     let mut regenerated = CampaignSeed::from_document(&document, committed.campaign.clone());
     regenerated.carry_curation_from(&committed);
-    assert!(
-        to_pretty_json(&regenerated) == CAMPAIGN,
-        "seeds/luoping.campaign.json differs from the document: run `cargo xtask seeds`"
-    );
+    assert!(to_pretty_json(&regenerated) == CAMPAIGN, "seeds/luoping.campaign.json differs from the document: run `cargo xtask seeds`");
 }
 
 #[test]
@@ -100,12 +97,8 @@ fn roster_knows_every_unit_and_phrase_of_the_document() {
 #[test]
 fn roster_holds_the_thirteen_townships() {
     let roster = roster();
-    let townships: Vec<&str> = roster
-        .units
-        .iter()
-        .filter(|unit| unit.kind == duban_dto::UnitKind::Township)
-        .map(|unit| unit.name.as_str())
-        .collect();
+    let townships: Vec<&str> =
+        roster.units.iter().filter(|unit| unit.kind == duban_dto::UnitKind::Township).map(|unit| unit.name.as_str()).collect();
     assert_eq!(townships.len(), 13, "{townships:?}");
     for name in ["罗雄街道", "鲁布革布依族苗族乡", "旧屋基彝族乡", "长底布依族乡"] {
         assert!(townships.contains(&name), "{name}");

@@ -402,9 +402,11 @@ fn socket_dir_for(data_dir: &Path) -> PathBuf {
         return beside;
     }
     // FNV-1a: stable across runs and Rust versions, unlike DefaultHasher.
-    let hash = data_dir.as_os_str().as_encoded_bytes().iter().fold(0xcbf2_9ce4_8422_2325_u64, |hash, &byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    });
+    let hash = data_dir
+        .as_os_str()
+        .as_encoded_bytes()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, &byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3));
     std::env::temp_dir().join(format!("duban-pg-{hash:016x}"))
 }
 

@@ -97,8 +97,8 @@ fn execute(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
             // Parse before opening the database: a bad file costs nothing.
             let source = Source::read_file(&file, campaign).map_err(describe_import_error(&file))?;
             let db = Database::open(settings)?;
-            let report = import::run(&mut *db.pool.get()?, &source, &file.display().to_string(), dry_run)
-                .map_err(describe_import_error(&file))?;
+            let report =
+                import::run(&mut *db.pool.get()?, &source, &file.display().to_string(), dry_run).map_err(describe_import_error(&file))?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {

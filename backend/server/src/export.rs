@@ -12,7 +12,9 @@ use duban_breakdown::seed::{
 use duban_dto::{Comparator, PartyRole, TargetUnit, TaskList, UnitKind};
 
 use crate::db::models::{Campaign, Indicator, Target, Task, TaskParty, Unit, UnitGroup};
-use crate::db::schema::{campaigns, indicators, regions, task_parties, task_targets, tasks, unit_aliases, unit_group_members, unit_groups, units};
+use crate::db::schema::{
+    campaigns, indicators, regions, task_parties, task_targets, tasks, unit_aliases, unit_group_members, unit_groups, units,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -173,7 +175,11 @@ pub fn roster_seed(conn: &mut PgConnection, region: &str) -> Result<RosterSeed, 
     let groups = group_rows
         .into_iter()
         .map(|group| GroupSeed {
-            member_kinds: group.member_kinds.iter().map(|kind| vocabulary(UnitKind::parse(kind), "unit_groups.member_kinds", kind)).collect(),
+            member_kinds: group
+                .member_kinds
+                .iter()
+                .map(|kind| vocabulary(UnitKind::parse(kind), "unit_groups.member_kinds", kind))
+                .collect(),
             law_enforcement_only: group.law_enforcement_only,
             include: members.remove(&(group.id, "include".to_owned())).unwrap_or_default(),
             exclude: members.remove(&(group.id, "exclude".to_owned())).unwrap_or_default(),

@@ -75,12 +75,13 @@ fn extractor_config(config: &mut web::ServiceConfig) {
             };
             api_error.into()
         }))
-        .app_data(web::QueryConfig::default().error_handler(|error, _| {
-            ApiError::BadRequest { code: "invalid_query", detail: error.to_string() }.into()
-        }))
-        .app_data(web::PathConfig::default().error_handler(|error, _| {
-            ApiError::NotFound { detail: format!("no such resource: {error}") }.into()
-        }));
+        .app_data(
+            web::QueryConfig::default()
+                .error_handler(|error, _| ApiError::BadRequest { code: "invalid_query", detail: error.to_string() }.into()),
+        )
+        .app_data(
+            web::PathConfig::default().error_handler(|error, _| ApiError::NotFound { detail: format!("no such resource: {error}") }.into()),
+        );
 }
 
 /// Builds the application: API, health, docs and (when configured) the SPA.

@@ -18,10 +18,7 @@ pub fn base() -> OpenApi {
                 ))
                 .build(),
         )
-        .tags(Some(vec![
-            Tag::new("operations"),
-            Tag::new("campaigns"),
-        ]))
+        .tags(Some(vec![Tag::new("operations"), Tag::new("campaigns")]))
         .build()
 }
 

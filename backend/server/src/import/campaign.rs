@@ -246,44 +246,45 @@ fn sync_indicators(
         indicators::table.filter(indicators::campaign_id.eq(campaign_id)).select(Indicator::as_select()).load(conn)?;
     let mut by_key: BTreeMap<(i16, i32), Indicator> = existing.into_iter().map(|row| ((row.level, row.ordinal), row)).collect();
 
-    let mut upsert = |conn: &mut PgConnection, level: i16, ordinal: i32, code: &str, title: &str, parent_id: Option<i64>| -> QueryResult<i64> {
-        match by_key.remove(&(level, ordinal)) {
-            Some(row) => {
-                let mut fields = Vec::new();
-                if row.code != code {
-                    fields.push("code");
+    let mut upsert =
+        |conn: &mut PgConnection, level: i16, ordinal: i32, code: &str, title: &str, parent_id: Option<i64>| -> QueryResult<i64> {
+            match by_key.remove(&(level, ordinal)) {
+                Some(row) => {
+                    let mut fields = Vec::new();
+                    if row.code != code {
+                        fields.push("code");
+                    }
+                    if row.title != title {
+                        fields.push("title");
+                    }
+                    if row.parent_id != parent_id {
+                        fields.push("parent");
+                    }
+                    if !fields.is_empty() {
+                        diesel::update(indicators::table.find(row.id))
+                            .set((indicators::code.eq(code), indicators::title.eq(title), indicators::parent_id.eq(parent_id)))
+                            .execute(conn)?;
+                    }
+                    report.record_update(Entity::Indicator, code, fields);
+                    Ok(row.id)
                 }
-                if row.title != title {
-                    fields.push("title");
+                None => {
+                    let id = diesel::insert_into(indicators::table)
+                        .values((
+                            indicators::campaign_id.eq(campaign_id),
+                            indicators::level.eq(level),
+                            indicators::ordinal.eq(ordinal),
+                            indicators::code.eq(code),
+                            indicators::title.eq(title),
+                            indicators::parent_id.eq(parent_id),
+                        ))
+                        .returning(indicators::id)
+                        .get_result(conn)?;
+                    report.record(Entity::Indicator, code, ChangeAction::Created);
+                    Ok(id)
                 }
-                if row.parent_id != parent_id {
-                    fields.push("parent");
-                }
-                if !fields.is_empty() {
-                    diesel::update(indicators::table.find(row.id))
-                        .set((indicators::code.eq(code), indicators::title.eq(title), indicators::parent_id.eq(parent_id)))
-                        .execute(conn)?;
-                }
-                report.record_update(Entity::Indicator, code, fields);
-                Ok(row.id)
             }
-            None => {
-                let id = diesel::insert_into(indicators::table)
-                    .values((
-                        indicators::campaign_id.eq(campaign_id),
-                        indicators::level.eq(level),
-                        indicators::ordinal.eq(ordinal),
-                        indicators::code.eq(code),
-                        indicators::title.eq(title),
-                        indicators::parent_id.eq(parent_id),
-                    ))
-                    .returning(indicators::id)
-                    .get_result(conn)?;
-                report.record(Entity::Indicator, code, ChangeAction::Created);
-                Ok(id)
-            }
-        }
-    };
+        };
 
     // Codes are unique per level, so a renumbering could collide with a row
     // not yet updated; the validated seed numbers codes by position, which
@@ -302,7 +303,12 @@ fn sync_indicators(
 }
 
 /// Level-2 first: they reference level-1 indicators.
-fn delete_stale_indicators(conn: &mut PgConnection, campaign_id: i64, seed: &CampaignSeed, report: &mut ImportReport) -> Result<(), ImportError> {
+fn delete_stale_indicators(
+    conn: &mut PgConnection,
+    campaign_id: i64,
+    seed: &CampaignSeed,
+    report: &mut ImportReport,
+) -> Result<(), ImportError> {
     let level1_count = seed.indicators.len() as i32;
     let level2_count = seed.indicators.iter().map(|level1| level1.children.len()).sum::<usize>() as i32;
     for (level, count) in [(2_i16, level2_count), (1, level1_count)] {
@@ -358,8 +364,7 @@ fn sync_tasks(
     {
         stored_targets.entry(target.task_id).or_default().push(crate::export::target_seed(&target));
     }
-    let mut by_key: BTreeMap<(String, i32), Task> =
-        existing.into_iter().map(|task| ((task.list.clone(), task.number), task)).collect();
+    let mut by_key: BTreeMap<(String, i32), Task> = existing.into_iter().map(|task| ((task.list.clone(), task.number), task)).collect();
 
     let mut ids: Vec<Option<i64>> = vec![None; seed.tasks.len()];
     let mut new_tasks = Vec::new();
@@ -566,11 +571,7 @@ fn sync_lead_assignments(
     if !missing.is_empty() {
         diesel::insert_into(assignments::table).values(&missing).execute(conn)?;
         for &(task_id, unit_id) in desired.iter().filter(|pair| !present.contains(pair)) {
-            report.record(
-                Entity::Assignment,
-                format!("{}/{}/lead", code_of[&task_id], roster.unit_name(unit_id)),
-                ChangeAction::Created,
-            );
+            report.record(Entity::Assignment, format!("{}/{}/lead", code_of[&task_id], roster.unit_name(unit_id)), ChangeAction::Created);
         }
     }
     Ok(())
@@ -578,12 +579,7 @@ fn sync_lead_assignments(
 
 /// Tasks the seed no longer holds are deleted with their untouched
 /// assignments; a task some unit has worked on stops the import.
-fn delete_stale_tasks(
-    conn: &mut PgConnection,
-    campaign_id: i64,
-    task_ids: &TaskIds,
-    report: &mut ImportReport,
-) -> Result<(), ImportError> {
+fn delete_stale_tasks(conn: &mut PgConnection, campaign_id: i64, task_ids: &TaskIds, report: &mut ImportReport) -> Result<(), ImportError> {
     let kept: Vec<i64> = task_ids.iter().map(|(_, id)| *id).collect();
     let stale: Vec<(i64, String)> = tasks::table
         .filter(tasks::campaign_id.eq(campaign_id))

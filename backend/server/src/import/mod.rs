@@ -43,7 +43,10 @@ pub enum ImportError {
 pub enum Source {
     /// A text dump of the breakdown table, into the campaign with this code
     /// (or the region's only campaign).
-    TextDump { document: Box<Document>, campaign: Option<String> },
+    TextDump {
+        document: Box<Document>,
+        campaign: Option<String>,
+    },
     Campaign(Box<CampaignSeed>),
     Roster(Box<RosterSeed>),
 }
@@ -52,8 +55,7 @@ impl Source {
     /// Reads a file, telling the format by its extension and, for JSON, its
     /// `format` field.
     pub fn read_file(path: &Path, campaign: Option<String>) -> Result<Source, ImportError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ImportError::Read { path: path.display().to_string(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ImportError::Read { path: path.display().to_string(), source })?;
         let is_json = path.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("json"));
         if is_json { Source::from_json(&text) } else { Source::from_text_dump(&text, campaign) }
     }

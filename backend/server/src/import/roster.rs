@@ -24,12 +24,19 @@ pub(super) struct RegionRoster {
 impl RegionRoster {
     pub fn load_or_create(conn: &mut PgConnection, region: &str, report: &mut ImportReport) -> Result<Self, ImportError> {
         let region_id = region_id(conn, region, report)?;
-        let mut roster =
-            RegionRoster { region_id, index: RosterIndex::default(), unit_ids: BTreeMap::new(), unit_names: BTreeMap::new(), group_ids: BTreeMap::new() };
+        let mut roster = RegionRoster {
+            region_id,
+            index: RosterIndex::default(),
+            unit_ids: BTreeMap::new(),
+            unit_names: BTreeMap::new(),
+            group_ids: BTreeMap::new(),
+        };
         let unit_rows: Vec<(i64, String)> =
             units::table.filter(units::region_id.eq(region_id)).select((units::id, units::name)).load(conn)?;
-        let alias_rows: Vec<(i64, String)> =
-            unit_aliases::table.filter(unit_aliases::region_id.eq(region_id)).select((unit_aliases::unit_id, unit_aliases::alias)).load(conn)?;
+        let alias_rows: Vec<(i64, String)> = unit_aliases::table
+            .filter(unit_aliases::region_id.eq(region_id))
+            .select((unit_aliases::unit_id, unit_aliases::alias))
+            .load(conn)?;
         let mut aliases: BTreeMap<i64, Vec<String>> = BTreeMap::new();
         for (unit_id, alias) in alias_rows {
             aliases.entry(unit_id).or_default().push(alias);
@@ -224,11 +231,8 @@ fn sync_aliases(
         .filter(unit_aliases::region_id.eq(region_id))
         .select((unit_aliases::id, unit_aliases::unit_id, unit_aliases::alias))
         .load(conn)?;
-    let desired: BTreeSet<(i64, &str)> = seed
-        .units
-        .iter()
-        .flat_map(|unit| unit.aliases.iter().map(move |alias| (unit_ids[&unit.name], alias.as_str())))
-        .collect();
+    let desired: BTreeSet<(i64, &str)> =
+        seed.units.iter().flat_map(|unit| unit.aliases.iter().map(move |alias| (unit_ids[&unit.name], alias.as_str()))).collect();
     let in_seed: BTreeSet<i64> = seed.units.iter().map(|unit| unit_ids[&unit.name]).collect();
     let mut changed: BTreeSet<i64> = BTreeSet::new();
     let mut present = BTreeSet::new();

@@ -1,0 +1,111 @@
+//! The build, run and test tasks.
+
+use std::process::Command;
+
+use anyhow::{Context, bail};
+use duban_pgcluster::{Cluster, ClusterOptions};
+
+use crate::{setup, workspace_root};
+
+fn run(command: &mut Command) -> anyhow::Result<()> {
+    let shown = format!("{:?}", command.get_program());
+    let status = command.current_dir(workspace_root()).status().with_context(|| format!("starting {shown}"))?;
+    if !status.success() {
+        bail!("{shown} {:?} failed ({status})", command.get_args().collect::<Vec<_>>());
+    }
+    Ok(())
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+/// Builds the browser client into frontend/dist and prints its size.
+pub fn frontend() -> anyhow::Result<()> {
+    setup::all()?;
+    build_frontend()
+}
+
+fn build_frontend() -> anyhow::Result<()> {
+    // trunk builds offline from the vendored registry cache.
+    run(cargo().args(["fetch", "--locked"]))?;
+    let frontend = workspace_root().join("frontend");
+    let status = Command::new("trunk")
+        .arg("build")
+        .current_dir(&frontend)
+        .env("PATH", setup::tool_path())
+        .env("TRUNK_SKIP_VERSION_CHECK", "true")
+        .env_remove("CARGO_TARGET_DIR")
+        .status()
+        .context("starting trunk")?;
+    if !status.success() {
+        bail!("trunk build failed ({status})");
+    }
+    for entry in std::fs::read_dir(frontend.join("dist"))? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|ext| ext == "wasm") {
+            let size = std::fs::metadata(&path)?.len();
+            eprintln!("xtask: {} is {:.1} KiB", path.display(), size as f64 / 1024.0);
+        }
+    }
+    Ok(())
+}
+
+/// Builds everything and runs duban with its embedded database.
+pub fn demo(listen: &str) -> anyhow::Result<()> {
+    setup::all()?;
+    build_frontend()?;
+    run(cargo().args(["build", "--release", "--locked", "-p", "duban"]))?;
+    let binary = workspace_root().join("target/release/duban");
+    eprintln!("xtask: starting duban on http://{listen} (Ctrl-C stops it)");
+    let status = Command::new(binary)
+        .arg("serve")
+        .env("DUBAN_LISTEN", listen)
+        .env("DUBAN_STATIC_DIR", workspace_root().join("frontend/dist"))
+        .env_remove("DATABASE_URL")
+        .status()?;
+    if !status.success() {
+        bail!("duban exited with {status}");
+    }
+    Ok(())
+}
+
+/// Every test, as CI runs it.
+pub fn test() -> anyhow::Result<()> {
+    setup::all()?;
+    eprintln!("xtask: checking formatting");
+    run(cargo().args(["fmt", "--all", "--check"]))?;
+    eprintln!("xtask: checking that the seeds and the OpenAPI document are up to date");
+    crate::seeds::regenerate(true)?;
+
+    eprintln!("xtask: building the browser client (wasm)");
+    build_frontend()?;
+
+    // One throwaway PostgreSQL for the whole run; each test clones its own
+    // database from a migrated template on it.
+    let scratch = tempfile::Builder::new().prefix("duban-ci-pg-").tempdir_in("/tmp")?;
+    let mut options = ClusterOptions::new(scratch.path().join("data"));
+    options.log_file = scratch.path().join("postgres.log");
+    options.durable = false;
+    let mut cluster = Cluster::start(&options)?;
+    eprintln!("xtask: test PostgreSQL running in {}", scratch.path().display());
+
+    let result =
+        run(cargo().args(["nextest", "run", "--locked", "--no-fail-fast"]).env("DUBAN_TEST_DATABASE_URL", cluster.url("postgres")));
+    cluster.stop();
+    result?;
+    eprintln!("xtask: all tests passed");
+    Ok(())
+}
+
+/// Regenerates openapi/openapi.json.
+pub fn openapi() -> anyhow::Result<()> {
+    let output = cargo().args(["run", "--quiet", "--locked", "-p", "duban", "--", "openapi"]).current_dir(workspace_root()).output()?;
+    if !output.status.success() {
+        bail!("duban openapi failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    let path = workspace_root().join("openapi/openapi.json");
+    std::fs::write(&path, &output.stdout)?;
+    eprintln!("xtask: wrote {}", path.display());
+    Ok(())
+}
