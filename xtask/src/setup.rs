@@ -17,11 +17,17 @@ const TRUNK_VERSION: &str = "0.21.14";
 const BINARYEN_VERSION: &str = "132.0.0";
 
 /// Debian packages: the PostgreSQL server the embedded database and the
-/// tests run, libpq for diesel, and Node.js for wasm-opt.
-const DEBIAN_PACKAGES: &[&str] = &["postgresql", "postgresql-contrib", "libpq-dev", "pkg-config", "nodejs", "npm"];
+/// tests run, and libpq for diesel.
+const DEBIAN_PACKAGES: &[&str] = &["postgresql", "postgresql-contrib", "libpq-dev", "pkg-config"];
 
 pub fn all() -> anyhow::Result<()> {
     debian_packages(DEBIAN_PACKAGES)?;
+    // npm runs wasm-opt's installer. A machine may have Node.js from
+    // elsewhere (NodeSource ships npm inside nodejs, which conflicts with
+    // Debian's npm), so Debian's is installed only when npm is missing.
+    if output_of("npm", &["--version"]).is_none() {
+        debian_packages(&["nodejs", "npm"])?;
+    }
     wasm_target()?;
     trunk()?;
     wasm_bindgen()?;
