@@ -74,10 +74,11 @@ fn export_seeds_writes_the_committed_files() {
     }
 }
 
-/// A `duban serve` process and the address it listens on.
+/// A `duban serve` process, the address it listens on, and its log lines.
 struct Server {
     child: Child,
     base: String,
+    log: std::sync::mpsc::Receiver<String>,
 }
 
 impl Server {
@@ -97,23 +98,36 @@ impl Server {
         }
         let mut child = command.spawn().unwrap();
         let stderr = child.stderr.take().unwrap();
-        let (sender, receiver) = std::sync::mpsc::channel();
+        let (sender, log) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(at) = line.find("listening on http://") {
-                    let _ = sender.send(Ok(line[at + "listening on ".len()..].trim().to_owned()));
-                }
-                if line.starts_with("duban:") {
-                    let _ = sender.send(Err(line));
+                if sender.send(line).is_err() {
+                    break;
                 }
             }
         });
-        let base = receiver.recv_timeout(Duration::from_secs(60)).expect("duban serve did not start").expect("duban serve failed");
-        Server { child, base }
+        let mut server = Server { child, base: String::new(), log };
+        let listening = server.log_line(|line| line.contains("listening on http://") || line.starts_with("duban:"));
+        assert!(!listening.starts_with("duban:"), "duban serve failed: {listening}");
+        let at = listening.find("http://").unwrap();
+        server.base = listening[at..].split(['"', ' ']).next().unwrap().to_owned();
+        server
+    }
+
+    /// The next log line that satisfies `wanted`.
+    fn log_line(&self, wanted: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = self.log.recv_timeout(left).expect("duban serve did not log what was expected in time");
+            if wanted(&line) {
+                return line;
+            }
+        }
     }
 
     fn get(&self, path: &str) -> reqwest::blocking::Response {
-        reqwest::blocking::get(format!("{}{path}", self.base)).unwrap()
+        reqwest::blocking::Client::new().get(format!("{}{path}", self.base)).header("x-request-id", "serve-test-request-1").send().unwrap()
     }
 
     fn signal(&self, signal: i32) {
@@ -147,9 +161,15 @@ fn serve_without_database_url_runs_its_own_database() {
     let data = tempfile::Builder::new().prefix("duban-serve-").tempdir_in("/tmp").unwrap();
     let lock = data.path().join("postgres/postmaster.pid");
 
-    let mut server = Server::start(data.path(), &[]);
+    let mut server = Server::start(data.path(), &[("DUBAN_LOG_FORMAT", "json")]);
     let response = server.get("/healthz");
     assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["x-request-id"], "serve-test-request-1");
+    // JSON logs, one object per line, with the request id on the request's lines.
+    let logged = server.log_line(|line| line.contains("request finished"));
+    let entry: serde_json::Value = serde_json::from_str(&logged).unwrap_or_else(|_| panic!("not JSON: {logged}"));
+    assert_eq!(entry["span"]["request_id"], "serve-test-request-1", "{logged}");
+    assert_eq!(entry["status"], 200, "{logged}");
     let health: serde_json::Value = response.json().unwrap();
     assert_eq!(health["database"], true);
     let campaigns: serde_json::Value = server.get("/api/v1/campaigns").json().unwrap();

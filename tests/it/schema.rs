@@ -53,3 +53,41 @@ fn migrations_are_reversible() {
     duban::db::migrate(&mut conn).unwrap();
     assert_eq!(count(&mut conn, tables), migrated);
 }
+
+fn expansion(conn: &mut PgConnection, phrase: &str) -> Vec<String> {
+    use duban::db::schema::unit_groups;
+    let id: i64 = unit_groups::table.filter(unit_groups::phrase.eq(phrase)).select(unit_groups::id).first(conn).unwrap();
+    duban::db::groups::expand(conn, id).unwrap().into_iter().map(|unit| unit.name).collect()
+}
+
+#[test]
+fn groups_expand_by_their_rules() {
+    let db = TestDb::with_demo();
+    let mut conn = db.conn();
+    let townships = expansion(&mut conn, "各乡镇(街道)");
+    assert_eq!(townships.len(), 13);
+    assert_eq!(townships[0], "罗雄街道");
+
+    let enforcers = expansion(&mut conn, "各行政执法单位");
+    assert!(enforcers.contains(&"县市场监管局".to_owned()) && enforcers.contains(&"罗雄街道".to_owned()));
+    assert!(!enforcers.contains(&"县政务局".to_owned()), "the government service bureau does not enforce");
+    assert_eq!(enforcers.len() as i64, count(&mut conn, "SELECT count(*) FROM units WHERE law_enforcement"));
+
+    let all = expansion(&mut conn, "各有关部门、各乡镇(街道)按职责分工分别负责");
+    let departments = expansion(&mut conn, "各有关部门按职责分工分别负责");
+    assert_eq!(all.len(), departments.len() + 13);
+    assert!(!all.contains(&"县委组织部".to_owned()), "party organs are not government departments");
+
+    // Explicit lists: include a party organ, exclude a department.
+    diesel::sql_query(
+        "INSERT INTO unit_group_members (group_id, unit_id, region_id, inclusion)
+         SELECT g.id, u.id, u.region_id, x.inclusion
+         FROM unit_groups g, units u, (VALUES ('县委宣传部', 'include'), ('县税务局', 'exclude')) AS x(name, inclusion)
+         WHERE g.phrase = '各有关部门按职责分工分别负责' AND u.name = x.name",
+    )
+    .execute(&mut conn)
+    .unwrap();
+    let adjusted = expansion(&mut conn, "各有关部门按职责分工分别负责");
+    assert!(adjusted.contains(&"县委宣传部".to_owned()) && !adjusted.contains(&"县税务局".to_owned()));
+    assert_eq!(adjusted.len(), departments.len());
+}
