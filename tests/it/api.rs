@@ -1,65 +1,336 @@
-//! The HTTP API, served in-process against a real database.
+//! The HTTP API's contract: resources, filters, pagination, ETags and
+//! problem+json errors, against a real server and database.
 
-use actix_web::http::StatusCode;
-use actix_web::test as actix_test;
-use duban::http::{AppState, app};
-use duban_dto::api::{CampaignSummary, Health, Problem};
-use duban_tests::TestDb;
+use duban_dto::api::{CampaignSummary, Page, Problem, TaskDetail, TaskSummary};
+use duban_tests::{Client, TestDb, TestServer};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
 
 use crate::support::workspace;
 
-#[actix_web::test]
-async fn health_answers_with_the_database_state() {
-    let db = TestDb::new();
-    let service = actix_test::init_service(app(AppState { pool: db.pool() }, None)).await;
-    let response = actix_test::call_service(&service, actix_test::TestRequest::get().uri("/healthz").to_request()).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    assert!(response.headers().contains_key("x-request-id"));
-    let health: Health = actix_test::read_body_json(response).await;
-    assert!(health.database);
+fn tasks(client: &Client, query: &str) -> Page<TaskSummary> {
+    let response = client.get(&format!("/api/v1/tasks?{query}"));
+    assert_eq!(response.status(), 200, "GET /api/v1/tasks?{query}");
+    response.json().unwrap()
 }
 
-#[actix_web::test]
-async fn campaigns_list_their_task_counts() {
+fn codes(page: &Page<TaskSummary>) -> Vec<String> {
+    page.items.iter().map(|task| task.code.clone()).collect()
+}
+
+fn problem(response: reqwest::blocking::Response, status: StatusCode) -> Problem {
+    assert_eq!(response.status(), status);
+    assert_eq!(response.headers()["content-type"], "application/problem+json");
+    let request_id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let problem: Problem = response.json().unwrap();
+    assert_eq!(problem.request_id.as_deref(), Some(request_id.as_str()), "the body names the request id of the header");
+    assert_eq!(problem.status, status.as_u16());
+    problem
+}
+
+fn unit_id(client: &Client, name: &str) -> i64 {
+    let page: Value = client.get_json(&format!("/api/v1/units?q={name}"));
+    page["items"].as_array().unwrap().iter().find(|unit| unit["name"] == name).unwrap()["id"].as_i64().unwrap()
+}
+
+fn task_id(client: &Client, code: &str) -> i64 {
+    tasks(client, &format!("q={code}")).items.iter().find(|task| task.code == code).unwrap().id
+}
+
+#[test]
+fn health_answers_without_signing_in() {
+    let db = TestDb::new();
+    let server = TestServer::start(&db);
+    let health: Value = server.anonymous().get_json("/healthz");
+    assert_eq!(health["database"], true);
+}
+
+#[test]
+fn campaigns_and_the_indicator_tree() {
     let db = TestDb::with_demo();
-    let service = actix_test::init_service(app(AppState { pool: db.pool() }, None)).await;
-    let campaigns: Vec<CampaignSummary> =
-        actix_test::call_and_read_body_json(&service, actix_test::TestRequest::get().uri("/api/v1/campaigns").to_request()).await;
+    let server = TestServer::start(&db);
+    let client = server.login("inspector");
+    let campaigns: Vec<CampaignSummary> = client.get("/api/v1/campaigns").json().unwrap();
     assert_eq!(campaigns.len(), 1);
-    let luoping = &campaigns[0];
-    assert_eq!((luoping.code.as_str(), luoping.region.as_str()), ("luoping", "罗平县"));
-    assert_eq!((luoping.level1_indicators, luoping.level2_indicators), (9, 32));
-    let counts: Vec<i64> = luoping.task_counts.iter().map(|count| count.tasks).collect();
+    let counts: Vec<i64> = campaigns[0].task_counts.iter().map(|count| count.tasks).collect();
     assert_eq!(counts, [155, 32, 35, 7]);
+    let luoping: CampaignSummary = client.get("/api/v1/campaigns/luoping").json().unwrap();
+    assert_eq!(luoping, campaigns[0]);
+    problem(client.get("/api/v1/campaigns/nowhere"), StatusCode::NOT_FOUND);
+
+    let tree: Value = client.get_json("/api/v1/campaigns/luoping/indicators");
+    let tree = tree.as_array().unwrap();
+    assert_eq!(tree.len(), 9);
+    assert_eq!(tree[0]["code"], "一");
+    assert_eq!(tree[0]["children"].as_array().unwrap().len(), 5);
+    let total: i64 = tree.iter().map(|level1| level1["task_count"].as_i64().unwrap()).sum();
+    assert_eq!(total, 155, "every basic task sits under one indicator");
 }
 
-#[actix_web::test]
-async fn unknown_routes_are_problems_with_the_request_id() {
-    let db = TestDb::new();
-    let service = actix_test::init_service(app(AppState { pool: db.pool() }, None)).await;
-    let request =
-        actix_test::TestRequest::get().uri("/api/v1/nothing-here").insert_header(("x-request-id", "portal-req-000001")).to_request();
-    let response = actix_test::call_service(&service, request).await;
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    assert_eq!(response.headers().get("content-type").unwrap(), "application/problem+json");
-    assert_eq!(response.headers().get("x-request-id").unwrap(), "portal-req-000001");
-    let problem: Problem = actix_test::read_body_json(response).await;
-    assert_eq!(problem.code, "not_found");
-    assert_eq!(problem.status, 404);
-    assert_eq!(problem.request_id.as_deref(), Some("portal-req-000001"));
+#[test]
+fn tasks_filter_search_and_sort() {
+    let db = TestDb::with_demo();
+    let server = TestServer::start(&db);
+    let client = server.login("sfj");
+
+    let all = tasks(&client, "limit=200");
+    assert_eq!(all.total, 229);
+    assert_eq!(all.items.len(), 200);
+    assert_eq!(all.items[0].code, "B001");
+    assert_eq!(tasks(&client, "list=quantified").total, 32);
+    assert_eq!(tasks(&client, "list=negative&campaign=luoping").total, 7);
+    assert_eq!(tasks(&client, "campaign=elsewhere").total, 0);
+
+    // Chinese search in the task text, and search by code.
+    let review = tasks(&client, "q=行政复议&limit=100");
+    assert!(review.total >= 10, "{}", review.total);
+    assert!(review.items.iter().all(|task| task.text.contains("行政复议")));
+    assert!(codes(&review).contains(&"B124".to_owned()));
+    assert_eq!(codes(&tasks(&client, "q=q29")), ["Q29"]);
+    assert_eq!(tasks(&client, "q=100%25").items.iter().filter(|t| !t.text.contains("100%")).count(), 0, "% is not a wildcard");
+
+    // By indicator: a level-2 id, and a level-1 id covering its children.
+    let tree: Value = client.get_json("/api/v1/campaigns/luoping/indicators");
+    let first = &tree[0];
+    let first_child = first["children"][0]["id"].as_i64().unwrap();
+    assert_eq!(tasks(&client, &format!("indicator={first_child}")).total, 14);
+    assert_eq!(tasks(&client, &format!("indicator={}&limit=100", first["id"])).total, 41);
+
+    // By unit: the lead units named in the table.
+    let justice = unit_id(&client, "县司法局");
+    let led = tasks(&client, &format!("lead_unit={justice}&limit=200"));
+    assert!(led.items.iter().all(|task| task.leads.iter().any(|lead| lead.unit.as_ref().is_some_and(|u| u.id == justice))));
+    assert!(led.total > 100);
+    assert_eq!(tasks(&client, &format!("responsible_unit={justice}")).total, 0, "nobody has assigned it responsible work yet");
+
+    // Sorted backwards: the negative list's last task first.
+    assert_eq!(tasks(&client, "sort=-list&limit=1").items[0].code, "N7");
+    assert_eq!(tasks(&client, "status=not_started").total, 229);
+    assert_eq!(tasks(&client, "status=overdue").total, 0);
+
+    // Bad filters are 400s that say what is wrong.
+    let bad = problem(client.get("/api/v1/tasks?list=urgent"), StatusCode::BAD_REQUEST);
+    assert_eq!(bad.code, "invalid_query");
+    problem(client.get("/api/v1/tasks?color=red"), StatusCode::BAD_REQUEST);
+    problem(client.get("/api/v1/tasks?due_before=yesterday"), StatusCode::BAD_REQUEST);
 }
 
-#[actix_web::test]
-async fn serves_the_openapi_document_and_its_docs_page() {
+#[test]
+fn pagination_edges() {
+    let db = TestDb::with_demo();
+    let server = TestServer::start(&db);
+    let client = server.login("inspector");
+    let first = tasks(&client, "list=negative&limit=3");
+    assert_eq!(codes(&first), ["N1", "N2", "N3"]);
+    let cursor = first.next_cursor.clone().unwrap();
+    let second = tasks(&client, &format!("list=negative&limit=3&cursor={cursor}"));
+    assert_eq!(codes(&second), ["N4", "N5", "N6"]);
+    let last = tasks(&client, &format!("list=negative&limit=3&cursor={}", second.next_cursor.unwrap()));
+    assert_eq!(codes(&last), ["N7"]);
+    assert_eq!(last.next_cursor, None, "the last page has no cursor");
+    assert_eq!(last.total, 7);
+
+    let exact = tasks(&client, "list=negative&limit=7");
+    assert_eq!(exact.items.len(), 7);
+    assert_eq!(exact.next_cursor, None, "a page that ends exactly at the end has no cursor");
+
+    let empty = tasks(&client, "q=没有这样的任务");
+    assert_eq!((empty.total, empty.items.len(), empty.next_cursor.is_none()), (0, 0, true));
+
+    assert_eq!(problem(client.get("/api/v1/tasks?cursor=garbage"), StatusCode::BAD_REQUEST).code, "invalid_cursor");
+    // A cursor is bound to its filters.
+    assert_eq!(
+        problem(client.get(&format!("/api/v1/tasks?list=basic&limit=3&cursor={cursor}")), StatusCode::BAD_REQUEST).code,
+        "invalid_cursor"
+    );
+    assert_eq!(problem(client.get("/api/v1/tasks?limit=0"), StatusCode::BAD_REQUEST).code, "invalid_limit");
+    assert_eq!(problem(client.get("/api/v1/tasks?limit=1000"), StatusCode::BAD_REQUEST).code, "invalid_limit");
+}
+
+#[test]
+fn task_detail_and_status_rollup() {
+    let db = TestDb::with_demo();
+    let server = TestServer::start(&db);
+    let office = server.login("yfzxb");
+    let id = task_id(&office, "B014");
+    let detail: TaskDetail = office.get(&format!("/api/v1/tasks/{id}")).json().unwrap();
+    assert_eq!(detail.summary.code, "B014");
+    assert_eq!(detail.summary.leads.len(), 4);
+    assert_eq!(detail.assignments.len(), 4, "one lead assignment per concrete lead unit");
+    assert_eq!(detail.responsible_parties[0].as_written, "各有关部门、各乡镇(街道)按职责分工分别负责");
+    assert_eq!(detail.summary.level2.as_ref().unwrap().code, "(一)");
+    assert_eq!(detail.summary.level1.as_ref().unwrap().code, "一");
+    let quantified: TaskDetail = office.get(&format!("/api/v1/tasks/{}", task_id(&office, "Q29"))).json().unwrap();
+    assert_eq!(quantified.targets.len(), 2);
+    problem(office.get("/api/v1/tasks/999999"), StatusCode::NOT_FOUND);
+    problem(office.get("/api/v1/tasks/not-a-number"), StatusCode::NOT_FOUND);
+
+    // A unit starts work: the task is in progress.
+    let market = server.login("scjgj");
+    let assignment = detail.assignments.iter().find(|a| a.unit.name == "县市场监管局").unwrap();
+    let response = market
+        .request(reqwest::Method::PATCH, &format!("/api/v1/assignments/{}", assignment.id))
+        .header("If-Match", format!("\"{}\"", assignment.version))
+        .json(&json!({"status": "in_progress", "progress_note": "已梳理企业开办流程"}))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let summary = tasks(&office, "q=B014").items.remove(0);
+    assert_eq!(summary.status.as_str(), "in_progress");
+
+    // A due date in the past makes it overdue, whatever else.
+    let government = detail.assignments.iter().find(|a| a.unit.name == "县政务局").unwrap();
+    let response = office
+        .request(reqwest::Method::PATCH, &format!("/api/v1/assignments/{}", government.id))
+        .header("If-Match", "*")
+        .json(&json!({"due_date": "2020-01-31"}))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(tasks(&office, "q=B014").items[0].status.as_str(), "overdue");
+    assert_eq!(codes(&tasks(&office, "status=overdue")), ["B014"]);
+    assert_eq!(codes(&tasks(&office, "overdue=true")), ["B014"]);
+    assert_eq!(tasks(&office, "overdue=false").total, 228);
+    assert_eq!(codes(&tasks(&office, "due_before=2020-02-01")), ["B014"]);
+    assert_eq!(tasks(&office, "status=in_progress").total, 0, "an overdue task shows as overdue");
+    assert_eq!(codes(&tasks(&office, "sort=next_due&limit=1")), ["B014"]);
+    let overdue: Value = office.get_json("/api/v1/assignments?overdue=true");
+    assert_eq!(overdue["total"], 1);
+}
+
+#[test]
+fn assignments_are_made_by_the_lead_office_and_guarded_by_etags() {
+    let db = TestDb::with_demo();
+    let server = TestServer::start(&db);
+    let office = server.login("yfzxb");
+    let task = task_id(&office, "B120");
+    let groups: Value = office.get_json("/api/v1/unit-groups?region=罗平县");
+    let townships = groups.as_array().unwrap().iter().find(|g| g["phrase"] == "各乡镇(街道)").unwrap();
+    assert_eq!(townships["member_count"], 13);
+    let preview: Value = office.get_json(&format!("/api/v1/unit-groups/{}/members", townships["id"]));
+    assert_eq!(preview.as_array().unwrap().len(), 13);
+
+    // The whole group in one call; again, and nothing is duplicated.
+    let body = json!({"group_id": townships["id"], "role": "responsible", "due_date": "2026-12-20"});
+    let response = office.post(&format!("/api/v1/tasks/{task}/assignments"), &body);
+    assert_eq!(response.status(), 201);
+    let created: Value = response.json().unwrap();
+    assert_eq!(created["created"].as_array().unwrap().len(), 13);
+    let again: Value = office.post(&format!("/api/v1/tasks/{task}/assignments"), &body).json().unwrap();
+    assert_eq!((again["created"].as_array().unwrap().len(), again["existing"].as_array().unwrap().len()), (0, 13));
+
+    let luoxiong = created["created"].as_array().unwrap().iter().find(|a| a["unit"]["name"] == "罗雄街道").unwrap().clone();
+    let path = format!("/api/v1/assignments/{}", luoxiong["id"]);
+    let read = office.get(&path);
+    let etag = read.headers()["etag"].to_str().unwrap().to_owned();
+    assert_eq!(etag, "\"1\"");
+
+    // Two people edit the same version: the second is refused, not lost.
+    let street = server.login("lxjd");
+    let first =
+        street.request(reqwest::Method::PATCH, &path).header("If-Match", &etag).json(&json!({"progress_note": "第一稿"})).send().unwrap();
+    assert_eq!(first.status(), 200);
+    assert_eq!(first.headers()["etag"], "\"2\"");
+    let second =
+        office.request(reqwest::Method::PATCH, &path).header("If-Match", &etag).json(&json!({"due_date": "2026-12-25"})).send().unwrap();
+    assert_eq!(problem(second, StatusCode::PRECONDITION_FAILED).code, "precondition_failed");
+    let missing = office.patch(&path, &json!({"due_date": "2026-12-25"}));
+    assert_eq!(problem(missing, StatusCode::PRECONDITION_REQUIRED).code, "precondition_required");
+
+    // Each edits only what is theirs.
+    let note_by_office =
+        office.request(reqwest::Method::PATCH, &path).header("If-Match", "\"2\"").json(&json!({"progress_note": "x"})).send().unwrap();
+    problem(note_by_office, StatusCode::FORBIDDEN);
+    let date_by_unit =
+        street.request(reqwest::Method::PATCH, &path).header("If-Match", "\"2\"").json(&json!({"due_date": "2027-01-01"})).send().unwrap();
+    problem(date_by_unit, StatusCode::FORBIDDEN);
+    let approve_self =
+        street.request(reqwest::Method::PATCH, &path).header("If-Match", "\"2\"").json(&json!({"status": "approved"})).send().unwrap();
+    assert_eq!(problem(approve_self, StatusCode::CONFLICT).code, "invalid_transition");
+    let other_street = created["created"].as_array().unwrap().iter().find(|a| a["unit"]["name"] == "腊山街道").unwrap();
+    let foreign = street
+        .request(reqwest::Method::PATCH, &format!("/api/v1/assignments/{}", other_street["id"]))
+        .header("If-Match", "*")
+        .json(&json!({"progress_note": "不是我们的"}))
+        .send()
+        .unwrap();
+    problem(foreign, StatusCode::FORBIDDEN);
+
+    // Due within N days, and removal of untouched work only.
+    let soon: Value = office.get_json(&format!("/api/v1/assignments?task={task}&due_within_days=366"));
+    assert_eq!(soon["total"], 13);
+    assert_eq!(problem(office.delete(&path), StatusCode::CONFLICT).code, "work_started");
+    assert_eq!(office.delete(&format!("/api/v1/assignments/{}", other_street["id"])).status(), 204);
+    problem(office.delete(&format!("/api/v1/assignments/{}", other_street["id"])), StatusCode::NOT_FOUND);
+}
+
+#[test]
+fn bodies_are_checked_precisely() {
+    let db = TestDb::with_demo();
+    let server = TestServer::start(&db);
+    let admin = server.login("admin");
+    let post_raw = |content_type: &str, body: Vec<u8>| {
+        admin.request(reqwest::Method::POST, "/api/v1/units").header("content-type", content_type).body(body).send().unwrap()
+    };
+    assert_eq!(problem(post_raw("application/json", b"{\"region\": ".to_vec()), StatusCode::BAD_REQUEST).code, "malformed_body");
+    let wrong_type = r#"{"region": "罗平县", "name": 7, "kind": "other"}"#.as_bytes().to_vec();
+    assert_eq!(problem(post_raw("application/json", wrong_type), StatusCode::UNPROCESSABLE_ENTITY).code, "invalid_body");
+    let unknown_field = r#"{"region": "罗平县", "name": "县档案馆", "kind": "other", "colour": "red"}"#.as_bytes().to_vec();
+    let unknown = problem(post_raw("application/json", unknown_field), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unknown.detail.unwrap().contains("colour"));
+    let huge = serde_json::to_vec(&json!({"region": "罗平县", "name": "x".repeat(2 << 20), "kind": "other"})).unwrap();
+    assert_eq!(problem(post_raw("application/json", huge), StatusCode::PAYLOAD_TOO_LARGE).code, "payload_too_large");
+    let form = b"name=x".to_vec();
+    assert_eq!(
+        problem(post_raw("application/x-www-form-urlencoded", form), StatusCode::UNSUPPORTED_MEDIA_TYPE).code,
+        "unsupported_media_type"
+    );
+
+    // Units: created, conflicts named, deleted only when unused.
+    let created = admin.post("/api/v1/units", &json!({"region": "罗平县", "name": "县档案馆", "kind": "other", "aliases": ["档案馆"]}));
+    assert_eq!(created.status(), 201);
+    let unit: Value = created.json().unwrap();
+    let clash = admin.post("/api/v1/units", &json!({"region": "罗平县", "name": "档案馆", "kind": "other"}));
+    assert_eq!(problem(clash, StatusCode::CONFLICT).code, "name_taken");
+    let alias_of_other = admin.patch(&format!("/api/v1/units/{}", unit["id"]), &json!({"aliases": ["县政府办"]}));
+    assert_eq!(problem(alias_of_other, StatusCode::CONFLICT).code, "name_taken");
+    let nowhere = admin.post("/api/v1/units", &json!({"region": "火星县", "name": "x", "kind": "other"}));
+    assert_eq!(problem(nowhere, StatusCode::UNPROCESSABLE_ENTITY).code, "unknown_region");
+    assert_eq!(admin.delete(&format!("/api/v1/units/{}", unit["id"])).status(), 204);
+    let justice = unit_id(&admin, "县司法局");
+    assert_eq!(problem(admin.delete(&format!("/api/v1/units/{justice}")), StatusCode::CONFLICT).code, "in_use");
+    problem(admin.get("/api/v1/units/987654"), StatusCode::NOT_FOUND);
+}
+
+#[test]
+fn cors_admits_configured_portals_only() {
     let db = TestDb::new();
-    let service = actix_test::init_service(app(AppState { pool: db.pool() }, None)).await;
-    let document: serde_json::Value =
-        actix_test::call_and_read_body_json(&service, actix_test::TestRequest::get().uri("/api/v1/openapi.json").to_request()).await;
+    let server = TestServer::start_with(&db, vec!["https://portal.example.cn".to_owned()]);
+    let client = server.anonymous();
+    let preflight = |origin: &str| {
+        client
+            .request(reqwest::Method::OPTIONS, "/api/v1/tasks")
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "GET")
+            .header("Access-Control-Request-Headers", "authorization")
+            .send()
+            .unwrap()
+    };
+    let allowed = preflight("https://portal.example.cn");
+    assert_eq!(allowed.headers()["access-control-allow-origin"], "https://portal.example.cn");
+    let refused = preflight("https://evil.example.com");
+    assert!(refused.headers().get("access-control-allow-origin").is_none());
+}
+
+#[test]
+fn serves_the_openapi_document_and_its_docs_page() {
+    let db = TestDb::new();
+    let server = TestServer::start(&db);
+    let client = server.anonymous();
+    let document: Value = client.get_json("/api/v1/openapi.json");
     assert!(document["openapi"].as_str().unwrap().starts_with("3.1"));
-    assert!(document["paths"]["/api/v1/campaigns"]["get"].is_object());
-    let response = actix_test::call_service(&service, actix_test::TestRequest::get().uri("/docs/").to_request()).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let page = String::from_utf8(actix_test::read_body(response).await.to_vec()).unwrap();
+    assert!(document["paths"]["/api/v1/tasks"]["get"].is_object());
+    let page = client.get("/docs/").text().unwrap();
     assert!(page.contains("swagger-ui"), "the docs page is Swagger UI, served by duban itself");
     assert!(!page.contains("https://"), "the docs page loads nothing from the network");
 }

@@ -130,6 +130,20 @@ impl Server {
         reqwest::blocking::Client::new().get(format!("{}{path}", self.base)).header("x-request-id", "serve-test-request-1").send().unwrap()
     }
 
+    /// GET as a demo account, signing in first.
+    fn get_as(&self, username: &str, path: &str) -> serde_json::Value {
+        let http = reqwest::blocking::Client::new();
+        let login: serde_json::Value = http
+            .post(format!("{}/api/v1/auth/login", self.base))
+            .json(&serde_json::json!({"username": username, "password": duban_tests::DEMO_PASSWORD}))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let token = login["access_token"].as_str().expect("signed in");
+        http.get(format!("{}{path}", self.base)).bearer_auth(token).send().unwrap().json().unwrap()
+    }
+
     fn signal(&self, signal: i32) {
         // SAFETY: signalling our own child process.
         unsafe { libc::kill(self.child.id() as i32, signal) };
@@ -172,7 +186,7 @@ fn serve_without_database_url_runs_its_own_database() {
     assert_eq!(entry["status"], 200, "{logged}");
     let health: serde_json::Value = response.json().unwrap();
     assert_eq!(health["database"], true);
-    let campaigns: serde_json::Value = server.get("/api/v1/campaigns").json().unwrap();
+    let campaigns = server.get_as("inspector", "/api/v1/campaigns");
     assert_eq!(campaigns[0]["code"], "luoping", "the demo data is loaded on first start");
     assert!(lock.exists());
 
@@ -183,7 +197,7 @@ fn serve_without_database_url_runs_its_own_database() {
 
     // The second start reuses the cluster and its data.
     let mut server = Server::start(data.path(), &[]);
-    let campaigns: serde_json::Value = server.get("/api/v1/campaigns").json().unwrap();
+    let campaigns = server.get_as("inspector", "/api/v1/campaigns");
     assert_eq!(campaigns.as_array().unwrap().len(), 1, "the demo data is loaded once");
     let log = std::fs::read_to_string(data.path().join("postgres.log")).unwrap();
     assert_eq!(log.matches("Success. You can now start the database server").count(), 1, "initdb ran only once");

@@ -1,11 +1,17 @@
 //! Importing the Luoping breakdown into a real database.
 
 use diesel::prelude::*;
+use duban::audit::Actor;
+use duban::authz::Operator;
 use duban::import::{self, ChangeAction, Entity, ImportError, Source};
 use duban_breakdown::seed::{CampaignSeed, to_pretty_json};
 use duban_tests::TestDb;
 
 use crate::support::{count, document, seed_file, snapshot};
+
+fn operator() -> Operator {
+    Operator::at_command_line()
+}
 
 /// Leads as written and the responsible phrase of a task, from the database.
 fn task_row(conn: &mut PgConnection, code: &str) -> (String, Vec<String>, Option<String>) {
@@ -154,7 +160,8 @@ fn importing_again_changes_nothing() {
     assert!(reports.iter().all(|report| report.is_unchanged()), "{:#?}", reports.iter().map(|r| &r.changes).collect::<Vec<_>>());
     // The document itself, on top of the seed generated from it.
     let source = Source::from_text_dump(&document(), None).unwrap();
-    let report = import::run(&mut conn, &source, "luoping-task-breakdown.txt", false).unwrap();
+    let report =
+        import::run(&mut conn, &operator().import_data(), &Actor::command_line(), &source, "luoping-task-breakdown.txt", false).unwrap();
     assert!(report.is_unchanged(), "{report}");
     assert!(report.to_string().contains("no changes"));
     assert!(!report.normalisations.is_empty(), "the document's normalisations are reported");
@@ -186,7 +193,9 @@ fn a_refused_import_rolls_back_what_it_had_done() {
     let mut seed = CampaignSeed::from_json(&seed_file("luoping.campaign.json")).unwrap();
     seed.tasks.retain(|task| task.code != "B155");
     seed.tasks[0].text.push_str("（修订）");
-    let error = import::run(&mut conn, &Source::Campaign(Box::new(seed)), "edited seed", false).unwrap_err();
+    let error =
+        import::run(&mut conn, &operator().import_data(), &Actor::command_line(), &Source::Campaign(Box::new(seed)), "edited seed", false)
+            .unwrap_err();
     assert!(matches!(error, ImportError::Refused(_)), "{error}");
     assert!(error.to_string().contains("B155") && error.to_string().contains("in_progress"), "{error}");
     assert_eq!(snapshot(&mut conn), before);
@@ -198,7 +207,7 @@ fn a_dry_run_reports_and_writes_nothing() {
     let mut conn = db.conn();
     let before = snapshot(&mut conn);
     let roster = Source::from_json(&seed_file("luoping.units.json")).unwrap();
-    let report = import::run(&mut conn, &roster, "roster", true).unwrap();
+    let report = import::run(&mut conn, &operator().import_data(), &Actor::command_line(), &roster, "roster", true).unwrap();
     assert_eq!(report.count(Entity::Unit, ChangeAction::Created), 57);
     assert!(report.to_string().contains("dry run"), "{report}");
     assert_eq!(snapshot(&mut conn), before);
@@ -212,7 +221,9 @@ fn updates_are_reported_field_by_field() {
     let task = seed.tasks.iter_mut().find(|task| task.code == "B012").unwrap();
     task.text = "积极推行证明事项告知承诺制。".to_owned();
     task.leads = vec!["县司法局".to_owned(), "县政务局".to_owned()];
-    let report = import::run(&mut conn, &Source::Campaign(Box::new(seed)), "edited", false).unwrap();
+    let report =
+        import::run(&mut conn, &operator().import_data(), &Actor::command_line(), &Source::Campaign(Box::new(seed)), "edited", false)
+            .unwrap();
     let change = report.changes.iter().find(|change| change.key == "B012").unwrap();
     assert_eq!(change.action, ChangeAction::Updated);
     assert_eq!(change.fields, ["text", "leads"]);
@@ -227,9 +238,17 @@ fn updates_are_reported_field_by_field() {
 fn the_document_imports_like_the_seed_generated_from_it() {
     let db = TestDb::new();
     let mut conn = db.conn();
-    import::run(&mut conn, &Source::from_json(&seed_file("luoping.units.json")).unwrap(), "roster", false).unwrap();
+    import::run(
+        &mut conn,
+        &operator().import_data(),
+        &Actor::command_line(),
+        &Source::from_json(&seed_file("luoping.units.json")).unwrap(),
+        "roster",
+        false,
+    )
+    .unwrap();
     let source = Source::from_text_dump(&document(), Some("luoping".to_owned())).unwrap();
-    let report = import::run(&mut conn, &source, "document", false).unwrap();
+    let report = import::run(&mut conn, &operator().import_data(), &Actor::command_line(), &source, "document", false).unwrap();
     assert_eq!(report.count(Entity::Task, ChangeAction::Created), 229);
     assert!(report.warnings.is_empty(), "every unit of the document is in the roster: {:#?}", report.warnings);
 
@@ -259,8 +278,10 @@ fn export_then_import_reproduces_the_data() {
 
     let second = TestDb::new();
     let mut other = second.conn();
-    import::run(&mut other, &Source::from_json(&roster).unwrap(), "roster", false).unwrap();
-    import::run(&mut other, &Source::from_json(&campaign).unwrap(), "campaign", false).unwrap();
+    import::run(&mut other, &operator().import_data(), &Actor::command_line(), &Source::from_json(&roster).unwrap(), "roster", false)
+        .unwrap();
+    import::run(&mut other, &operator().import_data(), &Actor::command_line(), &Source::from_json(&campaign).unwrap(), "campaign", false)
+        .unwrap();
     assert_eq!(to_pretty_json(&duban::export::campaign_seed(&mut other, "luoping").unwrap()), campaign);
     assert_eq!(to_pretty_json(&duban::export::roster_seed(&mut other, "罗平县").unwrap()), roster);
 }
@@ -272,7 +293,9 @@ fn unknown_units_are_created_and_reported() {
     let mut seed = CampaignSeed::from_json(&seed_file("luoping.campaign.json")).unwrap();
     seed.tasks[0].leads.push("县档案馆".to_owned());
     seed.tasks[1].responsible = Some("各村(社区)".to_owned());
-    let report = import::run(&mut conn, &Source::Campaign(Box::new(seed)), "edited", false).unwrap();
+    let report =
+        import::run(&mut conn, &operator().import_data(), &Actor::command_line(), &Source::Campaign(Box::new(seed)), "edited", false)
+            .unwrap();
     assert_eq!(report.count(Entity::Unit, ChangeAction::Created), 1);
     assert_eq!(report.count(Entity::UnitGroup, ChangeAction::Created), 1);
     assert_eq!(report.warnings.len(), 2, "{:#?}", report.warnings);

@@ -1,7 +1,10 @@
 //! Integration tests on a real PostgreSQL: one database per test.
 
 mod api;
+mod audit_log;
+mod auth;
 mod cli;
 mod import;
+mod matrix;
 mod schema;
 mod support;

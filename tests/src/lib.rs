@@ -177,3 +177,110 @@ mod tests {
         assert_eq!(with_database("postgres://localhost", "t1"), "postgres://localhost/t1");
     }
 }
+
+/// The password of every demo account (seeds/demo-accounts.json).
+pub const DEMO_PASSWORD: &str = "duban-demo-2026";
+
+/// duban's HTTP server, running in this process on a free port, on a test
+/// database. Stopped when dropped.
+pub struct TestServer {
+    pub base: String,
+    handle: actix_web::dev::ServerHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TestServer {
+    pub fn start(db: &TestDb) -> TestServer {
+        Self::start_with(db, Vec::new())
+    }
+
+    /// With these CORS origins allowed.
+    pub fn start_with(db: &TestDb, cors_origins: Vec<String>) -> TestServer {
+        let pool = db.pool();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let state = duban::http::AppState::new(pool, None).expect("the server state");
+                let server = actix_web::HttpServer::new(move || duban::http::app(state.clone(), None, cors_origins.clone()))
+                    .workers(2)
+                    .listen(listener)
+                    .expect("listening")
+                    .run();
+                sender.send(server.handle()).unwrap();
+                server.await.expect("serving");
+            })
+        });
+        let handle = receiver.recv().expect("the server started");
+        TestServer { base, handle, thread: Some(thread) }
+    }
+
+    pub fn anonymous(&self) -> Client {
+        Client { base: self.base.clone(), http: reqwest::blocking::Client::new(), token: None }
+    }
+
+    /// A client signed in as a demo account.
+    pub fn login(&self, username: &str) -> Client {
+        let mut client = self.anonymous();
+        let response = client.post("/api/v1/auth/login", &serde_json::json!({"username": username, "password": DEMO_PASSWORD}));
+        assert_eq!(response.status(), 200, "signing in as {username}");
+        let tokens: serde_json::Value = response.json().unwrap();
+        client.token = Some(tokens["access_token"].as_str().unwrap().to_owned());
+        client
+    }
+
+    /// A client that presents this bearer credential (a token or an API key).
+    pub fn with_bearer(&self, credential: &str) -> Client {
+        Client { token: Some(credential.to_owned()), ..self.anonymous() }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        actix_web::rt::System::new().block_on(self.handle.stop(false));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// An HTTP client of a [`TestServer`], with or without credentials.
+#[derive(Clone)]
+pub struct Client {
+    pub base: String,
+    pub http: reqwest::blocking::Client,
+    pub token: Option<String>,
+}
+
+impl Client {
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::blocking::RequestBuilder {
+        let builder = self.http.request(method, format!("{}{path}", self.base));
+        match &self.token {
+            Some(token) => builder.bearer_auth(token),
+            None => builder,
+        }
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::blocking::Response {
+        self.request(reqwest::Method::GET, path).send().unwrap()
+    }
+
+    pub fn get_json(&self, path: &str) -> serde_json::Value {
+        let response = self.get(path);
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().unwrap()
+    }
+
+    pub fn post(&self, path: &str, body: &serde_json::Value) -> reqwest::blocking::Response {
+        self.request(reqwest::Method::POST, path).json(body).send().unwrap()
+    }
+
+    pub fn patch(&self, path: &str, body: &serde_json::Value) -> reqwest::blocking::Response {
+        self.request(reqwest::Method::PATCH, path).json(body).send().unwrap()
+    }
+
+    pub fn delete(&self, path: &str) -> reqwest::blocking::Response {
+        self.request(reqwest::Method::DELETE, path).send().unwrap()
+    }
+}

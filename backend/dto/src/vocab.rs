@@ -127,7 +127,6 @@ vocabulary! {
 vocabulary! {
     /// How a measured value is compared with a quantified task's target.
     pub enum Comparator {
-        #[allow(missing_docs)]
         AtLeast = ">=",
         AtMost = "<=",
         Equal = "=",
@@ -149,5 +148,67 @@ vocabulary! {
         People = "名",
         Persons = "人",
         Items = "件",
+    }
+}
+
+vocabulary! {
+    /// What a user may do; see ARCHITECTURE.md for the capabilities of each.
+    pub enum Role {
+        /// Accounts, units, configuration; sees everything.
+        Admin = "admin",
+        /// 依法治县办: assigns, supervises, approves, reports.
+        LeadOffice = "lead_office",
+        /// Manages a unit's work and its staff accounts.
+        UnitManager = "unit_manager",
+        /// Works on a unit's assignments.
+        UnitStaff = "unit_staff",
+        /// Reads everything, changes nothing.
+        Inspector = "inspector",
+    }
+}
+
+impl Role {
+    pub const fn zh_name(self) -> &'static str {
+        match self {
+            Role::Admin => "系统管理员",
+            Role::LeadOffice => "依法治县办",
+            Role::UnitManager => "单位管理员",
+            Role::UnitStaff => "单位经办人",
+            Role::Inspector => "督查人员",
+        }
+    }
+
+    /// Whether the role acts for one unit.
+    pub const fn is_unit_role(self) -> bool {
+        matches!(self, Role::UnitManager | Role::UnitStaff)
+    }
+}
+
+vocabulary! {
+    /// What an API key of a third-party portal may do.
+    pub enum Scope {
+        /// Read campaigns, indicators, tasks, units and groups.
+        TasksRead = "tasks:read",
+        /// Read assignments and their progress.
+        ProgressRead = "progress:read",
+        /// Read and download evidence.
+        EvidenceRead = "evidence:read",
+        /// Read the audit log.
+        AuditRead = "audit:read",
+        /// Import data in bulk.
+        ImportWrite = "import:write",
+    }
+}
+
+vocabulary! {
+    /// A task's status, derived from its assignments (see duban::rollup).
+    pub enum TaskStatus {
+        NotStarted = "not_started",
+        InProgress = "in_progress",
+        Submitted = "submitted",
+        Returned = "returned",
+        Approved = "approved",
+        /// An unapproved assignment is past its due date.
+        Overdue = "overdue",
     }
 }

@@ -10,11 +10,15 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use duban_breakdown::seed::to_pretty_json;
 
+use duban_dto::Role;
+use duban_dto::api::{NewUser, UserPatch};
+
+use crate::authz::Operator;
 use crate::config::Settings;
 use crate::db::Database;
 use crate::http::AppState;
 use crate::import::{self, ImportError, Source};
-use crate::{export, seeds, telemetry};
+use crate::{accounts, audit, export, seeds, telemetry};
 
 #[derive(Parser)]
 #[command(name = "duban", version, about = "督办: a county's rule-of-law government demonstration campaign")]
@@ -59,12 +63,59 @@ enum Command {
         #[arg(long, default_value = ".")]
         out: PathBuf,
     },
-    /// Load the demo data (the Luoping roster and breakdown).
+    /// Load the demo data (the Luoping roster and breakdown, demo accounts).
     SeedDemo,
+    /// Manage accounts on the server, e.g. the first administrator.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Apply pending database migrations.
     Migrate,
     /// Print the OpenAPI document.
     Openapi,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account. Without --password-stdin a strong password is
+    /// generated and printed once.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        display_name: String,
+        /// admin, lead_office, unit_manager, unit_staff or inspector.
+        #[arg(long)]
+        role: String,
+        /// The unit's name, for unit roles (and optionally the lead office).
+        #[arg(long)]
+        unit: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a new password and end the account's sessions.
+    ResetPassword {
+        username: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Disable an account and end its sessions.
+    Disable { username: String },
+    /// List accounts.
+    List,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the hash chain; name the first row altered, removed or out of order.
+    Verify,
 }
 
 pub fn run() -> ExitCode {
@@ -97,8 +148,15 @@ fn execute(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
             // Parse before opening the database: a bad file costs nothing.
             let source = Source::read_file(&file, campaign).map_err(describe_import_error(&file))?;
             let db = Database::open(settings)?;
-            let report =
-                import::run(&mut *db.pool.get()?, &source, &file.display().to_string(), dry_run).map_err(describe_import_error(&file))?;
+            let report = import::run(
+                &mut *db.pool.get()?,
+                &Operator::at_command_line().import_data(),
+                &audit::Actor::command_line(),
+                &source,
+                &file.display().to_string(),
+                dry_run,
+            )
+            .map_err(describe_import_error(&file))?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
@@ -121,11 +179,28 @@ fn execute(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::SeedDemo => {
+            if settings.production {
+                anyhow::bail!("production mode: demo data and its demo accounts are not loaded");
+            }
             let db = Database::open(settings)?;
             for report in seeds::load_demo(&mut *db.pool.get()?)? {
                 print!("{report}");
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::User { command } => user_command(settings, command),
+        Command::Audit { command: AuditCommand::Verify } => {
+            let db = Database::open(settings)?;
+            match audit::verify(&mut *db.pool.get()?)? {
+                audit::Verdict::Intact { rows, head } => {
+                    println!("audit log intact: {rows} rows, head hash {head}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                audit::Verdict::Broken { problem, .. } => {
+                    eprintln!("duban: audit log broken: {problem}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
         }
         Command::Migrate => {
             Database::open(settings)?;
@@ -136,18 +211,108 @@ fn execute(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
 
 fn serve(settings: &Settings, listen: Option<String>) -> anyhow::Result<ExitCode> {
     let db = Database::open(settings)?;
-    if settings.seed_on_first_start && seeds::load_demo_if_empty(&mut *db.pool.get()?)? {
-        tracing::info!("first start: loaded the demo data (Luoping county)");
+    let mut conn = db.pool.get()?;
+    if settings.seed_on_first_start && seeds::load_demo_if_empty(&mut conn)? {
+        tracing::info!("first start: loaded the demo data (Luoping county) and demo accounts");
     }
+    if settings.production {
+        let demo = accounts::enabled_demo_accounts(&mut conn)?;
+        if !demo.is_empty() {
+            anyhow::bail!(
+                "production mode refuses to serve while demo accounts, whose password is published, are enabled: {}; \
+                 disable them with `duban user disable NAME`",
+                demo.join(", ")
+            );
+        }
+        if accounts::user_count(&mut conn)? == 0 {
+            tracing::error!(
+                "there are no accounts yet: create the first administrator with `duban user create --role admin --username NAME --display-name NAME`"
+            );
+        }
+    }
+    drop(conn);
     match &settings.static_dir {
         Some(dir) => tracing::info!(dir = %dir.display(), "serving the browser client"),
         None => tracing::warn!("no browser client to serve (build frontend/ or set DUBAN_STATIC_DIR); serving the API only"),
     }
-    let state = AppState { pool: db.pool.clone() };
+    let state = AppState::new(db.pool.clone(), settings.jwt_secret.as_deref()).map_err(|error| anyhow::anyhow!("{error}"))?;
     let listen = listen.unwrap_or_else(|| settings.listen.clone());
-    actix_web::rt::System::new().block_on(crate::http::serve(state, &listen, settings.static_dir.clone()))?;
+    actix_web::rt::System::new().block_on(crate::http::serve(
+        state,
+        &listen,
+        settings.static_dir.clone(),
+        settings.cors_origins.clone(),
+    ))?;
     tracing::info!("stopped serving");
     drop(db);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A password from standard input, or a generated one (printed once).
+fn password_for(from_stdin: bool) -> anyhow::Result<(String, bool)> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        let password = line.trim_end_matches(['\r', '\n']).to_owned();
+        return Ok((password, false));
+    }
+    Ok((crate::auth::secrets::random_token()[..20].to_owned(), true))
+}
+
+fn user_command(settings: &Settings, command: UserCommand) -> anyhow::Result<ExitCode> {
+    let db = Database::open(settings)?;
+    let mut conn = db.pool.get()?;
+    let operator = Operator::at_command_line();
+    let can = operator.manage_accounts();
+    let actor = audit::Actor::command_line();
+    let failed = |error: crate::http::ApiError| anyhow::anyhow!("{error}");
+    match command {
+        UserCommand::Create { username, display_name, role, unit, password_stdin } => {
+            let role = Role::parse(&role).ok_or_else(|| {
+                anyhow::anyhow!("--role {role:?}: expected one of {}", Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "))
+            })?;
+            let unit_id = match unit {
+                Some(name) => Some(crate::units::unit_id_by_name(&mut conn, &name).map_err(failed)?),
+                None => None,
+            };
+            let (password, generated) = password_for(password_stdin)?;
+            let new = NewUser { username, display_name, role, unit_id, password: password.clone() };
+            let user = accounts::create_user(&mut conn, &can, &actor, &new).map_err(failed)?;
+            println!("created {} ({}), id {}", user.username, user.role, user.id);
+            if generated {
+                println!("password: {password}");
+                println!("(shown once; the user should change it after signing in)");
+            }
+        }
+        UserCommand::ResetPassword { username, password_stdin } => {
+            let id = accounts::user_id_by_name(&mut conn, &username).map_err(failed)?;
+            let (password, generated) = password_for(password_stdin)?;
+            accounts::reset_password(&mut conn, &can, &actor, id, &password).map_err(failed)?;
+            println!("password of {username} reset; its sessions have ended");
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        UserCommand::Disable { username } => {
+            let id = accounts::user_id_by_name(&mut conn, &username).map_err(failed)?;
+            let patch = UserPatch { disabled: Some(true), ..UserPatch::default() };
+            accounts::update_user(&mut conn, &can, &actor, id, &patch).map_err(failed)?;
+            println!("{username} disabled; its sessions have ended");
+        }
+        UserCommand::List => {
+            let can = operator.read_accounts();
+            for user in accounts::list_users(&mut conn, &can).map_err(failed)? {
+                let unit = user.unit.map(|unit| unit.name).unwrap_or_default();
+                let flags = [(user.is_demo, "demo"), (user.disabled, "disabled")]
+                    .iter()
+                    .filter(|(on, _)| *on)
+                    .map(|(_, flag)| *flag)
+                    .collect::<Vec<_>>()
+                    .join(",");
+                println!("{}\t{}\t{}\t{}\t{}", user.username, user.role, user.display_name, unit, flags);
+            }
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -10,7 +10,10 @@
 //! | log_format           | DUBAN_LOG_FORMAT            | text (or json)                           |
 //! | log                  | DUBAN_LOG, then RUST_LOG    | info                                     |
 //! | db_pool_size         | DUBAN_DB_POOL_SIZE          | 10                                       |
-//! | seed_on_first_start  | DUBAN_SEED_ON_FIRST_START   | true                                     |
+//! | seed_on_first_start  | DUBAN_SEED_ON_FIRST_START   | true (never in production)               |
+//! | production           | DUBAN_PRODUCTION            | false                                    |
+//! | jwt_secret           | DUBAN_JWT_SECRET            | generated on first start, in the database |
+//! | cors_origins         | DUBAN_CORS_ORIGINS          | none (comma-separated in the variable)   |
 //!
 //! The file is named by `--config FILE` or DUBAN_CONFIG and uses the names
 //! of the first column.
@@ -39,7 +42,14 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub log: String,
     pub db_pool_size: u32,
+    /// Load the demo data into an empty database on start. Never in production.
     pub seed_on_first_start: bool,
+    /// Production mode: no demo data, and duban refuses to serve while a
+    /// demo account (whose password is published) is enabled.
+    pub production: bool,
+    pub jwt_secret: Option<String>,
+    /// Browser origins of portals allowed to call the API (CORS).
+    pub cors_origins: Vec<String>,
 }
 
 /// The settings file: every field optional.
@@ -54,6 +64,9 @@ struct SettingsFile {
     log: Option<String>,
     db_pool_size: Option<u32>,
     seed_on_first_start: Option<bool>,
+    production: Option<bool>,
+    jwt_secret: Option<String>,
+    cors_origins: Option<Vec<String>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -102,13 +115,31 @@ impl Settings {
             })?,
             None => from_file.db_pool_size.unwrap_or(10),
         };
-        let seed_on_first_start = match env("DUBAN_SEED_ON_FIRST_START") {
-            Some(value) => parse_bool(&value).ok_or_else(|| ConfigError::Variable {
-                name: "DUBAN_SEED_ON_FIRST_START",
-                value: value.clone(),
-                message: "expected true or false".to_owned(),
-            })?,
-            None => from_file.seed_on_first_start.unwrap_or(true),
+        let flag = |name: &'static str, from_file: Option<bool>, default: bool| -> Result<bool, ConfigError> {
+            match env(name) {
+                Some(value) => parse_bool(&value).ok_or_else(|| ConfigError::Variable {
+                    name,
+                    value: value.clone(),
+                    message: "expected true or false".to_owned(),
+                }),
+                None => Ok(from_file.unwrap_or(default)),
+            }
+        };
+        let production = flag("DUBAN_PRODUCTION", from_file.production, false)?;
+        let seed_on_first_start = flag("DUBAN_SEED_ON_FIRST_START", from_file.seed_on_first_start, true)? && !production;
+        let jwt_secret = env("DUBAN_JWT_SECRET").or(from_file.jwt_secret);
+        if let Some(secret) = &jwt_secret
+            && secret.len() < 32
+        {
+            return Err(ConfigError::Variable {
+                name: "DUBAN_JWT_SECRET",
+                value: "(hidden)".to_owned(),
+                message: "must be at least 32 characters".to_owned(),
+            });
+        }
+        let cors_origins = match env("DUBAN_CORS_ORIGINS") {
+            Some(list) => list.split(',').map(str::trim).filter(|origin| !origin.is_empty()).map(str::to_owned).collect(),
+            None => from_file.cors_origins.unwrap_or_default(),
         };
 
         Ok(Settings {
@@ -123,6 +154,9 @@ impl Settings {
             log: env("DUBAN_LOG").or_else(|| env("RUST_LOG")).or(from_file.log).unwrap_or_else(|| "info".to_owned()),
             db_pool_size,
             seed_on_first_start,
+            production,
+            jwt_secret,
+            cors_origins,
         })
     }
 }
@@ -172,6 +206,15 @@ mod tests {
         assert_eq!(settings.db_pool_size, 4);
         assert!(settings.seed_on_first_start);
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn production_never_loads_demo_data() {
+        let settings = load(&[("DUBAN_PRODUCTION", "true"), ("DUBAN_SEED_ON_FIRST_START", "true")], None).unwrap();
+        assert!(settings.production && !settings.seed_on_first_start);
+        let settings = load(&[("DUBAN_CORS_ORIGINS", "https://portal.example.cn, https://gov.example.cn")], None).unwrap();
+        assert_eq!(settings.cors_origins, ["https://portal.example.cn", "https://gov.example.cn"]);
+        assert!(load(&[("DUBAN_JWT_SECRET", "short")], None).is_err());
     }
 
     #[test]

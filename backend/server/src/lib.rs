@@ -4,11 +4,21 @@
 //! See ARCHITECTURE.md at the repository root for the codemap and the
 //! invariants each module keeps.
 
+pub mod accounts;
+pub mod audit;
+pub mod auth;
+pub mod authz;
+pub mod catalog;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod export;
 pub mod http;
 pub mod import;
+pub mod pagination;
+pub mod rollup;
 pub mod seeds;
 pub mod telemetry;
+pub mod units;
+pub mod work;

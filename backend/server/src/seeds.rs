@@ -1,34 +1,137 @@
-//! The demo data compiled into the binary: Luoping county's roster and its
-//! breakdown of the province's checklist, as committed under `seeds/`.
+//! The demo data compiled into the binary: Luoping county's roster, its
+//! breakdown of the province's checklist, and demo accounts — all as
+//! committed under `seeds/`.
 
 use diesel::prelude::*;
+use duban_dto::Role;
+use duban_dto::api::NewUser;
+use serde::Deserialize;
 
-use crate::db::schema::{campaigns, units};
+use crate::audit::Actor;
+use crate::authz::Operator;
+use crate::db::schema::{campaigns, units, users};
+use crate::http::ApiError;
 use crate::import::{self, ImportError, ImportReport, Source};
 
 pub const LUOPING_ROSTER: &str = include_str!("../../../seeds/luoping.units.json");
 pub const LUOPING_CAMPAIGN: &str = include_str!("../../../seeds/luoping.campaign.json");
+pub const DEMO_ACCOUNTS: &str = include_str!("../../../seeds/demo-accounts.json");
 
-/// Loads the roster and then the campaign, each in its own transaction.
-pub fn load_demo(conn: &mut PgConnection) -> Result<Vec<ImportReport>, ImportError> {
-    let roster = Source::from_json(LUOPING_ROSTER)?;
-    let campaign = Source::from_json(LUOPING_CAMPAIGN)?;
-    Ok(vec![
-        import::run(conn, &roster, "demo roster (seeds/luoping.units.json)", false)?,
-        import::run(conn, &campaign, "demo campaign (seeds/luoping.campaign.json)", false)?,
-    ])
+/// `seeds/demo-accounts.json`: accounts with one published password.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoAccounts {
+    pub format: String,
+    pub note: String,
+    pub password: String,
+    pub accounts: Vec<DemoAccount>,
 }
 
-/// On a database with no campaigns and no units — a first start — loads
-/// the demo data. Returns whether it did.
-pub fn load_demo_if_empty(conn: &mut PgConnection) -> Result<bool, ImportError> {
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoAccount {
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    #[serde(default)]
+    pub unit: Option<String>,
+}
+
+pub fn demo_accounts() -> DemoAccounts {
+    serde_json::from_str(DEMO_ACCOUNTS).expect("seeds/demo-accounts.json is valid (tested)")
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    #[error("demo account: {0}")]
+    Account(String),
+}
+
+impl From<ApiError> for SeedError {
+    fn from(error: ApiError) -> Self {
+        SeedError::Account(error.to_string())
+    }
+}
+
+impl From<diesel::result::Error> for SeedError {
+    fn from(error: diesel::result::Error) -> Self {
+        SeedError::Import(ImportError::Database(error))
+    }
+}
+
+/// Loads the roster, the campaign and the demo accounts, each step in its
+/// own transaction; steps already done change nothing.
+pub fn load_demo(conn: &mut PgConnection) -> Result<Vec<ImportReport>, SeedError> {
+    let operator = Operator::at_command_line();
+    let actor = Actor::system("demo-data");
+    let roster = Source::from_json(LUOPING_ROSTER)?;
+    let campaign = Source::from_json(LUOPING_CAMPAIGN)?;
+    let reports = vec![
+        import::run(conn, &operator.import_data(), &actor, &roster, "demo roster (seeds/luoping.units.json)", false)?,
+        import::run(conn, &operator.import_data(), &actor, &campaign, "demo campaign (seeds/luoping.campaign.json)", false)?,
+    ];
+    let demo = demo_accounts();
+    let can = operator.manage_accounts();
+    for account in &demo.accounts {
+        let exists: bool =
+            diesel::select(diesel::dsl::exists(users::table.filter(users::username.eq(&account.username)))).get_result(conn)?;
+        if exists {
+            continue;
+        }
+        let unit_id = match &account.unit {
+            Some(name) => Some(
+                units::table
+                    .filter(units::name.eq(name))
+                    .select(units::id)
+                    .first(conn)
+                    .optional()?
+                    .ok_or_else(|| SeedError::Account(format!("{}: no unit {name:?} in the roster", account.username)))?,
+            ),
+            None => None,
+        };
+        let new = NewUser {
+            username: account.username.clone(),
+            display_name: account.display_name.clone(),
+            role: account.role,
+            unit_id,
+            password: demo.password.clone(),
+        };
+        crate::accounts::create_demo_user(conn, &can, &actor, &new)?;
+    }
+    Ok(reports)
+}
+
+/// On a database with no campaigns, units or accounts — a first start —
+/// loads the demo data. Returns whether it did.
+pub fn load_demo_if_empty(conn: &mut PgConnection) -> Result<bool, SeedError> {
     let campaigns: i64 = campaigns::table.count().get_result(conn)?;
     let units: i64 = units::table.count().get_result(conn)?;
-    if campaigns > 0 || units > 0 {
+    let users: i64 = users::table.count().get_result(conn)?;
+    if campaigns > 0 || units > 0 || users > 0 {
         return Ok(false);
     }
     for report in load_demo(conn)? {
         tracing::info!(source = report.source, changes = report.changes.len(), "demo data loaded");
     }
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_accounts_are_valid() {
+        let demo = demo_accounts();
+        assert_eq!(demo.format, "duban.demo-accounts/1");
+        for account in &demo.accounts {
+            assert_eq!(account.role.is_unit_role(), account.unit.is_some() && account.role != Role::LeadOffice, "{}", account.username);
+            crate::auth::password::check_strength(&demo.password, &account.username).unwrap();
+        }
+        for role in Role::ALL {
+            assert!(demo.accounts.iter().any(|account| account.role == *role), "a demo account for every role: {role}");
+        }
+    }
 }

@@ -1,6 +1,5 @@
 //! Expanding a collective group (各有关部门、各乡镇(街道)…) into its units.
 
-use diesel::dsl::IntoSql;
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
 

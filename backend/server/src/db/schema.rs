@@ -50,6 +50,8 @@ diesel::table! {
         source_line -> Nullable<Int4>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        rollup_status -> Text,
+        next_due -> Nullable<Date>,
     }
 }
 
@@ -133,6 +135,100 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        progress_note -> Nullable<Text>,
+        updated_by -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    server_settings (key) {
+        key -> Text,
+        value -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Int8,
+        username -> Text,
+        display_name -> Text,
+        role -> Text,
+        unit_id -> Nullable<Int8>,
+        password_hash -> Text,
+        is_demo -> Bool,
+        disabled_at -> Nullable<Timestamptz>,
+        password_changed_at -> Timestamptz,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Uuid,
+        user_id -> Int8,
+        created_at -> Timestamptz,
+        last_used_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+        revoked_reason -> Nullable<Text>,
+        client_address -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (token_hash) {
+        token_hash -> Bytea,
+        session_id -> Uuid,
+        issued_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    api_clients (id) {
+        id -> Int8,
+        name -> Text,
+        description -> Nullable<Text>,
+        created_by -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        disabled_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Int8,
+        client_id -> Int8,
+        prefix -> Text,
+        secret_hash -> Bytea,
+        scopes -> Array<Text>,
+        created_by -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        expires_at -> Nullable<Timestamptz>,
+        last_used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Int8,
+        at -> Timestamptz,
+        actor_kind -> Text,
+        actor_id -> Nullable<Int8>,
+        actor_name -> Nullable<Text>,
+        unit_id -> Nullable<Int8>,
+        action -> Text,
+        entity_type -> Nullable<Text>,
+        entity_id -> Nullable<Text>,
+        before -> Nullable<Jsonb>,
+        after -> Nullable<Jsonb>,
+        request_id -> Nullable<Text>,
+        client_address -> Nullable<Text>,
+        prev_hash -> Bytea,
+        hash -> Bytea,
     }
 }
 
@@ -151,6 +247,10 @@ diesel::joinable!(task_parties -> units (unit_id));
 diesel::joinable!(task_parties -> unit_groups (group_id));
 diesel::joinable!(assignments -> tasks (task_id));
 diesel::joinable!(assignments -> units (unit_id));
+diesel::joinable!(users -> units (unit_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(refresh_tokens -> sessions (session_id));
+diesel::joinable!(api_keys -> api_clients (client_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     regions,
@@ -164,4 +264,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     unit_group_members,
     task_parties,
     assignments,
+    server_settings,
+    users,
+    sessions,
+    refresh_tokens,
+    api_clients,
+    api_keys,
+    audit_log,
 );

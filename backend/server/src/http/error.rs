@@ -19,6 +19,18 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 pub enum ApiError {
     /// 400: the request cannot be read (malformed JSON, bad query string).
     BadRequest { code: &'static str, detail: String },
+    /// 401: no valid credentials; the client should sign in (again).
+    Unauthenticated { detail: String },
+    /// 403: the caller is known but may not do this.
+    Forbidden { detail: String },
+    /// 409: the request conflicts with the resource's current state.
+    Conflict { code: &'static str, detail: String },
+    /// 412: If-Match named a version that is no longer current.
+    PreconditionFailed { detail: String },
+    /// 428: an update without If-Match.
+    PreconditionRequired { detail: String },
+    /// 429: too many attempts; try again after the given seconds.
+    TooManyRequests { detail: String, retry_after_seconds: u64 },
     /// 404: no such resource, or the route does not exist.
     NotFound { detail: String },
     /// 413: the body is larger than the endpoint accepts.
@@ -42,9 +54,30 @@ impl ApiError {
         ApiError::Internal(error.into())
     }
 
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        ApiError::Forbidden { detail: detail.into() }
+    }
+
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::Conflict { code, detail: detail.into() }
+    }
+
+    pub fn unprocessable(code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::Unprocessable { code, detail: detail.into() }
+    }
+
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::BadRequest { code, detail: detail.into() }
+    }
+
     fn code(&self) -> &'static str {
         match self {
-            ApiError::BadRequest { code, .. } | ApiError::Unprocessable { code, .. } => code,
+            ApiError::BadRequest { code, .. } | ApiError::Unprocessable { code, .. } | ApiError::Conflict { code, .. } => code,
+            ApiError::Unauthenticated { .. } => "unauthenticated",
+            ApiError::Forbidden { .. } => "forbidden",
+            ApiError::PreconditionFailed { .. } => "precondition_failed",
+            ApiError::PreconditionRequired { .. } => "precondition_required",
+            ApiError::TooManyRequests { .. } => "too_many_requests",
             ApiError::NotFound { .. } => "not_found",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
@@ -56,6 +89,12 @@ impl ApiError {
     fn detail(&self) -> Option<&str> {
         match self {
             ApiError::BadRequest { detail, .. }
+            | ApiError::Unauthenticated { detail }
+            | ApiError::Forbidden { detail }
+            | ApiError::Conflict { detail, .. }
+            | ApiError::PreconditionFailed { detail }
+            | ApiError::PreconditionRequired { detail }
+            | ApiError::TooManyRequests { detail, .. }
             | ApiError::NotFound { detail }
             | ApiError::PayloadTooLarge { detail }
             | ApiError::UnsupportedMediaType { detail }
@@ -93,6 +132,12 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+            ApiError::PreconditionRequired { .. } => StatusCode::PRECONDITION_REQUIRED,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -107,7 +152,17 @@ impl ResponseError for ApiError {
             tracing::error!(error = format!("{error:#}"), "internal error");
         }
         let mut response = HttpResponse::build(self.status_code()).json(self.problem());
-        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        match self {
+            ApiError::Unauthenticated { .. } => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"duban\""));
+            }
+            ApiError::TooManyRequests { retry_after_seconds, .. } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
+            }
+            _ => {}
+        }
         response
     }
 }
@@ -120,8 +175,22 @@ impl From<crate::db::DbError> for ApiError {
 
 impl From<diesel::result::Error> for ApiError {
     fn from(error: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
         match error {
-            diesel::result::Error::NotFound => ApiError::not_found("no such resource"),
+            Error::NotFound => ApiError::not_found("no such resource"),
+            // Constraint violations that slipped past validation are the
+            // client's conflict with existing data, not our failure.
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => ApiError::conflict(
+                "already_exists",
+                format!("this would duplicate an existing record ({})", info.constraint_name().unwrap_or("unique")),
+            ),
+            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => ApiError::conflict(
+                "in_use",
+                format!(
+                    "other records refer to this one, or it refers to one that does not exist ({})",
+                    info.constraint_name().unwrap_or("reference")
+                ),
+            ),
             other => ApiError::Internal(other.into()),
         }
     }

@@ -5,13 +5,21 @@
 //! `#[utoipa::path]`, which is how it gets into the OpenAPI document; the
 //! document is built from the same registration the server serves.
 
+mod api_clients;
+mod assignments;
+mod audit;
+mod auth;
 mod campaigns;
 pub mod error;
 mod health;
 pub mod openapi;
 pub mod request_context;
+mod tasks;
+mod units;
+mod users;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::{Compress, from_fn};
@@ -26,9 +34,23 @@ pub use error::ApiError;
 #[derive(Clone)]
 pub struct AppState {
     pub pool: PgPool,
+    pub jwt: crate::auth::tokens::JwtKeys,
+    pub throttle: Arc<crate::auth::throttle::LoginThrottle>,
 }
 
 impl AppState {
+    /// The state for a server on this database: the JWT key is the
+    /// configured one, or the one generated on first start.
+    pub fn new(pool: PgPool, configured_secret: Option<&str>) -> Result<AppState, ApiError> {
+        let mut conn = pool.get()?;
+        let secret = crate::auth::tokens::signing_secret(&mut conn, configured_secret)?;
+        Ok(AppState {
+            pool,
+            jwt: crate::auth::tokens::JwtKeys::new(&secret),
+            throttle: Arc::new(crate::auth::throttle::LoginThrottle::default()),
+        })
+    }
+
     /// Runs blocking database work on actix's blocking pool, inside the
     /// request's tracing span.
     pub async fn db<T, F>(&self, work: F) -> Result<T, ApiError>
@@ -52,9 +74,47 @@ pub fn routes(config: &mut ServiceConfig) {
     config.service(health::healthz).service(utoipa_actix_web::scope("/api/v1").configure(api_routes));
 }
 
-/// Registers every API route; paths are relative to `/api/v1`.
+/// Registers every API route; paths are relative to `/api/v1`. A handler
+/// can only be registered here with its `#[utoipa::path]` documentation.
 fn api_routes(config: &mut ServiceConfig) {
-    config.service(campaigns::list_campaigns);
+    config
+        .service(auth::login)
+        .service(auth::refresh)
+        .service(auth::logout)
+        .service(auth::change_password)
+        .service(auth::me)
+        .service(users::list_users)
+        .service(users::create_user)
+        .service(users::get_user)
+        .service(users::update_user)
+        .service(users::reset_password)
+        .service(api_clients::list_api_clients)
+        .service(api_clients::create_api_client)
+        .service(api_clients::create_api_key)
+        .service(api_clients::revoke_api_key)
+        .service(audit::list_audit)
+        .service(audit::export_audit)
+        .service(campaigns::list_campaigns)
+        .service(campaigns::get_campaign)
+        .service(campaigns::indicator_tree)
+        .service(tasks::list_tasks)
+        .service(tasks::get_task)
+        .service(assignments::create_assignments)
+        .service(assignments::list_assignments)
+        .service(assignments::get_assignment)
+        .service(assignments::update_assignment)
+        .service(assignments::delete_assignment)
+        .service(units::list_units)
+        .service(units::create_unit)
+        .service(units::get_unit)
+        .service(units::update_unit)
+        .service(units::delete_unit)
+        .service(units::list_groups)
+        .service(units::create_group)
+        .service(units::get_group)
+        .service(units::group_members)
+        .service(units::update_group)
+        .service(units::delete_group);
 }
 
 /// Request-body and query-string errors answered as problem+json.
@@ -85,9 +145,12 @@ fn extractor_config(config: &mut web::ServiceConfig) {
 }
 
 /// Builds the application: API, health, docs and (when configured) the SPA.
+/// `cors_origins` are the portal origins allowed to call the API from a
+/// browser; none by default.
 pub fn app(
     state: AppState,
     static_dir: Option<PathBuf>,
+    cors_origins: Vec<String>,
 ) -> App<
     impl actix_web::dev::ServiceFactory<
         ServiceRequest,
@@ -116,7 +179,19 @@ pub fn app(
         ),
         None => app.default_service(web::to(not_found)),
     };
-    app.wrap(Compress::default()).wrap(from_fn(request_context::request_context))
+    app.wrap(cors(&cors_origins)).wrap(Compress::default()).wrap(from_fn(request_context::request_context))
+}
+
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
+        .allowed_headers([actix_web::http::header::AUTHORIZATION, actix_web::http::header::CONTENT_TYPE, actix_web::http::header::IF_MATCH])
+        .expose_headers([actix_web::http::header::ETAG, request_context::REQUEST_ID_HEADER])
+        .max_age(3600);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
 }
 
 async fn not_found(request: HttpRequest) -> Result<HttpResponse, ApiError> {
@@ -134,8 +209,8 @@ async fn spa_fallback(request: HttpRequest, dir: PathBuf) -> Result<HttpResponse
 }
 
 /// Serves until SIGINT or SIGTERM, then finishes in-flight requests.
-pub async fn serve(state: AppState, listen: &str, static_dir: Option<PathBuf>) -> std::io::Result<()> {
-    let server = HttpServer::new(move || app(state.clone(), static_dir.clone())).bind(listen)?;
+pub async fn serve(state: AppState, listen: &str, static_dir: Option<PathBuf>, cors_origins: Vec<String>) -> std::io::Result<()> {
+    let server = HttpServer::new(move || app(state.clone(), static_dir.clone(), cors_origins.clone())).bind(listen)?;
     for address in server.addrs() {
         tracing::info!("listening on http://{address}");
     }

@@ -1,25 +1,122 @@
-//! The OpenAPI document: the base (title, servers, tags) here, the paths
-//! from the handlers registered in [`super::api_routes`].
+//! The OpenAPI document: the base (title, tags, security schemes) here, the
+//! paths from the handlers registered in [`super::routes`], and the error
+//! responses every operation shares added by [`finish`], so that each
+//! handler documents only what is particular to it.
 
 use std::sync::OnceLock;
 
-use utoipa::openapi::{InfoBuilder, OpenApi, OpenApiBuilder, Tag};
+use duban_dto::api::Problem;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Ref, RefOr, Response, ResponseBuilder, Tag};
+use utoipa::{PartialSchema, ToSchema};
 use utoipa_actix_web::AppExt;
 
+use super::error::PROBLEM_JSON;
+
 pub fn base() -> OpenApi {
+    let tag = |name: &str, description: &str| {
+        let mut tag = Tag::new(name);
+        tag.description = Some(description.to_owned());
+        tag
+    };
     OpenApiBuilder::new()
         .info(
             InfoBuilder::new()
                 .title("duban API")
                 .version(env!("CARGO_PKG_VERSION"))
                 .description(Some(
-                    "督办: the API of a county's rule-of-law government demonstration campaign. \
-                     Errors are RFC 7807 application/problem+json with a stable `code`.",
+                    "督办: the API of a county's rule-of-law government demonstration campaign.\n\n\
+                     Authenticate with `Authorization: Bearer <token>`: an access token from \
+                     `POST /api/v1/auth/login`, or an API key (`dbk_…`) of a portal. Errors are \
+                     RFC 7807 `application/problem+json` with a stable `code` and the `request_id`, \
+                     which is also in the `x-request-id` header. Lists are paged with `limit` and an \
+                     opaque `cursor`. Updates of assignments need `If-Match` with the ETag.",
                 ))
                 .build(),
         )
-        .tags(Some(vec![Tag::new("operations"), Tag::new("campaigns")]))
+        .tags(Some(vec![
+            tag("operations", "Health"),
+            tag("auth", "Signing in and out, tokens, own password"),
+            tag("accounts", "Users and API clients"),
+            tag("audit", "The tamper-evident audit log"),
+            tag("campaigns", "Campaigns and their indicators"),
+            tag("tasks", "The tasks of the breakdown table"),
+            tag("assignments", "Which unit works on which task"),
+            tag("units", "Units and collective groups"),
+        ]))
         .build()
+}
+
+fn problem(description: &str) -> RefOr<Response> {
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content(PROBLEM_JSON, ContentBuilder::new().schema(Some(Ref::from_schema_name(Problem::name()))).build())
+            .build(),
+    )
+}
+
+fn add(operation: &mut Operation, status: &str, description: &str) {
+    operation.responses.responses.entry(status.to_owned()).or_insert_with(|| problem(description));
+}
+
+/// Adds what every operation shares: security and error responses.
+fn finish(mut api: OpenApi) -> OpenApi {
+    let components = api.components.get_or_insert_with(Default::default);
+    components.schemas.insert(Problem::name().into_owned(), Problem::schema());
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some("An access token from POST /api/v1/auth/login, or a portal's API key (dbk_…)"))
+                .build(),
+        ),
+    );
+    api.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
+
+    for (path, item) in api.paths.paths.iter_mut() {
+        let has_id = path.contains('{');
+        let methods: [(&str, &mut Option<Operation>); 4] =
+            [("get", &mut item.get), ("post", &mut item.post), ("patch", &mut item.patch), ("delete", &mut item.delete)];
+        for (method, operation) in methods {
+            let Some(operation) = operation else { continue };
+            if path == "/healthz" {
+                operation.security = Some(vec![SecurityRequirement::default()]);
+                continue;
+            }
+            let public = operation.security.as_ref().is_some_and(|security| security.iter().all(|s| s == &SecurityRequirement::default()));
+            add(operation, "400", "The request cannot be read: malformed JSON, or a query parameter of the wrong form");
+            add(
+                operation,
+                "401",
+                if public { "Wrong credentials" } else { "Not signed in, or the token or key is invalid or has expired" },
+            );
+            if !public {
+                add(operation, "403", "Signed in, but not allowed to do this");
+            }
+            if has_id {
+                add(operation, "404", "No such resource");
+            }
+            if operation.request_body.is_some() {
+                add(operation, "413", "The body is too large");
+                add(operation, "415", "The body is not application/json");
+                add(operation, "422", "The body is well-formed but its content is not acceptable");
+            }
+            if method != "get" && !public {
+                add(operation, "409", "The request conflicts with the current state of the resource");
+            }
+            let takes_if_match = operation.parameters.iter().flatten().any(|parameter| parameter.name.eq_ignore_ascii_case("if-match"));
+            if takes_if_match {
+                add(operation, "412", "If-Match names a version that is no longer current");
+                add(operation, "428", "If-Match is missing");
+            }
+            add(operation, "500", "An internal error; quote the request id");
+            add(operation, "503", "The database is not available right now");
+        }
+    }
+    api
 }
 
 /// The document as served, which is also what `openapi/openapi.json` holds.
@@ -28,6 +125,6 @@ pub fn document() -> &'static OpenApi {
     DOCUMENT.get_or_init(|| {
         // Registering the routes collects their paths; the app is discarded.
         let (_, api) = actix_web::App::new().into_utoipa_app().openapi(base()).configure(super::routes).split_for_parts();
-        api
+        finish(api)
     })
 }

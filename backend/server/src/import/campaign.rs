@@ -106,6 +106,8 @@ pub(super) fn import_seed(conn: &mut PgConnection, seed: &CampaignSeed, report: 
     sync_lead_assignments(conn, campaign_id, &task_ids, &parties, &roster, report)?;
     delete_stale_tasks(conn, campaign_id, &task_ids, report)?;
     delete_stale_indicators(conn, campaign_id, seed, report)?;
+    let all_tasks: Vec<i64> = task_ids.iter().map(|(_, id)| *id).collect();
+    crate::rollup::refresh(conn, &all_tasks)?;
     Ok(())
 }
 

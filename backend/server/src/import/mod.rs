@@ -18,6 +18,9 @@ mod roster;
 use std::path::Path;
 
 use diesel::prelude::*;
+
+use crate::audit;
+use crate::authz::ImportData;
 use duban_breakdown::seed::{CAMPAIGN_FORMAT, CampaignSeed, ROSTER_FORMAT, RosterSeed, SeedErrors, format_of};
 use duban_breakdown::{Document, ParseErrors};
 
@@ -91,8 +94,16 @@ impl From<diesel::result::Error> for Rollback {
 }
 
 /// Imports a source in one transaction and reports what changed; with
-/// `dry_run`, reports what would change and writes nothing.
-pub fn run(conn: &mut PgConnection, source: &Source, label: &str, dry_run: bool) -> Result<ImportReport, ImportError> {
+/// `dry_run`, reports what would change and writes nothing. An import that
+/// changes something is audited (one row listing the changes).
+pub fn run(
+    conn: &mut PgConnection,
+    _can: &ImportData,
+    actor: &audit::Actor,
+    source: &Source,
+    label: &str,
+    dry_run: bool,
+) -> Result<ImportReport, ImportError> {
     let mut report = ImportReport::new(label, dry_run);
     if let Source::TextDump { document, .. } = source {
         report.normalisations = document.normalisations.clone();
@@ -104,7 +115,15 @@ pub fn run(conn: &mut PgConnection, source: &Source, label: &str, dry_run: bool)
             Source::Roster(seed) => roster::import(conn, seed, &mut report),
         }
         .map_err(Rollback::Failed)?;
-        if dry_run { Err(Rollback::DryRun) } else { Ok(()) }
+        if dry_run {
+            return Err(Rollback::DryRun);
+        }
+        if !report.is_unchanged() {
+            let action = if matches!(source, Source::Roster(_)) { "import.roster" } else { "import.campaign" };
+            let summary = serde_json::json!({"source": label, "changes": report.changes, "warnings": report.warnings});
+            audit::record(conn, actor, audit::Event::new(action).after(summary))?;
+        }
+        Ok(())
     });
     match outcome {
         Ok(()) | Err(Rollback::DryRun) => Ok(report),

@@ -1,8 +1,51 @@
-//! Response bodies of the read API.
+//! Request and response bodies of the API, by resource.
 
+mod accounts;
+mod assignments;
+mod audit;
+mod auth;
+mod tasks;
+mod units;
+
+pub use accounts::*;
+pub use assignments::*;
+pub use audit::*;
+pub use auth::*;
 use serde::{Deserialize, Serialize};
+pub use tasks::*;
+pub use units::*;
 
 use crate::TaskList;
+
+/// One page of a list, with the total number of matching items.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// How many items match the filters, on all pages.
+    pub total: i64,
+    /// The page size that was applied.
+    pub limit: i64,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// Deserialises a field that may be absent (leave unchanged), null (clear)
+/// or a value (set), as PATCH bodies need.
+pub mod double_option {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// Writes the inner option: an absent field is skipped by the caller's
+    /// `skip_serializing_if`, so only null and values reach here.
+    pub fn serialize<T: Serialize, S: Serializer>(value: &Option<Option<T>>, serializer: S) -> Result<S::Ok, S::Error> {
+        value.as_ref().and_then(Option::as_ref).serialize(serializer)
+    }
+
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(deserializer).map(Some)
+    }
+}
 
 /// Liveness answer of `/healthz`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

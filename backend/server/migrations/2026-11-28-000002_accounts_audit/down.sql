@@ -1,0 +1,18 @@
+DROP INDEX assignments_task_idx;
+DROP INDEX tasks_text_trgm_idx;
+DROP INDEX tasks_next_due_idx;
+DROP INDEX tasks_status_idx;
+DROP INDEX tasks_campaign_list_idx;
+ALTER TABLE tasks DROP COLUMN next_due;
+ALTER TABLE tasks DROP COLUMN rollup_status;
+ALTER TABLE assignments DROP COLUMN updated_by;
+ALTER TABLE assignments DROP COLUMN progress_note;
+DROP TABLE audit_log;
+DROP FUNCTION audit_log_append_only();
+DROP TABLE api_keys;
+DROP TABLE api_clients;
+DROP TABLE refresh_tokens;
+DROP TABLE sessions;
+DROP TABLE users;
+DROP TABLE server_settings;
+DROP EXTENSION IF EXISTS pg_trgm;

@@ -1,0 +1,477 @@
+//! The audit log: who did what, when, from where, with the before and after
+//! of what changed.
+//!
+//! Rules:
+//! - A change and its audit row are written in the same transaction, so
+//!   there is never one without the other.
+//! - Rows are append-only: database triggers refuse UPDATE, DELETE and
+//!   TRUNCATE, for every role.
+//! - Rows form a hash chain. Each row's hash is SHA-256 over the previous
+//!   row's hash and the row's canonical content (JSON with sorted keys, the
+//!   time in microseconds). Appends take a transaction-scoped advisory lock,
+//!   so id order is chain order. [`verify`] walks the chain and names the
+//!   first row that was altered, removed or inserted out of order.
+//! - Secrets never enter a row: snapshots are built field by field by the
+//!   code that records them (no password hashes, tokens or keys).
+
+use chrono::{DateTime, SubsecRound, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::db::schema::audit_log;
+
+/// Serialises appends so that id order and chain order agree.
+const CHAIN_LOCK: i64 = 0x6175_6469_7400; // "audit\0"
+/// The `prev_hash` of the first row.
+pub const GENESIS: [u8; 32] = [0; 32];
+
+/// Who acted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActorKind {
+    User,
+    ApiClient,
+    /// duban itself or its command line on the server.
+    System,
+    /// Someone not signed in (a failed login).
+    Anonymous,
+}
+
+impl ActorKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ActorKind::User => "user",
+            ActorKind::ApiClient => "api_client",
+            ActorKind::System => "system",
+            ActorKind::Anonymous => "anonymous",
+        }
+    }
+}
+
+/// The actor and the request context of an audit row.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub kind: ActorKind,
+    pub id: Option<i64>,
+    pub name: Option<String>,
+    pub unit_id: Option<i64>,
+    pub request_id: Option<String>,
+    pub client_address: Option<String>,
+}
+
+impl Actor {
+    /// duban's command line, run by an operator on the server.
+    pub fn command_line() -> Actor {
+        let user = std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned());
+        Actor {
+            kind: ActorKind::System,
+            id: None,
+            name: Some(format!("cli:{user}")),
+            unit_id: None,
+            request_id: None,
+            client_address: None,
+        }
+    }
+
+    /// duban itself (first-start seeding).
+    pub fn system(name: &str) -> Actor {
+        Actor { kind: ActorKind::System, id: None, name: Some(name.to_owned()), unit_id: None, request_id: None, client_address: None }
+    }
+}
+
+/// What happened.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// `<entity>.<verb>`: `user.create`, `auth.login_failed`, `import.campaign` …
+    pub action: &'static str,
+    pub entity_type: Option<&'static str>,
+    pub entity_id: Option<String>,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+impl Event {
+    pub fn new(action: &'static str) -> Event {
+        Event { action, entity_type: None, entity_id: None, before: None, after: None }
+    }
+
+    pub fn entity(mut self, entity_type: &'static str, id: impl ToString) -> Event {
+        self.entity_type = Some(entity_type);
+        self.entity_id = Some(id.to_string());
+        self
+    }
+
+    pub fn before(mut self, before: Value) -> Event {
+        self.before = Some(before);
+        self
+    }
+
+    pub fn after(mut self, after: Value) -> Event {
+        self.after = Some(after);
+        self
+    }
+
+    /// Records only the fields that changed between two snapshots.
+    pub fn changed(mut self, before: &Value, after: &Value) -> Event {
+        let (old, new) = changed_fields(before, after);
+        self.before = Some(old);
+        self.after = Some(new);
+        self
+    }
+}
+
+/// The top-level fields of two JSON objects that differ, as two objects.
+pub fn changed_fields(before: &Value, after: &Value) -> (Value, Value) {
+    let (Some(old), Some(new)) = (before.as_object(), after.as_object()) else {
+        return (before.clone(), after.clone());
+    };
+    let mut old_changed = serde_json::Map::new();
+    let mut new_changed = serde_json::Map::new();
+    for key in old.keys().chain(new.keys()) {
+        let (a, b) = (old.get(key).unwrap_or(&Value::Null), new.get(key).unwrap_or(&Value::Null));
+        if a != b {
+            old_changed.insert(key.clone(), a.clone());
+            new_changed.insert(key.clone(), b.clone());
+        }
+    }
+    (Value::Object(old_changed), Value::Object(new_changed))
+}
+
+/// A row as hashed: everything but the hashes themselves.
+struct Content<'a> {
+    id: i64,
+    at: DateTime<Utc>,
+    actor: &'a Actor,
+    action: &'a str,
+    entity_type: Option<&'a str>,
+    entity_id: Option<&'a str>,
+    before: Option<&'a Value>,
+    after: Option<&'a Value>,
+}
+
+impl Content<'_> {
+    /// Canonical bytes: serde_json writes object keys sorted, and jsonb
+    /// gives back the same values, so a row read back hashes the same.
+    fn canonical(&self) -> Vec<u8> {
+        let content = json!({
+            "id": self.id,
+            "at": self.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            "actor_kind": self.actor.kind.as_str(),
+            "actor_id": self.actor.id,
+            "actor_name": self.actor.name,
+            "unit_id": self.actor.unit_id,
+            "action": self.action,
+            "entity_type": self.entity_type,
+            "entity_id": self.entity_id,
+            "before": self.before,
+            "after": self.after,
+            "request_id": self.actor.request_id,
+            "client_address": self.actor.client_address,
+        });
+        serde_json::to_vec(&content).expect("JSON values serialise")
+    }
+
+    fn hash(&self, prev_hash: &[u8]) -> [u8; 32] {
+        let mut hasher = Sha256::new();
+        hasher.update(prev_hash);
+        hasher.update(self.canonical());
+        hasher.finalize().into()
+    }
+}
+
+/// Appends one row. Call it inside the transaction of the change it records.
+pub fn record(conn: &mut PgConnection, actor: &Actor, event: Event) -> QueryResult<i64> {
+    conn.transaction(|conn| {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)").bind::<BigInt, _>(CHAIN_LOCK).execute(conn)?;
+        let prev_hash: Vec<u8> = audit_log::table
+            .order(audit_log::id.desc())
+            .select(audit_log::hash)
+            .first(conn)
+            .optional()?
+            .unwrap_or_else(|| GENESIS.to_vec());
+        let id: i64 = diesel::select(diesel::dsl::sql::<BigInt>("nextval(pg_get_serial_sequence('audit_log', 'id'))")).get_result(conn)?;
+        let at = Utc::now().trunc_subsecs(6);
+        let content = Content {
+            id,
+            at,
+            actor,
+            action: event.action,
+            entity_type: event.entity_type,
+            entity_id: event.entity_id.as_deref(),
+            before: event.before.as_ref(),
+            after: event.after.as_ref(),
+        };
+        let hash = content.hash(&prev_hash);
+        diesel::insert_into(audit_log::table)
+            .values((
+                audit_log::id.eq(id),
+                audit_log::at.eq(at),
+                audit_log::actor_kind.eq(actor.kind.as_str()),
+                audit_log::actor_id.eq(actor.id),
+                audit_log::actor_name.eq(&actor.name),
+                audit_log::unit_id.eq(actor.unit_id),
+                audit_log::action.eq(event.action),
+                audit_log::entity_type.eq(event.entity_type),
+                audit_log::entity_id.eq(&event.entity_id),
+                audit_log::before.eq(&event.before),
+                audit_log::after.eq(&event.after),
+                audit_log::request_id.eq(&actor.request_id),
+                audit_log::client_address.eq(&actor.client_address),
+                audit_log::prev_hash.eq(&prev_hash),
+                audit_log::hash.eq(hash.as_slice()),
+            ))
+            .execute(conn)?;
+        Ok(id)
+    })
+}
+
+/// A stored row.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = audit_log)]
+pub struct Row {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor_kind: String,
+    pub actor_id: Option<i64>,
+    pub actor_name: Option<String>,
+    pub unit_id: Option<i64>,
+    pub action: String,
+    pub entity_type: Option<String>,
+    pub entity_id: Option<String>,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    pub request_id: Option<String>,
+    pub client_address: Option<String>,
+    pub prev_hash: Vec<u8>,
+    pub hash: Vec<u8>,
+}
+
+impl Row {
+    fn recomputed_hash(&self) -> Option<[u8; 32]> {
+        let kind = match self.actor_kind.as_str() {
+            "user" => ActorKind::User,
+            "api_client" => ActorKind::ApiClient,
+            "system" => ActorKind::System,
+            "anonymous" => ActorKind::Anonymous,
+            _ => return None,
+        };
+        let actor = Actor {
+            kind,
+            id: self.actor_id,
+            name: self.actor_name.clone(),
+            unit_id: self.unit_id,
+            request_id: self.request_id.clone(),
+            client_address: self.client_address.clone(),
+        };
+        let content = Content {
+            id: self.id,
+            at: self.at,
+            actor: &actor,
+            action: &self.action,
+            entity_type: self.entity_type.as_deref(),
+            entity_id: self.entity_id.as_deref(),
+            before: self.before.as_ref(),
+            after: self.after.as_ref(),
+        };
+        Some(content.hash(&self.prev_hash))
+    }
+
+    pub fn entry(self) -> duban_dto::api::AuditEntry {
+        duban_dto::api::AuditEntry {
+            id: self.id,
+            at: self.at,
+            actor_kind: self.actor_kind,
+            actor_id: self.actor_id,
+            actor_name: self.actor_name,
+            unit_id: self.unit_id,
+            action: self.action,
+            entity_type: self.entity_type,
+            entity_id: self.entity_id,
+            before: self.before,
+            after: self.after,
+            request_id: self.request_id,
+            client_address: self.client_address,
+            hash: hex::encode(&self.hash),
+        }
+    }
+}
+
+/// What [`verify`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every row is intact and in order; `head` is the last row's hash,
+    /// worth writing down outside duban to anchor the chain.
+    Intact { rows: i64, head: String },
+    /// The first row that breaks the chain, and how.
+    Broken { id: i64, problem: String },
+}
+
+/// Walks the whole chain, oldest row first.
+pub fn verify(conn: &mut PgConnection) -> QueryResult<Verdict> {
+    const BATCH: i64 = 2000;
+    let mut expected_prev = GENESIS.to_vec();
+    let mut previous_id: Option<i64> = None;
+    let mut rows = 0;
+    loop {
+        let batch: Vec<Row> = audit_log::table
+            .filter(audit_log::id.gt(previous_id.unwrap_or(0)))
+            .order(audit_log::id)
+            .limit(BATCH)
+            .select(Row::as_select())
+            .load(conn)?;
+        if batch.is_empty() {
+            return Ok(Verdict::Intact { rows, head: hex::encode(&expected_prev) });
+        }
+        for row in batch {
+            if row.prev_hash != expected_prev {
+                let after = previous_id.map_or("the start of the log".to_owned(), |id| format!("row {id}"));
+                return Ok(Verdict::Broken {
+                    id: row.id,
+                    problem: format!(
+                        "row {} does not follow {after}: a row before it was removed, or it was inserted out of order",
+                        row.id
+                    ),
+                });
+            }
+            if row.recomputed_hash().is_none_or(|hash| hash.as_slice() != row.hash.as_slice()) {
+                return Ok(Verdict::Broken {
+                    id: row.id,
+                    problem: format!("row {} was altered: its content no longer matches its hash", row.id),
+                });
+            }
+            expected_prev = row.hash.clone();
+            previous_id = Some(row.id);
+            rows += 1;
+        }
+    }
+}
+
+/// Filters of the audit log's list and export.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub actor_kind: Option<String>,
+    pub actor_id: Option<i64>,
+    pub unit_id: Option<i64>,
+    pub entity_type: Option<String>,
+    pub entity_id: Option<String>,
+    pub action: Option<String>,
+    /// Only rows older than this id (the cursor of the previous page).
+    pub before_id: Option<i64>,
+}
+
+impl Filter {
+    fn query(&self) -> audit_log::BoxedQuery<'static, diesel::pg::Pg> {
+        let mut query = audit_log::table.into_boxed();
+        if let Some(from) = self.from {
+            query = query.filter(audit_log::at.ge(from));
+        }
+        if let Some(to) = self.to {
+            query = query.filter(audit_log::at.lt(to));
+        }
+        if let Some(kind) = &self.actor_kind {
+            query = query.filter(audit_log::actor_kind.eq(kind.clone()));
+        }
+        if let Some(id) = self.actor_id {
+            query = query.filter(audit_log::actor_id.eq(id));
+        }
+        if let Some(unit) = self.unit_id {
+            query = query.filter(audit_log::unit_id.eq(unit));
+        }
+        if let Some(entity_type) = &self.entity_type {
+            query = query.filter(audit_log::entity_type.eq(entity_type.clone()));
+        }
+        if let Some(entity_id) = &self.entity_id {
+            query = query.filter(audit_log::entity_id.eq(entity_id.clone()));
+        }
+        if let Some(action) = &self.action {
+            query = query.filter(audit_log::action.eq(action.clone()));
+        }
+        query
+    }
+
+    /// Matching rows, newest first, at most `limit`.
+    pub fn rows(&self, conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<Row>> {
+        let mut query = self.query();
+        if let Some(before) = self.before_id {
+            query = query.filter(audit_log::id.lt(before));
+        }
+        query.order(audit_log::id.desc()).limit(limit).select(Row::as_select()).load(conn)
+    }
+
+    pub fn count(&self, conn: &mut PgConnection) -> QueryResult<i64> {
+        self.query().count().get_result(conn)
+    }
+}
+
+/// The rows as CSV, one line per row, before/after as JSON text.
+pub fn to_csv(rows: &[Row]) -> Vec<u8> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "id",
+        "at",
+        "actor_kind",
+        "actor_id",
+        "actor_name",
+        "unit_id",
+        "action",
+        "entity_type",
+        "entity_id",
+        "before",
+        "after",
+        "request_id",
+        "client_address",
+        "hash",
+    ];
+    writer.write_record(header).expect("writing to memory");
+    let text = |value: &Option<Value>| value.as_ref().map(Value::to_string).unwrap_or_default();
+    let number = |value: Option<i64>| value.map(|n| n.to_string()).unwrap_or_default();
+    for row in rows {
+        writer
+            .write_record([
+                row.id.to_string(),
+                row.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                row.actor_kind.clone(),
+                number(row.actor_id),
+                row.actor_name.clone().unwrap_or_default(),
+                number(row.unit_id),
+                row.action.clone(),
+                row.entity_type.clone().unwrap_or_default(),
+                row.entity_id.clone().unwrap_or_default(),
+                text(&row.before),
+                text(&row.after),
+                row.request_id.clone().unwrap_or_default(),
+                row.client_address.clone().unwrap_or_default(),
+                hex::encode(&row.hash),
+            ])
+            .expect("writing to memory");
+    }
+    writer.into_inner().expect("flushing to memory")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_only_changed_fields() {
+        let (before, after) = changed_fields(&json!({"a": 1, "b": "x", "c": null}), &json!({"a": 1, "b": "y", "d": true}));
+        assert_eq!(before, json!({"b": "x", "d": null}));
+        assert_eq!(after, json!({"b": "y", "d": true}));
+    }
+
+    #[test]
+    fn canonical_content_sorts_keys_and_keeps_microseconds() {
+        let actor = Actor::system("test");
+        let at = "2026-11-28T21:00:00.123456Z".parse().unwrap();
+        let after = json!({"z": 1, "a": 2});
+        let content =
+            Content { id: 1, at, actor: &actor, action: "x.y", entity_type: None, entity_id: None, before: None, after: Some(&after) };
+        let text = String::from_utf8(content.canonical()).unwrap();
+        assert!(text.contains(r#""after":{"a":2,"z":1}"#), "{text}");
+        assert!(text.contains("2026-11-28T21:00:00.123456Z"), "{text}");
+        assert!(text.find("\"action\"").unwrap() < text.find("\"actor_kind\"").unwrap());
+    }
+}

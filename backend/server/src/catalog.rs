@@ -1,0 +1,356 @@
+//! Reading the breakdown: campaigns, the indicator tree, and tasks with
+//! their filters, search and pagination.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+use diesel::sql_types::Integer;
+use duban_dto::api::{CampaignSummary, Indicator, IndicatorRef, ListCount, Page, Party, Target, TaskDetail, TaskSummary, UnitRef};
+use duban_dto::{PartyRole, TaskList, TaskStatus};
+
+use crate::authz::{ReadCatalog, ReadProgress};
+use crate::db::models::Campaign;
+use crate::db::schema::{assignments, campaigns, indicators, regions, task_parties, task_targets, tasks, units};
+use crate::http::ApiError;
+use crate::pagination::Cursor;
+use crate::{clock, export, rollup, work};
+
+pub fn campaigns(conn: &mut PgConnection, _can: &ReadCatalog) -> Result<Vec<CampaignSummary>, ApiError> {
+    summaries(conn, None)
+}
+
+pub fn campaign(conn: &mut PgConnection, _can: &ReadCatalog, code: &str) -> Result<CampaignSummary, ApiError> {
+    summaries(conn, Some(code))?.pop().ok_or_else(|| ApiError::not_found(format!("there is no campaign {code:?}")))
+}
+
+fn summaries(conn: &mut PgConnection, code: Option<&str>) -> Result<Vec<CampaignSummary>, ApiError> {
+    let mut query =
+        campaigns::table.inner_join(regions::table).order(campaigns::id).select((Campaign::as_select(), regions::name)).into_boxed();
+    if let Some(code) = code {
+        query = query.filter(campaigns::code.eq(code.to_owned()));
+    }
+    let rows: Vec<(Campaign, String)> = query.load(conn)?;
+    let ids: Vec<i64> = rows.iter().map(|(campaign, _)| campaign.id).collect();
+    let task_counts: Vec<(i64, String, i64)> = tasks::table
+        .filter(tasks::campaign_id.eq_any(&ids))
+        .group_by((tasks::campaign_id, tasks::list))
+        .select((tasks::campaign_id, tasks::list, count_star()))
+        .load(conn)?;
+    let indicator_counts: BTreeMap<(i64, i16), i64> = indicators::table
+        .filter(indicators::campaign_id.eq_any(&ids))
+        .group_by((indicators::campaign_id, indicators::level))
+        .select((indicators::campaign_id, indicators::level, count_star()))
+        .load::<(i64, i16, i64)>(conn)?
+        .into_iter()
+        .map(|(campaign, level, count)| ((campaign, level), count))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|(campaign, region)| CampaignSummary {
+            id: campaign.id,
+            level1_indicators: indicator_counts.get(&(campaign.id, 1)).copied().unwrap_or(0),
+            level2_indicators: indicator_counts.get(&(campaign.id, 2)).copied().unwrap_or(0),
+            task_counts: TaskList::ALL
+                .iter()
+                .map(|&list| ListCount {
+                    list,
+                    tasks: task_counts.iter().find(|(id, l, _)| *id == campaign.id && l == list.as_str()).map_or(0, |(_, _, count)| *count),
+                })
+                .collect(),
+            code: campaign.code,
+            name: campaign.name,
+            region,
+            period_start: campaign.period_start.map(|date| date.to_string()),
+            period_end: campaign.period_end.map(|date| date.to_string()),
+        })
+        .collect())
+}
+
+pub(crate) fn campaign_id(conn: &mut PgConnection, code: &str) -> Result<i64, ApiError> {
+    campaigns::table
+        .filter(campaigns::code.eq(code))
+        .select(campaigns::id)
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found(format!("there is no campaign {code:?}")))
+}
+
+/// The indicator tree of a campaign with task counts.
+pub fn indicator_tree(conn: &mut PgConnection, _can: &ReadCatalog, code: &str) -> Result<Vec<Indicator>, ApiError> {
+    let campaign = campaign_id(conn, code)?;
+    let rows: Vec<(i64, i16, String, String, Option<i64>)> = indicators::table
+        .filter(indicators::campaign_id.eq(campaign))
+        .order((indicators::level, indicators::ordinal))
+        .select((indicators::id, indicators::level, indicators::code, indicators::title, indicators::parent_id))
+        .load(conn)?;
+    let counts: BTreeMap<i64, i64> = tasks::table
+        .filter(tasks::campaign_id.eq(campaign))
+        .filter(tasks::indicator_id.is_not_null())
+        .group_by(tasks::indicator_id)
+        .select((tasks::indicator_id.assume_not_null(), count_star()))
+        .load::<(i64, i64)>(conn)?
+        .into_iter()
+        .collect();
+    Ok(rows
+        .iter()
+        .filter(|(_, level, ..)| *level == 1)
+        .map(|(id, level, code, title, _)| {
+            let children: Vec<Indicator> = rows
+                .iter()
+                .filter(|(.., parent)| *parent == Some(*id))
+                .map(|(child, level, code, title, _)| Indicator {
+                    id: *child,
+                    level: *level,
+                    code: code.clone(),
+                    title: title.clone(),
+                    task_count: counts.get(child).copied().unwrap_or(0),
+                    children: Vec::new(),
+                })
+                .collect();
+            Indicator {
+                id: *id,
+                level: *level,
+                code: code.clone(),
+                title: title.clone(),
+                task_count: children.iter().map(|child| child.task_count).sum(),
+                children,
+            }
+        })
+        .collect())
+}
+
+/// How a task list is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+pub enum TaskSort {
+    /// The table's order: list, then number (the default).
+    #[serde(rename = "list")]
+    List,
+    #[serde(rename = "-list")]
+    ListDescending,
+    /// Earliest unapproved due date first; tasks without one last.
+    #[serde(rename = "next_due")]
+    NextDue,
+    #[serde(rename = "-next_due")]
+    NextDueDescending,
+    /// Most recently changed first.
+    #[serde(rename = "-updated_at")]
+    RecentlyUpdated,
+}
+
+/// The filters of `GET /api/v1/tasks`.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct TaskFilter {
+    pub campaign: Option<String>,
+    pub list: Option<TaskList>,
+    pub indicator: Option<i64>,
+    pub lead_unit: Option<i64>,
+    pub responsible_unit: Option<i64>,
+    pub status: Option<TaskStatus>,
+    pub overdue: Option<bool>,
+    pub due_before: Option<NaiveDate>,
+    pub q: Option<String>,
+    pub sort: Option<TaskSort>,
+}
+
+/// Escapes LIKE's wildcards so a search for "100%" finds "100%".
+fn like_pattern(text: &str) -> String {
+    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+impl TaskFilter {
+    fn query(&self, today: NaiveDate) -> tasks::BoxedQuery<'static, diesel::pg::Pg> {
+        let mut query = tasks::table.into_boxed();
+        if let Some(code) = &self.campaign {
+            query =
+                query.filter(tasks::campaign_id.eq_any(campaigns::table.filter(campaigns::code.eq(code.clone())).select(campaigns::id)));
+        }
+        if let Some(list) = self.list {
+            query = query.filter(tasks::list.eq(list.as_str()));
+        }
+        if let Some(indicator) = self.indicator {
+            let children = indicators::table.filter(indicators::parent_id.eq(indicator)).select(indicators::id.nullable());
+            query = query.filter(tasks::indicator_id.eq(indicator).or(tasks::indicator_id.eq_any(children)));
+        }
+        for (unit, role) in [(self.lead_unit, PartyRole::Lead), (self.responsible_unit, PartyRole::Responsible)] {
+            if let Some(unit) = unit {
+                let assigned = assignments::table
+                    .filter(assignments::unit_id.eq(unit))
+                    .filter(assignments::role.eq(role.as_str()))
+                    .select(assignments::task_id);
+                let named = task_parties::table
+                    .filter(task_parties::unit_id.eq(unit))
+                    .filter(task_parties::role.eq(role.as_str()))
+                    .select(task_parties::task_id);
+                query = query.filter(tasks::id.eq_any(assigned).or(tasks::id.eq_any(named)));
+            }
+        }
+        let overdue = tasks::next_due.lt(today).assume_not_null();
+        let not_overdue = tasks::next_due.is_null().or(tasks::next_due.ge(today));
+        match self.status {
+            Some(TaskStatus::Overdue) => query = query.filter(overdue),
+            Some(status) => query = query.filter(tasks::rollup_status.eq(status.as_str())).filter(not_overdue),
+            None => {}
+        }
+        match self.overdue {
+            Some(true) => query = query.filter(tasks::next_due.lt(today)),
+            Some(false) => query = query.filter(tasks::next_due.is_null().or(tasks::next_due.ge(today))),
+            None => {}
+        }
+        if let Some(date) = self.due_before {
+            query = query.filter(tasks::next_due.lt(date));
+        }
+        if let Some(q) = self.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            query = query.filter(tasks::text.ilike(like_pattern(q)).or(tasks::code.eq(q.to_uppercase())));
+        }
+        query
+    }
+}
+
+/// Ordinal of a list in the province's order, for sorting.
+const LIST_ORDER: &str = "CASE tasks.list WHEN 'basic' THEN 1 WHEN 'quantified' THEN 2 WHEN 'extended' THEN 3 ELSE 4 END";
+
+pub fn tasks(conn: &mut PgConnection, _can: &ReadCatalog, filter: &TaskFilter, cursor: &Cursor) -> Result<Page<TaskSummary>, ApiError> {
+    let today = clock::today();
+    let total: i64 = filter.query(today).count().get_result(conn)?;
+    let list_order = || diesel::dsl::sql::<Integer>(LIST_ORDER);
+    let query = filter.query(today).select(tasks::id).limit(cursor.limit).offset(cursor.offset);
+    let ids: Vec<i64> = match filter.sort.unwrap_or(TaskSort::List) {
+        TaskSort::List => query.order((list_order().asc(), tasks::number.asc())).load(conn)?,
+        TaskSort::ListDescending => query.order((list_order().desc(), tasks::number.desc())).load(conn)?,
+        TaskSort::NextDue => query.order((tasks::next_due.asc().nulls_last(), list_order().asc(), tasks::number.asc())).load(conn)?,
+        TaskSort::NextDueDescending => {
+            query.order((tasks::next_due.desc().nulls_last(), list_order().asc(), tasks::number.asc())).load(conn)?
+        }
+        TaskSort::RecentlyUpdated => query.order((tasks::updated_at.desc(), tasks::id.desc())).load(conn)?,
+    };
+    let items = summaries_of(conn, &ids, today)?;
+    Ok(cursor.page(items, total))
+}
+
+/// Summaries of these tasks, in this order.
+fn summaries_of(conn: &mut PgConnection, ids: &[i64], today: NaiveDate) -> Result<Vec<TaskSummary>, ApiError> {
+    type Row = (i64, String, String, String, i32, Option<i64>, String, Option<String>, String, Option<NaiveDate>);
+    let rows: Vec<Row> = tasks::table
+        .inner_join(campaigns::table)
+        .filter(tasks::id.eq_any(ids))
+        .select((
+            tasks::id,
+            campaigns::code,
+            tasks::code,
+            tasks::list,
+            tasks::number,
+            tasks::indicator_id,
+            tasks::text,
+            tasks::responsible_text,
+            tasks::rollup_status,
+            tasks::next_due,
+        ))
+        .load(conn)?;
+    let level2_ids: Vec<i64> = rows.iter().filter_map(|row| row.5).collect();
+    let level2: BTreeMap<i64, (IndicatorRef, Option<i64>)> = indicators::table
+        .filter(indicators::id.eq_any(&level2_ids))
+        .select((indicators::id, indicators::code, indicators::title, indicators::parent_id))
+        .load::<(i64, String, String, Option<i64>)>(conn)?
+        .into_iter()
+        .map(|(id, code, title, parent)| (id, (IndicatorRef { id, code, title }, parent)))
+        .collect();
+    let parent_ids: Vec<i64> = level2.values().filter_map(|(_, parent)| *parent).collect();
+    let level1: BTreeMap<i64, IndicatorRef> = indicators::table
+        .filter(indicators::id.eq_any(&parent_ids))
+        .select((indicators::id, indicators::code, indicators::title))
+        .load::<(i64, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, code, title)| (id, IndicatorRef { id, code, title }))
+        .collect();
+    let mut parties = parties_of(conn, ids)?;
+    let counts: BTreeMap<i64, i64> = assignments::table
+        .filter(assignments::task_id.eq_any(ids))
+        .group_by(assignments::task_id)
+        .select((assignments::task_id, count_star()))
+        .load::<(i64, i64)>(conn)?
+        .into_iter()
+        .collect();
+    let mut by_id: BTreeMap<i64, TaskSummary> = rows
+        .into_iter()
+        .map(|(id, campaign, code, list, number, indicator, text, responsible, status, next_due)| {
+            let level2_ref = indicator.and_then(|i| level2.get(&i));
+            let stored =
+                rollup::Stored { status: TaskStatus::parse(&status).expect("the CHECK constraint admits only known statuses"), next_due };
+            let summary = TaskSummary {
+                id,
+                campaign,
+                code,
+                list: TaskList::parse(&list).expect("the CHECK constraint admits only known lists"),
+                number,
+                level1: level2_ref.and_then(|(_, parent)| parent.and_then(|p| level1.get(&p).cloned())),
+                level2: level2_ref.map(|(indicator, _)| indicator.clone()),
+                text,
+                leads: parties.remove(&(id, PartyRole::Lead)).unwrap_or_default(),
+                responsible,
+                status: rollup::shown(stored, today),
+                next_due,
+                assignment_count: counts.get(&id).copied().unwrap_or(0),
+            };
+            (id, summary)
+        })
+        .collect();
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+}
+
+fn parties_of(conn: &mut PgConnection, task_ids: &[i64]) -> Result<BTreeMap<(i64, PartyRole), Vec<Party>>, ApiError> {
+    let rows: Vec<(i64, String, String, Option<i64>, Option<String>, Option<i64>)> = task_parties::table
+        .left_join(units::table)
+        .filter(task_parties::task_id.eq_any(task_ids))
+        .order((task_parties::task_id, task_parties::role, task_parties::position))
+        .select((
+            task_parties::task_id,
+            task_parties::role,
+            task_parties::as_written,
+            units::id.nullable(),
+            units::name.nullable(),
+            task_parties::group_id,
+        ))
+        .load(conn)?;
+    let mut parties: BTreeMap<(i64, PartyRole), Vec<Party>> = BTreeMap::new();
+    for (task, role, as_written, unit_id, unit_name, group_id) in rows {
+        let role = PartyRole::parse(&role).expect("the CHECK constraint admits only known roles");
+        let unit = unit_id.zip(unit_name).map(|(id, name)| UnitRef { id, name });
+        parties.entry((task, role)).or_default().push(Party { as_written, unit, group_id });
+    }
+    Ok(parties)
+}
+
+/// One task with its parties, targets and assignments.
+pub fn task(conn: &mut PgConnection, _can: &ReadCatalog, progress: &ReadProgress, id: i64) -> Result<TaskDetail, ApiError> {
+    let today = clock::today();
+    let summary = summaries_of(conn, &[id], today)?.pop().ok_or_else(|| ApiError::not_found(format!("there is no task {id}")))?;
+    let responsible_parties = parties_of(conn, &[id])?.remove(&(id, PartyRole::Responsible)).unwrap_or_default();
+    let targets = task_targets::table
+        .filter(task_targets::task_id.eq(id))
+        .order(task_targets::position)
+        .select(crate::db::models::Target::as_select())
+        .load(conn)?
+        .iter()
+        .map(|target| {
+            let seed = export::target_seed(target);
+            Target { metric: seed.metric, comparator: seed.comparator, value: seed.value, reference: seed.reference, unit: seed.unit }
+        })
+        .collect();
+    let filter = work::AssignmentFilter { task: Some(id), ..Default::default() };
+    let assignments = work::assignments(conn, progress, &filter, &Cursor::all())?.items;
+    Ok(TaskDetail { summary, responsible_parties, targets, assignments })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_pattern;
+
+    #[test]
+    fn escapes_like_wildcards() {
+        assert_eq!(like_pattern("行政复议"), "%行政复议%");
+        assert_eq!(like_pattern("100%_x"), "%100\\%\\_x%");
+    }
+}

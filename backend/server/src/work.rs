@@ -1,0 +1,386 @@
+//! Assignments: which unit works on which task, by when, and how far along.
+//! The lead office assigns (one unit at a time or a whole group at once) and
+//! sets due dates; a unit reports its progress. Every change refreshes the
+//! task's status (see [`crate::rollup`]) and writes an audit row in the same
+//! transaction.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use duban_dto::api::{Assignment, AssignmentPatch, AssignmentsCreated, NewAssignments, Page, TaskRef, UnitRef};
+use duban_dto::{AssignmentStatus, PartyRole};
+use serde_json::{Value, json};
+
+use crate::audit::{self, Event};
+use crate::authz::{Assign, Caller, ReadProgress, WorkOn};
+use crate::db::schema::{assignments, campaigns, tasks, units};
+use crate::http::ApiError;
+use crate::pagination::Cursor;
+use crate::{clock, rollup};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = assignments)]
+struct Row {
+    id: i64,
+    task_id: i64,
+    unit_id: i64,
+    role: String,
+    status: String,
+    due_date: Option<NaiveDate>,
+    progress_note: Option<String>,
+    version: i32,
+    updated_at: DateTime<Utc>,
+}
+
+impl Row {
+    fn status(&self) -> AssignmentStatus {
+        AssignmentStatus::parse(&self.status).expect("the CHECK constraint admits only known statuses")
+    }
+
+    fn snapshot(&self) -> Value {
+        json!({
+            "task_id": self.task_id,
+            "unit_id": self.unit_id,
+            "role": self.role,
+            "status": self.status,
+            "due_date": self.due_date,
+            "progress_note": self.progress_note,
+        })
+    }
+}
+
+/// The filters of `GET /api/v1/assignments`.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct AssignmentFilter {
+    pub campaign: Option<String>,
+    pub task: Option<i64>,
+    pub unit: Option<i64>,
+    pub role: Option<PartyRole>,
+    pub status: Option<AssignmentStatus>,
+    pub overdue: Option<bool>,
+    pub due_before: Option<NaiveDate>,
+    /// Unapproved and due within this many days from today (inclusive).
+    pub due_within_days: Option<i64>,
+}
+
+impl AssignmentFilter {
+    fn query(&self, today: NaiveDate) -> assignments::BoxedQuery<'static, diesel::pg::Pg> {
+        let mut query = assignments::table.into_boxed();
+        if let Some(code) = &self.campaign {
+            let campaign_tasks = tasks::table.inner_join(campaigns::table).filter(campaigns::code.eq(code.clone())).select(tasks::id);
+            query = query.filter(assignments::task_id.eq_any(campaign_tasks));
+        }
+        if let Some(task) = self.task {
+            query = query.filter(assignments::task_id.eq(task));
+        }
+        if let Some(unit) = self.unit {
+            query = query.filter(assignments::unit_id.eq(unit));
+        }
+        if let Some(role) = self.role {
+            query = query.filter(assignments::role.eq(role.as_str()));
+        }
+        if let Some(status) = self.status {
+            query = query.filter(assignments::status.eq(status.as_str()));
+        }
+        let unapproved = assignments::status.ne(AssignmentStatus::Approved.as_str());
+        match self.overdue {
+            Some(true) => query = query.filter(unapproved).filter(assignments::due_date.lt(today)),
+            Some(false) => {
+                query = query.filter(
+                    assignments::status
+                        .eq(AssignmentStatus::Approved.as_str())
+                        .or(assignments::due_date.is_null())
+                        .or(assignments::due_date.ge(today)),
+                )
+            }
+            None => {}
+        }
+        if let Some(date) = self.due_before {
+            query = query.filter(assignments::due_date.lt(date));
+        }
+        if let Some(days) = self.due_within_days {
+            let until = today + chrono::Duration::days(days);
+            query = query
+                .filter(assignments::status.ne(AssignmentStatus::Approved.as_str()))
+                .filter(assignments::due_date.ge(today))
+                .filter(assignments::due_date.le(until));
+        }
+        query
+    }
+}
+
+pub fn assignments(
+    conn: &mut PgConnection,
+    _can: &ReadProgress,
+    filter: &AssignmentFilter,
+    cursor: &Cursor,
+) -> Result<Page<Assignment>, ApiError> {
+    if filter.due_within_days.is_some_and(|days| !(0..=366).contains(&days)) {
+        return Err(ApiError::bad_request("invalid_query", "due_within_days must be between 0 and 366"));
+    }
+    let today = clock::today();
+    let total: i64 = filter.query(today).count().get_result(conn)?;
+    let rows: Vec<Row> = filter
+        .query(today)
+        .order((assignments::due_date.asc().nulls_last(), assignments::id.asc()))
+        .limit(cursor.limit)
+        .offset(cursor.offset)
+        .select(Row::as_select())
+        .load(conn)?;
+    Ok(cursor.page(dtos(conn, &rows, today)?, total))
+}
+
+fn dtos(conn: &mut PgConnection, rows: &[Row], today: NaiveDate) -> Result<Vec<Assignment>, ApiError> {
+    let task_ids: Vec<i64> = rows.iter().map(|row| row.task_id).collect();
+    let unit_ids: Vec<i64> = rows.iter().map(|row| row.unit_id).collect();
+    let tasks: std::collections::BTreeMap<i64, TaskRef> = tasks::table
+        .inner_join(campaigns::table)
+        .filter(tasks::id.eq_any(&task_ids))
+        .select((tasks::id, campaigns::code, tasks::code))
+        .load::<(i64, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, campaign, code)| (id, TaskRef { id, campaign, code }))
+        .collect();
+    let units: std::collections::BTreeMap<i64, String> = units::table
+        .filter(units::id.eq_any(&unit_ids))
+        .select((units::id, units::name))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect();
+    Ok(rows
+        .iter()
+        .map(|row| Assignment {
+            id: row.id,
+            task: tasks[&row.task_id].clone(),
+            unit: UnitRef { id: row.unit_id, name: units[&row.unit_id].clone() },
+            role: PartyRole::parse(&row.role).expect("the CHECK constraint admits only known roles"),
+            status: row.status(),
+            due_date: row.due_date,
+            overdue: rollup::assignment_overdue(row.status(), row.due_date, today),
+            progress_note: row.progress_note.clone(),
+            version: row.version,
+            updated_at: row.updated_at,
+        })
+        .collect())
+}
+
+fn load(conn: &mut PgConnection, id: i64) -> Result<Row, ApiError> {
+    assignments::table
+        .find(id)
+        .select(Row::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found(format!("there is no assignment {id}")))
+}
+
+pub fn assignment(conn: &mut PgConnection, _can: &ReadProgress, id: i64) -> Result<Assignment, ApiError> {
+    let row = load(conn, id)?;
+    Ok(dtos(conn, &[row], clock::today())?.remove(0))
+}
+
+/// Assigns units to a task: the listed ones and a group's members. Units
+/// that already have the assignment are reported, not changed.
+pub fn create(
+    conn: &mut PgConnection,
+    _can: &Assign,
+    caller: &Caller,
+    task_id: i64,
+    new: &NewAssignments,
+) -> Result<AssignmentsCreated, ApiError> {
+    if new.unit_ids.is_empty() && new.group_id.is_none() {
+        return Err(ApiError::unprocessable("no_units", "name units in unit_ids, or a group in group_id"));
+    }
+    conn.transaction(|conn| {
+        let region: Option<i64> =
+            tasks::table.inner_join(campaigns::table).filter(tasks::id.eq(task_id)).select(campaigns::region_id).first(conn).optional()?;
+        let region = region.ok_or_else(|| ApiError::not_found(format!("there is no task {task_id}")))?;
+        let mut unit_ids = new.unit_ids.clone();
+        if let Some(group) = new.group_id {
+            let group_region: Option<i64> = crate::db::schema::unit_groups::table
+                .find(group)
+                .select(crate::db::schema::unit_groups::region_id)
+                .first(conn)
+                .optional()?;
+            match group_region {
+                None => return Err(ApiError::unprocessable("unknown_group", format!("there is no unit group {group}"))),
+                Some(other) if other != region => {
+                    return Err(ApiError::unprocessable("wrong_region", "the group belongs to another county than the task"));
+                }
+                Some(_) => unit_ids.extend(crate::db::groups::expand(conn, group)?.into_iter().map(|unit| unit.id)),
+            }
+        }
+        unit_ids.sort_unstable();
+        unit_ids.dedup();
+        let known: Vec<i64> =
+            units::table.filter(units::id.eq_any(&unit_ids)).filter(units::region_id.eq(region)).select(units::id).load(conn)?;
+        if let Some(unknown) = unit_ids.iter().find(|id| !known.contains(id)) {
+            return Err(ApiError::unprocessable("unknown_unit", format!("unit {unknown} does not exist in the task's county")));
+        }
+        let rows: Vec<_> = unit_ids
+            .iter()
+            .map(|unit| {
+                (
+                    assignments::task_id.eq(task_id),
+                    assignments::unit_id.eq(*unit),
+                    assignments::role.eq(new.role.as_str()),
+                    assignments::due_date.eq(new.due_date),
+                    assignments::updated_by.eq(caller.user().map(|user| user.id)),
+                )
+            })
+            .collect();
+        let created: Vec<Row> = diesel::insert_into(assignments::table)
+            .values(&rows)
+            .on_conflict_do_nothing()
+            .returning(Row::as_returning())
+            .get_results(conn)?;
+        let existing: Vec<Row> = assignments::table
+            .filter(assignments::task_id.eq(task_id))
+            .filter(assignments::role.eq(new.role.as_str()))
+            .filter(assignments::unit_id.eq_any(&unit_ids))
+            .filter(assignments::id.ne_all(created.iter().map(|row| row.id).collect::<Vec<_>>()))
+            .order(assignments::id)
+            .select(Row::as_select())
+            .load(conn)?;
+        rollup::refresh(conn, &[task_id])?;
+        for row in &created {
+            audit::record(conn, &caller.audit_actor(), Event::new("assignment.create").entity("assignment", row.id).after(row.snapshot()))?;
+        }
+        let today = clock::today();
+        Ok(AssignmentsCreated { created: dtos(conn, &created, today)?, existing: dtos(conn, &existing, today)? })
+    })
+}
+
+/// Who is changing an assignment, with the power to do so.
+pub enum Editor {
+    LeadOffice(Assign),
+    Unit(WorkOn),
+}
+
+/// The editor a caller is for this assignment: the lead office, or the
+/// assignment's own unit; anyone else is refused.
+pub fn editor(conn: &mut PgConnection, caller: &Caller, id: i64) -> Result<Editor, ApiError> {
+    if let Ok(assign) = caller.assign() {
+        return Ok(Editor::LeadOffice(assign));
+    }
+    let row = load(conn, id)?;
+    Ok(Editor::Unit(caller.work_on(row.unit_id)?))
+}
+
+/// Applies a change, if `expected_version` is still current.
+pub fn update(
+    conn: &mut PgConnection,
+    editor: &Editor,
+    caller: &Caller,
+    id: i64,
+    expected_version: i32,
+    patch: &AssignmentPatch,
+) -> Result<Assignment, ApiError> {
+    conn.transaction(|conn| {
+        let row: Row = assignments::table
+            .find(id)
+            .for_update()
+            .select(Row::as_select())
+            .first(conn)
+            .optional()?
+            .ok_or_else(|| ApiError::not_found(format!("there is no assignment {id}")))?;
+        if row.version != expected_version {
+            return Err(ApiError::PreconditionFailed {
+                detail: format!(
+                    "the assignment changed since you read it (now version {}); read it again and reapply your change",
+                    row.version
+                ),
+            });
+        }
+        let mut status = row.status();
+        let mut due_date = row.due_date;
+        let mut progress_note = row.progress_note.clone();
+        match editor {
+            Editor::LeadOffice(_) => {
+                if patch.status.is_some() || patch.progress_note.is_some() {
+                    return Err(ApiError::forbidden("progress and status are reported by the unit itself"));
+                }
+                if let Some(date) = patch.due_date {
+                    due_date = date;
+                }
+            }
+            Editor::Unit(work_on) => {
+                debug_assert_eq!(work_on.unit_id(), row.unit_id);
+                if patch.due_date.is_some() {
+                    return Err(ApiError::forbidden("due dates are set by the lead office"));
+                }
+                if let Some(note) = &patch.progress_note {
+                    progress_note = note.as_deref().map(str::trim).filter(|note| !note.is_empty()).map(str::to_owned);
+                }
+                if let Some(next) = patch.status {
+                    status = unit_transition(status, next)?;
+                }
+            }
+        }
+        let updated: Row = diesel::update(assignments::table.find(id))
+            .set((
+                assignments::status.eq(status.as_str()),
+                assignments::due_date.eq(due_date),
+                assignments::progress_note.eq(&progress_note),
+                assignments::version.eq(row.version + 1),
+                assignments::updated_at.eq(Utc::now()),
+                assignments::updated_by.eq(caller.user().map(|user| user.id)),
+            ))
+            .returning(Row::as_returning())
+            .get_result(conn)?;
+        rollup::refresh(conn, &[row.task_id])?;
+        audit::record(
+            conn,
+            &caller.audit_actor(),
+            Event::new("assignment.update").entity("assignment", id).changed(&row.snapshot(), &updated.snapshot()),
+        )?;
+        Ok(dtos(conn, &[updated], clock::today())?.remove(0))
+    })
+}
+
+/// What a unit may do to its own assignment's status here: start work or
+/// put it back to not started. Submitting and reviewing are the workflow's.
+fn unit_transition(from: AssignmentStatus, to: AssignmentStatus) -> Result<AssignmentStatus, ApiError> {
+    use AssignmentStatus::*;
+    match (from, to) {
+        (a, b) if a == b => Ok(b),
+        (NotStarted | InProgress | Returned, InProgress) | (InProgress, NotStarted) => Ok(to),
+        _ => Err(ApiError::conflict("invalid_transition", format!("an assignment cannot go from {from} to {to} here"))),
+    }
+}
+
+/// Removes an assignment on which no work has started: not started, and
+/// no progress reported.
+pub fn delete(conn: &mut PgConnection, _can: &Assign, caller: &Caller, id: i64) -> Result<(), ApiError> {
+    conn.transaction(|conn| {
+        let row = load(conn, id)?;
+        if row.status() != AssignmentStatus::NotStarted || row.progress_note.is_some() {
+            return Err(ApiError::conflict(
+                "work_started",
+                format!(
+                    "the unit has started ({}, progress reported: {}); an assignment with work on it is kept",
+                    row.status,
+                    row.progress_note.is_some()
+                ),
+            ));
+        }
+        diesel::delete(assignments::table.find(id)).execute(conn)?;
+        rollup::refresh(conn, &[row.task_id])?;
+        audit::record(conn, &caller.audit_actor(), Event::new("assignment.delete").entity("assignment", id).before(row.snapshot()))?;
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_move_only_between_not_started_and_in_progress() {
+        use AssignmentStatus::*;
+        assert_eq!(unit_transition(NotStarted, InProgress).unwrap(), InProgress);
+        assert_eq!(unit_transition(InProgress, NotStarted).unwrap(), NotStarted);
+        assert_eq!(unit_transition(Returned, InProgress).unwrap(), InProgress);
+        assert!(unit_transition(InProgress, Approved).is_err());
+        assert!(unit_transition(Submitted, InProgress).is_err());
+        assert!(unit_transition(NotStarted, Submitted).is_err());
+    }
+}

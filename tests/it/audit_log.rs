@@ -1,0 +1,180 @@
+//! The audit log: written with every change, append-only, and a hash chain
+//! that shows tampering.
+
+use std::process::Command;
+
+use diesel::prelude::*;
+use duban::audit::{self, Verdict};
+use duban_tests::{DEMO_PASSWORD, TestDb, TestServer};
+use serde_json::{Value, json};
+
+use crate::support::count;
+
+#[test]
+fn changes_logins_and_failures_are_recorded_with_their_context() {
+    let db = TestDb::with_demo();
+    let server = TestServer::start(&db);
+    server.anonymous().post("/api/v1/auth/login", &json!({"username": "sfj", "password": "wrong-password"}));
+    let office = server.login("yfzxb");
+    let task: Value = office.get_json("/api/v1/tasks?q=B120");
+    let townships: Value = office.get_json("/api/v1/unit-groups");
+    let group = townships.as_array().unwrap().iter().find(|g| g["phrase"] == "各乡镇(街道)").unwrap()["id"].clone();
+    let response = office
+        .request(reqwest::Method::POST, &format!("/api/v1/tasks/{}/assignments", task["items"][0]["id"]))
+        .header("x-request-id", "audit-test-request-1")
+        .json(&json!({"group_id": group, "role": "responsible"}))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 201);
+
+    let entries: Value = office.get_json("/api/v1/audit?action=assignment.create");
+    assert_eq!(entries["total"], 13);
+    let entry = &entries["items"][0];
+    assert_eq!(entry["actor_kind"], "user");
+    assert_eq!(entry["actor_name"], "yfzxb");
+    assert_eq!(entry["request_id"], "audit-test-request-1");
+    assert_eq!(entry["client_address"], "127.0.0.1");
+    assert_eq!(entry["after"]["role"], "responsible");
+    let failed: Value = office.get_json("/api/v1/audit?action=auth.login_failed");
+    assert_eq!(failed["items"][0]["actor_kind"], "anonymous");
+    assert_eq!(failed["items"][0]["entity_id"], "sfj");
+    assert_eq!(office.get_json("/api/v1/audit?action=auth.login&limit=1")["items"][0]["actor_name"], "yfzxb");
+    // The demo data's own loading is on record too.
+    assert!(office.get_json("/api/v1/audit?action=import.campaign")["total"].as_i64().unwrap() >= 1);
+
+    // Filters and pages: by actor, by entity, newest first, with a cursor.
+    let me = office.get_json("/api/v1/me")["id"].as_i64().unwrap();
+    let mine: Value = office.get_json(&format!("/api/v1/audit?actor_kind=user&actor_id={me}&limit=5"));
+    assert_eq!(mine["items"].as_array().unwrap().len(), 5);
+    let next: Value =
+        office.get_json(&format!("/api/v1/audit?actor_kind=user&actor_id={me}&limit=5&cursor={}", mine["next_cursor"].as_str().unwrap()));
+    assert!(next["items"][0]["id"].as_i64() < mine["items"][4]["id"].as_i64());
+
+    let csv = office.get("/api/v1/audit/export?action=assignment.create");
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    let text = csv.text().unwrap();
+    assert!(text.starts_with('\u{feff}'), "a BOM, so Excel and WPS read the Chinese");
+    assert_eq!(text.lines().count(), 14);
+    assert_eq!(office.get_json("/api/v1/audit?action=audit.export")["total"], 1, "exports are audited");
+
+    assert!(matches!(audit::verify(&mut db.conn()).unwrap(), Verdict::Intact { .. }));
+}
+
+#[test]
+fn no_secret_reaches_the_audit_log() {
+    let db = TestDb::with_demo();
+    let server = TestServer::start(&db);
+    let admin = server.login("admin");
+    let login: Value =
+        server.anonymous().post("/api/v1/auth/login", &json!({"username": "zwj", "password": DEMO_PASSWORD})).json().unwrap();
+    let client: Value = admin.post("/api/v1/api-clients", &json!({"name": "portal"})).json().unwrap();
+    let key: Value = admin.post(&format!("/api/v1/api-clients/{}/keys", client["id"]), &json!({"scopes": ["tasks:read"]})).json().unwrap();
+    let staff = json!({"username": "zwj-li", "display_name": "李四", "role": "unit_staff", "unit_id": login["user"]["unit"]["id"], "password": "政务局李四的登录密码"});
+    assert_eq!(admin.post("/api/v1/users", &staff).status(), 201);
+    admin.post(&format!("/api/v1/users/{}/password", login["user"]["id"]), &json!({"new_password": "政务局重新设置的密码"}));
+
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        row: String,
+    }
+    let everything: Vec<Row> = diesel::sql_query("SELECT a::text AS row FROM audit_log a").load(&mut db.conn()).unwrap();
+    let everything: String = everything.into_iter().map(|r| r.row).collect::<Vec<_>>().join("\n");
+    for secret in [
+        DEMO_PASSWORD,
+        "政务局李四的登录密码",
+        "政务局重新设置的密码",
+        login["access_token"].as_str().unwrap(),
+        login["refresh_token"].as_str().unwrap(),
+        &key["key"].as_str().unwrap()[13..],
+        "$argon2id$",
+    ] {
+        assert!(!everything.contains(secret), "the audit log holds a secret: {secret}");
+    }
+}
+
+#[test]
+fn the_database_refuses_to_change_or_delete_audit_rows() {
+    let db = TestDb::with_demo();
+    let mut conn = db.conn();
+    for statement in ["UPDATE audit_log SET action = 'x.y'", "DELETE FROM audit_log", "TRUNCATE audit_log"] {
+        let error = diesel::sql_query(statement).execute(&mut conn).unwrap_err().to_string();
+        assert!(error.contains("append-only"), "{statement}: {error}");
+    }
+}
+
+fn verify_command(db: &TestDb) -> (bool, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_duban-under-test"))
+        .args(["audit", "verify"])
+        .env("DATABASE_URL", db.url())
+        .env("DUBAN_LOG", "warn")
+        .output()
+        .unwrap();
+    (output.status.success(), format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)))
+}
+
+/// Changes the audit log as a superuser would: with triggers switched off.
+fn as_superuser(conn: &mut PgConnection, statement: &str) {
+    conn.transaction::<_, diesel::result::Error, _>(|conn| {
+        diesel::sql_query("SET LOCAL session_replication_role = replica").execute(conn)?;
+        diesel::sql_query(statement).execute(conn)?;
+        Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn verify_names_an_altered_row() {
+    let db = TestDb::with_demo();
+    let server = TestServer::start(&db);
+    for user in ["sfj", "zwj", "lxjd"] {
+        server.login(user);
+    }
+    let (ok, output) = verify_command(&db);
+    assert!(ok, "{output}");
+    assert!(output.contains("audit log intact"), "{output}");
+
+    let mut conn = db.conn();
+    let target: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+        "(SELECT id FROM audit_log WHERE action = 'auth.login' ORDER BY id LIMIT 1 OFFSET 1)",
+    ))
+    .get_result(&mut conn)
+    .unwrap();
+    as_superuser(&mut conn, &format!("UPDATE audit_log SET actor_name = 'someone-else' WHERE id = {target}"));
+    let (ok, output) = verify_command(&db);
+    assert!(!ok);
+    assert!(output.contains(&format!("row {target} was altered")), "{output}");
+}
+
+#[test]
+fn verify_names_a_removed_row_and_one_out_of_order() {
+    let db = TestDb::with_demo();
+    let server = TestServer::start(&db);
+    for user in ["sfj", "zwj", "lxjd", "scjgj"] {
+        server.login(user);
+    }
+    let mut conn = db.conn();
+    let ids: Vec<i64> = {
+        use duban::db::schema::audit_log;
+        audit_log::table.filter(audit_log::action.eq("auth.login")).order(audit_log::id).select(audit_log::id).load(&mut conn).unwrap()
+    };
+    as_superuser(&mut conn, &format!("DELETE FROM audit_log WHERE id = {}", ids[1]));
+    match audit::verify(&mut conn).unwrap() {
+        Verdict::Broken { id, problem } => {
+            assert_eq!(id, ids[2], "the row after the gap is the first that no longer follows");
+            assert!(problem.contains("removed"), "{problem}");
+        }
+        intact => panic!("a removed row went unnoticed: {intact:?}"),
+    }
+
+    // A forged row slipped in with an id between two others.
+    let db = TestDb::with_demo();
+    let mut conn = db.conn();
+    let last: i64 =
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>("(SELECT max(id) FROM audit_log)")).get_result(&mut conn).unwrap();
+    as_superuser(&mut conn, "UPDATE audit_log SET id = id + 1000 WHERE id = (SELECT max(id) FROM audit_log)");
+    audit::record(&mut conn, &audit::Actor::system("test"), audit::Event::new("test.append")).unwrap();
+    let _ = last;
+    assert!(matches!(audit::verify(&mut conn).unwrap(), Verdict::Broken { .. }));
+    assert!(count(&mut conn, "SELECT count(*) FROM audit_log") > 0);
+}

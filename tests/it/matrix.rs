@@ -1,0 +1,184 @@
+//! Every endpoint called by every kind of caller, with the status each must
+//! get. The test fails when the OpenAPI document has an operation this
+//! table lacks, so a new endpoint cannot arrive without its row.
+
+use std::collections::BTreeSet;
+
+use duban_tests::{Client, TestDb, TestServer};
+use serde_json::{Value, json};
+
+/// The callers, in the order of each row's expected statuses.
+const CALLERS: [&str; 8] =
+    ["anonymous", "admin", "lead_office", "unit_manager", "unit_staff", "inspector", "key_with_scopes", "key_without"];
+
+/// Ids of real rows the requests refer to.
+struct Ids {
+    task: i64,
+    own_assignment: i64,
+    unit: i64,
+    group: i64,
+    justice: i64,
+    admin: i64,
+    staff: i64,
+    api_client: i64,
+}
+
+struct Row {
+    method: &'static str,
+    /// The path as the OpenAPI document writes it.
+    template: &'static str,
+    path: fn(&Ids) -> String,
+    body: fn(&Ids) -> Option<Value>,
+    /// Expected status per caller, in [`CALLERS`] order.
+    expect: [u16; 8],
+}
+
+macro_rules! row {
+    ($method:literal $template:literal, |$ids:ident| $path:expr, body |$b:ident| $body:expr, $expect:expr) => {
+        Row { method: $method, template: $template, path: |$ids: &Ids| $path, body: |$b: &Ids| $body, expect: $expect }
+    };
+}
+
+/// A different unknown username each time, so that the failed sign-ins of
+/// the login row do not trip the per-account throttle.
+fn nobody() -> String {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    format!("matrix-nobody-{}", NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+}
+
+const R: u16 = 200; // allowed, read
+const D: u16 = 403; // denied
+const U: u16 = 401; // not signed in
+
+fn rows() -> Vec<Row> {
+    // Callers: anon admin office manager staff inspector key+ key-
+    vec![
+        row!("get" "/healthz", |_i| "/healthz".into(), body |_b| None, [R, R, R, R, R, R, R, R]),
+        row!("post" "/api/v1/auth/login", |_i| "/api/v1/auth/login".into(), body |_b| Some(json!({"username": nobody(), "password": "wrong-password"})), [U, U, U, U, U, U, U, U]),
+        row!("post" "/api/v1/auth/refresh", |_i| "/api/v1/auth/refresh".into(), body |_b| Some(json!({"refresh_token": "not-a-token"})), [U, U, U, U, U, U, U, U]),
+        row!("post" "/api/v1/auth/logout", |_i| "/api/v1/auth/logout".into(), body |_b| Some(json!({})), [U, 204, 204, 204, 204, 204, D, D]),
+        row!("post" "/api/v1/auth/password", |_i| "/api/v1/auth/password".into(), body |_b| Some(json!({"current_password": "wrong-password", "new_password": "一个足够长的新密码"})), [U, 422, 422, 422, 422, 422, D, D]),
+        row!("get" "/api/v1/me", |_i| "/api/v1/me".into(), body |_b| None, [U, R, R, R, R, R, D, D]),
+        row!("get" "/api/v1/users", |_i| "/api/v1/users".into(), body |_b| None, [U, R, R, R, D, R, D, D]),
+        row!("post" "/api/v1/users", |_i| "/api/v1/users".into(), body |i| Some(json!({"username": "matrix-new", "display_name": "x", "role": "unit_staff", "unit_id": i.justice, "password": "short"})), [U, 422, D, 422, D, D, D, D]),
+        row!("get" "/api/v1/users/{id}", |i| format!("/api/v1/users/{}", i.admin), body |_b| None, [U, R, R, 404, D, R, D, D]),
+        row!("patch" "/api/v1/users/{id}", |i| format!("/api/v1/users/{}", i.staff), body |_b| Some(json!({"display_name": " "})), [U, 422, D, 422, D, D, D, D]),
+        row!("post" "/api/v1/users/{id}/password", |i| format!("/api/v1/users/{}/password", i.staff), body |_b| Some(json!({"new_password": "short"})), [U, 422, D, 422, D, D, D, D]),
+        row!("get" "/api/v1/api-clients", |_i| "/api/v1/api-clients".into(), body |_b| None, [U, R, D, D, D, D, D, D]),
+        row!("post" "/api/v1/api-clients", |_i| "/api/v1/api-clients".into(), body |_b| Some(json!({"name": " "})), [U, 422, D, D, D, D, D, D]),
+        row!("post" "/api/v1/api-clients/{id}/keys", |i| format!("/api/v1/api-clients/{}/keys", i.api_client), body |_b| Some(json!({"scopes": []})), [U, 422, D, D, D, D, D, D]),
+        row!("delete" "/api/v1/api-clients/{id}/keys/{key_id}", |i| format!("/api/v1/api-clients/{}/keys/999999", i.api_client), body |_b| None, [U, 404, D, D, D, D, D, D]),
+        row!("get" "/api/v1/audit", |_i| "/api/v1/audit?limit=5".into(), body |_b| None, [U, R, R, D, D, R, R, D]),
+        row!("get" "/api/v1/audit/export", |_i| "/api/v1/audit/export?action=auth.login".into(), body |_b| None, [U, R, R, D, D, R, R, D]),
+        row!("get" "/api/v1/campaigns", |_i| "/api/v1/campaigns".into(), body |_b| None, [U, R, R, R, R, R, R, D]),
+        row!("get" "/api/v1/campaigns/{code}", |_i| "/api/v1/campaigns/luoping".into(), body |_b| None, [U, R, R, R, R, R, R, D]),
+        row!("get" "/api/v1/campaigns/{code}/indicators", |_i| "/api/v1/campaigns/luoping/indicators".into(), body |_b| None, [U, R, R, R, R, R, R, D]),
+        row!("get" "/api/v1/tasks", |_i| "/api/v1/tasks?limit=5".into(), body |_b| None, [U, R, R, R, R, R, R, D]),
+        row!("get" "/api/v1/tasks/{id}", |i| format!("/api/v1/tasks/{}", i.task), body |_b| None, [U, R, R, R, R, R, R, D]),
+        row!("post" "/api/v1/tasks/{id}/assignments", |i| format!("/api/v1/tasks/{}/assignments", i.task), body |_b| Some(json!({"unit_ids": [], "role": "responsible"})), [U, D, 422, D, D, D, D, D]),
+        row!("get" "/api/v1/assignments", |_i| "/api/v1/assignments?limit=5".into(), body |_b| None, [U, R, R, R, R, R, R, D]),
+        row!("get" "/api/v1/assignments/{id}", |i| format!("/api/v1/assignments/{}", i.own_assignment), body |_b| None, [U, R, R, R, R, R, R, D]),
+        // A stale If-Match: whoever may edit gets 412, whoever may not gets 403.
+        row!("patch" "/api/v1/assignments/{id}", |i| format!("/api/v1/assignments/{}", i.own_assignment), body |_b| Some(json!({})), [U, D, 412, 412, 412, D, D, D]),
+        row!("delete" "/api/v1/assignments/{id}", |_i| "/api/v1/assignments/999999".into(), body |_b| None, [U, D, 404, D, D, D, D, D]),
+        row!("get" "/api/v1/units", |_i| "/api/v1/units?limit=5".into(), body |_b| None, [U, R, R, R, R, R, R, D]),
+        row!("post" "/api/v1/units", |_i| "/api/v1/units".into(), body |_b| Some(json!({"region": "不存在县", "name": "x", "kind": "other"})), [U, 422, 422, D, D, D, D, D]),
+        row!("get" "/api/v1/units/{id}", |i| format!("/api/v1/units/{}", i.unit), body |_b| None, [U, R, R, R, R, R, R, D]),
+        row!("patch" "/api/v1/units/{id}", |_i| "/api/v1/units/999999".into(), body |_b| Some(json!({})), [U, 404, 404, D, D, D, D, D]),
+        row!("delete" "/api/v1/units/{id}", |_i| "/api/v1/units/999999".into(), body |_b| None, [U, 404, 404, D, D, D, D, D]),
+        row!("get" "/api/v1/unit-groups", |_i| "/api/v1/unit-groups".into(), body |_b| None, [U, R, R, R, R, R, R, D]),
+        row!("post" "/api/v1/unit-groups", |_i| "/api/v1/unit-groups".into(), body |_b| Some(json!({"region": "不存在县", "phrase": "各单位"})), [U, 422, 422, D, D, D, D, D]),
+        row!("get" "/api/v1/unit-groups/{id}", |i| format!("/api/v1/unit-groups/{}", i.group), body |_b| None, [U, R, R, R, R, R, R, D]),
+        row!("get" "/api/v1/unit-groups/{id}/members", |i| format!("/api/v1/unit-groups/{}/members", i.group), body |_b| None, [U, R, R, R, R, R, R, D]),
+        row!("patch" "/api/v1/unit-groups/{id}", |_i| "/api/v1/unit-groups/999999".into(), body |_b| Some(json!({})), [U, 404, 404, D, D, D, D, D]),
+        row!("delete" "/api/v1/unit-groups/{id}", |_i| "/api/v1/unit-groups/999999".into(), body |_b| None, [U, 404, 404, D, D, D, D, D]),
+    ]
+}
+
+fn caller(server: &TestServer, name: &str, keys: &(String, String)) -> Client {
+    match name {
+        "anonymous" => server.anonymous(),
+        "admin" => server.login("admin"),
+        "lead_office" => server.login("yfzxb"),
+        "unit_manager" => server.login("sfj"),
+        "unit_staff" => server.login("sfj-staff"),
+        "inspector" => server.login("inspector"),
+        "key_with_scopes" => server.with_bearer(&keys.0),
+        "key_without" => server.with_bearer(&keys.1),
+        other => unreachable!("{other}"),
+    }
+}
+
+#[test]
+fn every_endpoint_answers_every_caller_as_the_policy_says() {
+    let db = TestDb::with_demo();
+    let server = TestServer::start(&db);
+    let admin = server.login("admin");
+    let client: Value = admin.post("/api/v1/api-clients", &json!({"name": "matrix portal"})).json().unwrap();
+    let key = |scopes: Value| -> String {
+        let created: Value = admin.post(&format!("/api/v1/api-clients/{}/keys", client["id"]), &json!({"scopes": scopes})).json().unwrap();
+        created["key"].as_str().unwrap().to_owned()
+    };
+    let keys = (key(json!(["tasks:read", "progress:read", "evidence:read", "audit:read", "import:write"])), key(json!(["evidence:read"])));
+
+    let manager = server.login("sfj");
+    let justice = manager.get_json("/api/v1/me")["unit"]["id"].as_i64().unwrap();
+    let led: Value = manager.get_json(&format!("/api/v1/assignments?unit={justice}&role=lead&limit=1"));
+    let users: Value = admin.get_json("/api/v1/users");
+    let user_id = |name: &str| users.as_array().unwrap().iter().find(|u| u["username"] == name).unwrap()["id"].as_i64().unwrap();
+    let groups: Value = admin.get_json("/api/v1/unit-groups");
+    let ids = Ids {
+        task: led["items"][0]["task"]["id"].as_i64().unwrap(),
+        own_assignment: led["items"][0]["id"].as_i64().unwrap(),
+        unit: justice,
+        group: groups[0]["id"].as_i64().unwrap(),
+        justice,
+        admin: user_id("admin"),
+        staff: user_id("sfj-staff"),
+        api_client: client["id"].as_i64().unwrap(),
+    };
+
+    // The table covers exactly the documented operations.
+    let document = duban::http::openapi::document();
+    let documented: BTreeSet<(String, String)> = serde_json::to_value(document).unwrap()["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| item.as_object().unwrap().keys().map(move |method| (method.clone(), path.clone())))
+        .collect();
+    let rows = rows();
+    let tabled: BTreeSet<(String, String)> = rows.iter().map(|row| (row.method.to_owned(), row.template.to_owned())).collect();
+    let missing: Vec<_> = documented.difference(&tabled).collect();
+    assert!(missing.is_empty(), "endpoints without a row in the role matrix (tests/it/matrix.rs): {missing:?}");
+    let stale: Vec<_> = tabled.difference(&documented).collect();
+    assert!(stale.is_empty(), "rows for endpoints that do not exist: {stale:?}");
+
+    let mut failures = Vec::new();
+    for (index, name) in CALLERS.iter().enumerate() {
+        let client = caller(&server, name, &keys);
+        for row in &rows {
+            // Logging out ends the session: give it one of its own.
+            let client = if row.template == "/api/v1/auth/logout" { caller(&server, name, &keys) } else { client.clone() };
+            let method = reqwest::Method::from_bytes(row.method.to_uppercase().as_bytes()).unwrap();
+            let mut request = client.request(method, &(row.path)(&ids));
+            if row.method == "patch" && row.template.starts_with("/api/v1/assignments") {
+                request = request.header("If-Match", "\"0\"");
+            }
+            if let Some(body) = (row.body)(&ids) {
+                request = request.json(&body);
+            }
+            let response = request.send().unwrap();
+            let status = response.status().as_u16();
+            if status != row.expect[index] {
+                failures.push(format!(
+                    "{} {} as {name}: expected {}, got {status} {}",
+                    row.method.to_uppercase(),
+                    row.template,
+                    row.expect[index],
+                    response.text().unwrap_or_default()
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} cell(s) of the matrix differ:\n{}", failures.len(), failures.join("\n"));
+}
