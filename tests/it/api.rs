@@ -341,3 +341,14 @@ fn committed_openapi_document_matches_the_code() {
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(committed == duban::cli::openapi_json(), "openapi/openapi.json is out of date: run `cargo xtask openapi`");
 }
+
+#[test]
+fn nul_characters_are_refused_not_crashed_on() {
+    let db = TestDb::with_demo();
+    let server = TestServer::start(&db);
+    let office = server.login("yfzxb");
+    assert_eq!(problem(office.get("/api/v1/audit?action=x%00y"), StatusCode::BAD_REQUEST).code, "invalid_query");
+    assert_eq!(problem(office.get("/api/v1/tasks?q=%00"), StatusCode::BAD_REQUEST).code, "invalid_query");
+    let body = office.post("/api/v1/units", &json!({"region": "罗平县", "name": "县\u{0}档案馆", "kind": "other"}));
+    assert_eq!(problem(body, StatusCode::UNPROCESSABLE_ENTITY).code, "invalid_text");
+}

@@ -4,6 +4,7 @@
 //! (install what is missing, build, run duban with the demo data) and
 //! `cargo xtask test` (install what is missing, run every test).
 
+mod schemathesis;
 mod seeds;
 mod setup;
 mod tasks;
@@ -33,7 +34,7 @@ enum Task {
         listen: String,
     },
     /// Run every test: formatting, the wasm build, unit and integration
-    /// tests on a throwaway PostgreSQL.
+    /// tests on a throwaway PostgreSQL, schemathesis against a live server.
     Test,
     /// Regenerate seeds/luoping.campaign.json from the breakdown document,
     /// keeping the curated campaign description and quantified targets.

@@ -32,6 +32,7 @@ pub fn all() -> anyhow::Result<()> {
     trunk()?;
     wasm_bindgen()?;
     wasm_opt()?;
+    schemathesis()?;
     Ok(())
 }
 
@@ -168,4 +169,26 @@ pub fn tool_path() -> std::ffi::OsString {
     let mut paths = vec![tools_dir().join("node_modules/.bin"), cargo_bin("")];
     paths.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
     std::env::join_paths(paths).expect("paths without separators")
+}
+
+/// Schemathesis, from PyPI, in a virtual environment of its own (Debian's
+/// Python refuses system-wide pip installs).
+pub const SCHEMATHESIS_VERSION: &str = "4.32.5";
+
+pub fn schemathesis_bin() -> PathBuf {
+    tools_dir().join("venv/bin/schemathesis")
+}
+
+fn schemathesis() -> anyhow::Result<()> {
+    if installed_version(&schemathesis_bin()).is_some_and(|version| version.contains(SCHEMATHESIS_VERSION)) {
+        return Ok(());
+    }
+    if output_of("python3", &["-m", "venv", "--help"]).is_none() {
+        debian_packages(&["python3-venv"])?;
+    }
+    let venv = tools_dir().join("venv");
+    std::fs::create_dir_all(tools_dir())?;
+    run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    eprintln!("xtask: installing schemathesis {SCHEMATHESIS_VERSION} from PyPI");
+    run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", &format!("schemathesis=={SCHEMATHESIS_VERSION}")]))
 }

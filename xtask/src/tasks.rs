@@ -91,11 +91,36 @@ pub fn test() -> anyhow::Result<()> {
     eprintln!("xtask: test PostgreSQL running in {}", scratch.path().display());
 
     let result =
-        run(cargo().args(["nextest", "run", "--locked", "--no-fail-fast"]).env("DUBAN_TEST_DATABASE_URL", cluster.url("postgres")));
+        run(cargo().args(["nextest", "run", "--locked", "--no-fail-fast"]).env("DUBAN_TEST_DATABASE_URL", cluster.url("postgres")))
+            .and_then(|()| {
+                eprintln!("xtask: schemathesis against a live server");
+                run(cargo().args(["build", "--locked", "-p", "duban", "--bin", "duban"]))?;
+                run(Command::new(psql()).args(psql_args(&cluster)).args(["-c", "CREATE DATABASE duban_schemathesis"]))?;
+                crate::schemathesis::run(&cluster.url("duban_schemathesis"))
+            });
     cluster.stop();
     result?;
     eprintln!("xtask: all tests passed");
     Ok(())
+}
+
+fn psql() -> std::path::PathBuf {
+    duban_pgcluster::find_bin_dir().map(|dir| dir.join("psql")).unwrap_or_else(|_| "psql".into())
+}
+
+fn psql_args(cluster: &Cluster) -> Vec<String> {
+    vec![
+        "-h".to_owned(),
+        cluster.socket_dir().display().to_string(),
+        "-p".to_owned(),
+        duban_pgcluster::PORT.to_string(),
+        "-U".to_owned(),
+        "postgres".to_owned(),
+        "-d".to_owned(),
+        "postgres".to_owned(),
+        "-v".to_owned(),
+        "ON_ERROR_STOP=1".to_owned(),
+    ]
 }
 
 /// Regenerates openapi/openapi.json.

@@ -191,6 +191,10 @@ impl From<diesel::result::Error> for ApiError {
                     info.constraint_name().unwrap_or("reference")
                 ),
             ),
+            // Text with NUL characters, which PostgreSQL cannot store.
+            Error::DatabaseError(_, info) if info.message().contains("0x00") => {
+                ApiError::unprocessable("invalid_text", "text must not contain NUL characters (\\u0000)")
+            }
             other => ApiError::Internal(other.into()),
         }
     }

@@ -38,10 +38,16 @@ pub async fn request_context(request: ServiceRequest, next: Next<impl MessageBod
     request.extensions_mut().insert(RequestId(id.clone()));
     let span = tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.path());
     let started = Instant::now();
-
-    // Handlers' errors arrive here already turned into responses; only a
-    // failing middleware further in returns an error, which actix answers.
-    let mut response = next.call(request).instrument(span.clone()).await?.map_into_boxed_body();
+    let mut response = if has_nul(request.query_string()) || has_nul(request.uri().path()) {
+        // PostgreSQL text cannot hold NUL; refuse it here, precisely, rather
+        // than let it fail deep down.
+        let problem = super::ApiError::bad_request("invalid_query", "the URL must not contain NUL characters (%00)");
+        request.into_response(actix_web::ResponseError::error_response(&problem)).map_into_boxed_body()
+    } else {
+        // Handlers' errors arrive here already turned into responses; only a
+        // failing middleware further in returns an error, which actix answers.
+        next.call(request).instrument(span.clone()).await?.map_into_boxed_body()
+    };
     let status = response.status();
     if response.headers().get(actix_web::http::header::CONTENT_TYPE).is_some_and(|ct| ct == PROBLEM_JSON) {
         response = with_request_id_in_problem(response, &id).await;
@@ -58,6 +64,10 @@ pub async fn request_context(request: ServiceRequest, next: Next<impl MessageBod
         }
     });
     Ok(response)
+}
+
+fn has_nul(text: &str) -> bool {
+    text.as_bytes().windows(3).any(|w| w[0] == b'%' && w[1] == b'0' && w[2] == b'0')
 }
 
 /// Adds `request_id` to a problem+json body. Problem bodies are small, so

@@ -31,6 +31,7 @@ pub struct TaskQuery {
     due_before: Option<NaiveDate>,
     /// Words of the task text (Chinese works: 行政复议), or a task code.
     q: Option<String>,
+    #[param(inline)]
     sort: Option<TaskSort>,
     /// From `next_cursor` of the previous page.
     cursor: Option<String>,
