@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use diesel::RunQueryDsl;
 use duban_tests::TestDb;
 
 use crate::support::{document, seed_file, snapshot, workspace};
@@ -221,4 +222,175 @@ fn serve_names_what_to_install_when_postgres_is_missing() {
     assert!(!output.status.success());
     let stderr = text(&output.stderr);
     assert!(stderr.contains("apt-get install postgresql") && stderr.contains("DATABASE_URL"), "{stderr}");
+}
+
+fn duban_with_stdin(args: &[&str], database_url: &str, stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(DUBAN)
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("DUBAN_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn login_status(server: &duban_tests::TestServer, username: &str, password: &str) -> u16 {
+    server.anonymous().post("/api/v1/auth/login", &serde_json::json!({"username": username, "password": password})).status().as_u16()
+}
+
+#[test]
+fn user_commands_bootstrap_and_manage_accounts() {
+    let db = TestDb::with_demo();
+    let server = duban_tests::TestServer::start(&db);
+    let created = duban(&["user", "create", "--username", "chief", "--display-name", "县局管理员", "--role", "admin"], Some(db.url()));
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    let stdout = text(&created.stdout);
+    let password = stdout.lines().find_map(|line| line.strip_prefix("password: ")).expect("a generated password, printed once").to_owned();
+    assert_eq!(login_status(&server, "chief", &password), 200);
+
+    // By alias, with the password from standard input.
+    let clerk = duban_with_stdin(
+        &[
+            "user",
+            "create",
+            "--username",
+            "gov-clerk",
+            "--display-name",
+            "办公室文员",
+            "--role",
+            "unit_staff",
+            "--unit",
+            "县政府办",
+            "--password-stdin",
+        ],
+        db.url(),
+        "政府办公室文员的密码\n",
+    );
+    assert!(clerk.status.success(), "{}", text(&clerk.stderr));
+    assert!(!text(&clerk.stdout).contains("password:"), "a password given is not printed");
+    assert_eq!(login_status(&server, "gov-clerk", "政府办公室文员的密码"), 200);
+
+    let reset = duban_with_stdin(&["user", "reset-password", "gov-clerk", "--password-stdin"], db.url(), "重新设置的文员登录密码\n");
+    assert!(reset.status.success(), "{}", text(&reset.stderr));
+    assert_eq!(login_status(&server, "gov-clerk", "政府办公室文员的密码"), 401);
+    assert_eq!(login_status(&server, "gov-clerk", "重新设置的文员登录密码"), 200);
+
+    let disabled = duban(&["user", "disable", "gov-clerk"], Some(db.url()));
+    assert!(disabled.status.success(), "{}", text(&disabled.stderr));
+    assert_eq!(login_status(&server, "gov-clerk", "重新设置的文员登录密码"), 401);
+
+    let listed = text(&duban(&["user", "list"], Some(db.url())).stdout);
+    assert!(listed.lines().any(|line| line.starts_with("gov-clerk\tunit_staff") && line.ends_with("disabled")), "{listed}");
+    assert!(listed.lines().any(|line| line.starts_with("admin\tadmin") && line.ends_with("demo")), "{listed}");
+
+    let bad_role = duban(&["user", "create", "--username", "x1", "--display-name", "x", "--role", "boss"], Some(db.url()));
+    assert!(!bad_role.status.success());
+    assert!(text(&bad_role.stderr).contains("lead_office"), "names the roles: {}", text(&bad_role.stderr));
+    // Everything the command line did is on the audit record as the operator.
+    let audited =
+        crate::support::count(&mut db.conn(), "SELECT count(*) FROM audit_log WHERE actor_name LIKE 'cli:%' AND action LIKE 'user.%'");
+    assert_eq!(audited, 4);
+}
+
+#[test]
+fn production_mode_refuses_enabled_demo_accounts() {
+    let db = TestDb::with_demo();
+    let serve = |extra: &[(&str, &str)]| {
+        let mut command = Command::new(DUBAN);
+        command.arg("serve").env("DATABASE_URL", db.url()).env("DUBAN_PRODUCTION", "true").env("DUBAN_LISTEN", "127.0.0.1:0");
+        for (name, value) in extra {
+            command.env(name, value);
+        }
+        command
+    };
+    let refused = serve(&[]).output().unwrap();
+    assert!(!refused.status.success());
+    let stderr = text(&refused.stderr);
+    assert!(stderr.contains("demo accounts") && stderr.contains("yfzxb") && stderr.contains("duban user disable"), "{stderr}");
+
+    diesel::sql_query("UPDATE users SET disabled_at = now() WHERE is_demo").execute(&mut db.conn()).unwrap();
+    let mut started = serve(&[]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut lines = BufReader::new(started.stderr.take().unwrap()).lines();
+    let listening = lines.find(|line| line.as_ref().is_ok_and(|line| line.contains("listening on") || line.starts_with("duban:")));
+    started.kill().unwrap();
+    started.wait().unwrap();
+    assert!(listening.unwrap().unwrap().contains("listening on"));
+    let demo = duban(&["seed-demo"], Some(db.url()));
+    let mut production = Command::new(DUBAN);
+    let refused = production.arg("seed-demo").env("DATABASE_URL", db.url()).env("DUBAN_PRODUCTION", "true").output().unwrap();
+    assert!(demo.status.success() && !refused.status.success());
+}
+
+#[test]
+fn logs_hold_no_secrets() {
+    let db = TestDb::with_demo();
+    let mut child = Command::new(DUBAN)
+        .arg("serve")
+        .env("DATABASE_URL", db.url())
+        .env("DUBAN_LISTEN", "127.0.0.1:0")
+        .env("DUBAN_LOG", "debug")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (sender, receiver) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut log = Vec::new();
+    let base = loop {
+        let line = receiver.recv_timeout(Duration::from_secs(60)).expect("duban serve started");
+        log.push(line.clone());
+        if let Some(at) = line.find("listening on http://") {
+            break line[at + "listening on ".len()..].split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    let http = reqwest::blocking::Client::new();
+    let post = |path: &str, token: Option<&str>, body: serde_json::Value| {
+        let mut request = http.post(format!("{base}{path}")).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().unwrap().json::<serde_json::Value>().unwrap_or_default()
+    };
+    let admin = post("/api/v1/auth/login", None, serde_json::json!({"username": "admin", "password": duban_tests::DEMO_PASSWORD}));
+    let access = admin["access_token"].as_str().unwrap().to_owned();
+    let refreshed = post("/api/v1/auth/refresh", None, serde_json::json!({"refresh_token": admin["refresh_token"]}));
+    let client = post("/api/v1/api-clients", Some(&access), serde_json::json!({"name": "logging portal"}));
+    let key = post(&format!("/api/v1/api-clients/{}/keys", client["id"]), Some(&access), serde_json::json!({"scopes": ["tasks:read"]}));
+    let key = key["key"].as_str().unwrap().to_owned();
+    http.get(format!("{base}/api/v1/tasks")).bearer_auth(&key).send().unwrap();
+    post("/api/v1/auth/login", None, serde_json::json!({"username": "sfj", "password": "a-wrong-password"}));
+    post(
+        "/api/v1/users",
+        Some(&access),
+        serde_json::json!({"username": "log-user", "display_name": "x", "role": "inspector", "password": "日志测试用户的密码"}),
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    log.extend(receiver.try_iter());
+    let log = log.join("\n");
+    assert!(log.contains("request finished"), "requests are logged");
+    for secret in [
+        duban_tests::DEMO_PASSWORD,
+        "a-wrong-password",
+        "日志测试用户的密码",
+        &access,
+        admin["refresh_token"].as_str().unwrap(),
+        refreshed["access_token"].as_str().unwrap(),
+        refreshed["refresh_token"].as_str().unwrap(),
+        &key[13..],
+    ] {
+        assert!(!log.contains(secret), "the log holds a secret: {secret}");
+    }
 }

@@ -3,8 +3,10 @@
 mod api;
 mod audit_log;
 mod auth;
+mod browser;
 mod cli;
 mod import;
 mod matrix;
 mod schema;
 mod support;
+mod tidy;

@@ -17,8 +17,10 @@ const TRUNK_VERSION: &str = "0.21.14";
 const BINARYEN_VERSION: &str = "132.0.0";
 
 /// Debian packages: the PostgreSQL server the embedded database and the
-/// tests run, and libpq for diesel.
-const DEBIAN_PACKAGES: &[&str] = &["postgresql", "postgresql-contrib", "libpq-dev", "pkg-config"];
+/// tests run, libpq for diesel, and Chromium with a CJK font for the
+/// browser tests (without the font Chinese renders as boxes).
+const DEBIAN_PACKAGES: &[&str] =
+    &["postgresql", "postgresql-contrib", "libpq-dev", "pkg-config", "chromium", "chromium-driver", "fonts-wqy-zenhei"];
 
 pub fn all() -> anyhow::Result<()> {
     debian_packages(DEBIAN_PACKAGES)?;

@@ -1,0 +1,49 @@
+//! Pages in a real headless Chromium (Debian's package; never a
+//! downloaded browser).
+
+use std::process::Command;
+
+use duban_tests::{TestDb, TestServer};
+
+fn chromium() -> String {
+    let path = std::env::var("DUBAN_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+    assert!(std::path::Path::new(&path).exists(), "{path} is missing: `cargo xtask setup` installs Debian's chromium");
+    path
+}
+
+/// Renders a page with every host but this machine unreachable, and
+/// returns the DOM after its scripts ran.
+fn render_offline(url: &str) -> String {
+    let profile = tempfile::tempdir().unwrap();
+    let output = Command::new(chromium())
+        .args([
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            // The network cut off: no name resolves except the loopback address.
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+            "--virtual-time-budget=15000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(["--dump-dom", url])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "chromium failed: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn api_docs_render_with_the_network_cut_off() {
+    let db = TestDb::new();
+    let server = TestServer::start(&db);
+    let dom = render_offline(&format!("{}/docs/", server.base));
+    assert!(dom.contains("duban API"), "the document's title is rendered");
+    for path in ["/api/v1/tasks", "/api/v1/assignments/{id}", "/api/v1/audit/export"] {
+        assert!(dom.contains(&format!("data-path=\"{path}\"")), "{path} is listed");
+    }
+}
