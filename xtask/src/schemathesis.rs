@@ -29,7 +29,9 @@ impl Drop for Server {
 /// `database_url` must name an empty database; duban migrates it and loads
 /// the demo data on start.
 pub fn run(database_url: &str) -> anyhow::Result<()> {
-    let binary = workspace_root().join("target/debug/duban");
+    // The duban command as the integration tests built it, with the same
+    // features; building `-p duban` alone would rebuild its dependencies.
+    let binary = workspace_root().join("target/debug/duban-under-test");
     let mut child = Command::new(&binary)
         .arg("serve")
         .env("DATABASE_URL", database_url)

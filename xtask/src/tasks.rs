@@ -94,7 +94,6 @@ pub fn test() -> anyhow::Result<()> {
         run(cargo().args(["nextest", "run", "--locked", "--no-fail-fast"]).env("DUBAN_TEST_DATABASE_URL", cluster.url("postgres")))
             .and_then(|()| {
                 eprintln!("xtask: schemathesis against a live server");
-                run(cargo().args(["build", "--locked", "-p", "duban", "--bin", "duban"]))?;
                 run(Command::new(psql()).args(psql_args(&cluster)).args(["-c", "CREATE DATABASE duban_schemathesis"]))?;
                 crate::schemathesis::run(&cluster.url("duban_schemathesis"))
             });

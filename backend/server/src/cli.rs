@@ -176,6 +176,10 @@ fn execute(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
             std::fs::create_dir_all(&out)?;
             write_file(&out.join(format!("{code}.campaign.json")), &to_pretty_json(&campaign_seed))?;
             write_file(&out.join(format!("{code}.units.json")), &to_pretty_json(&roster_seed))?;
+            let event = audit::Event::new("export.seeds")
+                .entity("campaign", &code)
+                .after(serde_json::json!({"directory": out.display().to_string()}));
+            audit::record(&mut conn, &audit::Actor::command_line(), event)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::SeedDemo => {
