@@ -257,7 +257,7 @@ fn assignments_are_made_by_the_lead_office_and_guarded_by_etags() {
     problem(foreign, StatusCode::FORBIDDEN);
 
     // Due within N days, and removal of untouched work only.
-    let soon: Value = office.get_json(&format!("/api/v1/assignments?task={task}&due_within_days=366"));
+    let soon: Value = office.get_json(&format!("/api/v1/assignments?task={task}&due_within_working_days=60"));
     assert_eq!(soon["total"], 13);
     assert_eq!(problem(office.delete(&path), StatusCode::CONFLICT).code, "work_started");
     assert_eq!(office.delete(&format!("/api/v1/assignments/{}", other_street["id"])).status(), 204);

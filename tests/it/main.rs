@@ -5,6 +5,7 @@ mod audit_log;
 mod auth;
 mod browser;
 mod cli;
+mod evidence;
 mod import;
 mod matrix;
 mod schema;

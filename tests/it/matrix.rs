@@ -92,6 +92,29 @@ fn rows() -> Vec<Row> {
         row!("get" "/api/v1/unit-groups/{id}/members", |i| format!("/api/v1/unit-groups/{}/members", i.group), body |_b| None, [U, R, R, R, R, R, R, D]),
         row!("patch" "/api/v1/unit-groups/{id}", |_i| "/api/v1/unit-groups/999999".into(), body |_b| Some(json!({})), [U, 404, 404, D, D, D, D, D]),
         row!("delete" "/api/v1/unit-groups/{id}", |_i| "/api/v1/unit-groups/999999".into(), body |_b| None, [U, 404, 404, D, D, D, D, D]),
+        // Evidence: the unit uploads (a JSON body is no form: 400 once allowed); the key
+        // without other scopes has evidence:read.
+        row!("post" "/api/v1/assignments/{id}/evidence", |i| format!("/api/v1/assignments/{}/evidence", i.own_assignment), body |_b| Some(json!({})), [U, D, D, 400, 400, D, D, D]),
+        row!("get" "/api/v1/assignments/{id}/evidence", |i| format!("/api/v1/assignments/{}/evidence", i.own_assignment), body |_b| None, [U, R, R, R, R, R, R, R]),
+        row!("delete" "/api/v1/evidence/{id}", |_i| "/api/v1/evidence/999999".into(), body |_b| None, [U, 404, 404, 404, 404, 404, 404, 404]),
+        row!("get" "/api/v1/evidence-versions/{id}/content", |_i| "/api/v1/evidence-versions/999999/content".into(), body |_b| None, [U, 404, 404, 404, 404, 404, 404, 404]),
+        // The workflow: nothing uploaded yet, so the unit may submit but has nothing to.
+        row!("post" "/api/v1/assignments/{id}/submit", |i| format!("/api/v1/assignments/{}/submit", i.own_assignment), body |_b| None, [U, D, D, 422, 422, D, D, D]),
+        row!("post" "/api/v1/assignments/{id}/review", |i| format!("/api/v1/assignments/{}/review", i.own_assignment), body |_b| Some(json!({"decision": "accept"})), [U, D, 409, D, D, D, D, D]),
+        row!("get" "/api/v1/assignments/{id}/history", |i| format!("/api/v1/assignments/{}/history", i.own_assignment), body |_b| None, [U, R, R, R, R, R, R, R]),
+        row!("get" "/api/v1/reviews", |_i| "/api/v1/reviews".into(), body |_b| None, [U, D, R, R, R, D, D, D]),
+        row!("post" "/api/v1/assignments/{id}/measurements", |i| format!("/api/v1/assignments/{}/measurements", i.own_assignment), body |_b| Some(json!({"target_position": 1, "period": "2026", "value": 1})), [U, D, D, 422, 422, D, D, D]),
+        row!("get" "/api/v1/tasks/{id}/evaluation", |i| format!("/api/v1/tasks/{}/evaluation?period=2026", i.task), body |_b| None, [U, R, R, R, R, R, R, D]),
+        row!("put" "/api/v1/tasks/{id}/targets/{position}/reference", |i| format!("/api/v1/tasks/{}/targets/1/reference", i.task), body |_b| Some(json!({"period": "2026", "value": 1})), [U, D, 404, D, D, D, D, D]),
+        row!("post" "/api/v1/campaigns/{code}/negative-reports", |_i| "/api/v1/campaigns/luoping/negative-reports".into(), body |_b| Some(json!({"item": "N9", "period": "2026", "occurred": false})), [U, D, 422, 422, 422, D, D, D]),
+        row!("post" "/api/v1/negative-reports/{id}/confirm", |_i| "/api/v1/negative-reports/999999/confirm".into(), body |_b| None, [U, D, 404, D, D, D, D, D]),
+        row!("get" "/api/v1/campaigns/{code}/negative-status", |_i| "/api/v1/campaigns/luoping/negative-status?period=2026".into(), body |_b| None, [U, R, R, R, R, R, R, D]),
+        row!("get" "/api/v1/notifications", |_i| "/api/v1/notifications".into(), body |_b| None, [U, R, R, R, R, R, D, D]),
+        row!("post" "/api/v1/notifications/{id}/read", |_i| "/api/v1/notifications/999999/read".into(), body |_b| None, [U, 404, 404, 404, 404, 404, D, D]),
+        row!("post" "/api/v1/notifications/read-all", |_i| "/api/v1/notifications/read-all".into(), body |_b| None, [U, 204, 204, 204, 204, 204, D, D]),
+        row!("get" "/api/v1/calendar", |_i| "/api/v1/calendar?from=2026-02-01&to=2026-02-28".into(), body |_b| None, [U, R, R, R, R, R, R, D]),
+        row!("put" "/api/v1/calendar/{day}", |_i| "/api/v1/calendar/2031-01-01".into(), body |_b| Some(json!({"is_workday": false})), [U, 204, D, D, D, D, D, D]),
+        row!("delete" "/api/v1/calendar/{day}", |_i| "/api/v1/calendar/2031-01-02".into(), body |_b| None, [U, 404, D, D, D, D, D, D]),
     ]
 }
 

@@ -181,28 +181,53 @@ mod tests {
 /// The password of every demo account (seeds/demo-accounts.json).
 pub const DEMO_PASSWORD: &str = "duban-demo-2026";
 
+/// How a [`TestServer`] is set up.
+pub struct ServerOptions {
+    pub cors_origins: Vec<String>,
+    pub max_upload_bytes: u64,
+    /// Where evidence goes; a fresh local directory when `None`.
+    pub storage: Option<duban::storage::StorageConfig>,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions { cors_origins: Vec::new(), max_upload_bytes: 512 << 20, storage: None }
+    }
+}
+
 /// duban's HTTP server, running in this process on a free port, on a test
-/// database. Stopped when dropped.
+/// database, with its own evidence store. Stopped when dropped.
 pub struct TestServer {
     pub base: String,
+    pub storage: std::sync::Arc<duban::storage::Storage>,
     handle: actix_web::dev::ServerHandle,
     thread: Option<std::thread::JoinHandle<()>>,
+    _evidence_dir: tempfile::TempDir,
 }
 
 impl TestServer {
     pub fn start(db: &TestDb) -> TestServer {
-        Self::start_with(db, Vec::new())
+        Self::start_with_options(db, ServerOptions::default())
     }
 
     /// With these CORS origins allowed.
     pub fn start_with(db: &TestDb, cors_origins: Vec<String>) -> TestServer {
+        Self::start_with_options(db, ServerOptions { cors_origins, ..ServerOptions::default() })
+    }
+
+    pub fn start_with_options(db: &TestDb, options: ServerOptions) -> TestServer {
+        let ServerOptions { cors_origins, max_upload_bytes, storage } = options;
+        let evidence_dir = tempfile::Builder::new().prefix("duban-evidence-").tempdir_in("/tmp").expect("a temporary directory");
+        let config = storage.unwrap_or_else(|| duban::storage::StorageConfig::Local { root: evidence_dir.path().to_owned() });
+        let storage = std::sync::Arc::new(duban::storage::Storage::open(&config).expect("opening the evidence store"));
+        let server_storage = storage.clone();
         let pool = db.pool();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (sender, receiver) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let state = duban::http::AppState::new(pool, None).expect("the server state");
+                let state = duban::http::AppState::new(pool, None, server_storage, max_upload_bytes).expect("the server state");
                 let server = actix_web::HttpServer::new(move || duban::http::app(state.clone(), None, cors_origins.clone()))
                     .workers(2)
                     .listen(listener)
@@ -213,7 +238,7 @@ impl TestServer {
             })
         });
         let handle = receiver.recv().expect("the server started");
-        TestServer { base, handle, thread: Some(thread) }
+        TestServer { base, storage, handle, thread: Some(thread), _evidence_dir: evidence_dir }
     }
 
     pub fn anonymous(&self) -> Client {

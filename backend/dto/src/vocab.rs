@@ -211,3 +211,35 @@ vocabulary! {
         Overdue = "overdue",
     }
 }
+
+vocabulary! {
+    /// Whether a measured value meets a quantified target.
+    pub enum Outcome {
+        Met = "met",
+        NotMet = "not_met",
+        /// A reference figure the target depends on has not been entered.
+        Unknown = "unknown",
+    }
+}
+
+vocabulary! {
+    /// A decision on a submission, by a lead unit or the lead office.
+    pub enum ReviewDecision {
+        Accept = "accept",
+        Return = "return",
+        Approve = "approve",
+    }
+}
+
+vocabulary! {
+    /// What a notification is about.
+    pub enum NotificationKind {
+        Assigned = "assigned",
+        Submitted = "submitted",
+        Returned = "returned",
+        Accepted = "accepted",
+        Approved = "approved",
+        DueSoon = "due_soon",
+        Overdue = "overdue",
+    }
+}

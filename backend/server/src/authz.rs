@@ -18,6 +18,13 @@
 //! | [`ManageApiClients`] | admin                                                             |
 //! | [`ReadAudit`]     | admin, lead office, inspector; API keys with `audit:read`            |
 //! | [`ImportData`]    | lead office; API keys with `import:write`                            |
+//! | [`ReadEvidence`]  | the assignment's unit, the task's lead units, lead office, admin,    |
+//! |                   | inspector; API keys with `evidence:read`                             |
+//! | [`ManageCalendar`]| admin                                                                |
+//! | [`ReportNegative`]| a unit's users for their unit; the lead office for any unit          |
+//! | [`ConfirmNegative`], [`SetReference`] | lead office                                      |
+//! | review standing   | see [`crate::workflow`]: own unit submits, lead unit and lead office |
+//! |                   | review                                                               |
 //!
 //! Policy on other units' data: the breakdown and every unit's progress are
 //! open to every signed-in user of the county (the campaign is run in the
@@ -156,6 +163,41 @@ capability!(
     /// Import data in bulk.
     ImportData
 );
+capability!(
+    /// Read and download the evidence of one assignment.
+    ReadEvidence
+);
+capability!(
+    /// Enter the working-day calendar's overrides.
+    ManageCalendar
+);
+capability!(
+    /// Confirm a reported negative-list occurrence, which vetoes the campaign.
+    ConfirmNegative
+);
+capability!(
+    /// Set the reference figure a relative quantified target is compared with.
+    SetReference
+);
+
+/// Report on the negative list for one unit.
+#[derive(Debug)]
+pub struct ReportNegative {
+    unit_id: i64,
+}
+
+impl ReportNegative {
+    pub fn unit_id(&self) -> i64 {
+        self.unit_id
+    }
+}
+
+/// What access to an assignment depends on: its unit and its task's lead units.
+#[derive(Debug, Clone)]
+pub struct AssignmentFacts {
+    pub unit_id: i64,
+    pub lead_unit_ids: Vec<i64>,
+}
 
 /// Work on the assignments of one unit.
 #[derive(Debug)]
@@ -301,6 +343,59 @@ impl Caller {
         }
     }
 
+    /// Evidence is private to the assignment's unit, the task's lead units
+    /// and those who oversee the campaign.
+    pub fn read_evidence(&self, facts: &AssignmentFacts) -> Result<ReadEvidence, ApiError> {
+        let allowed = match &self.actor {
+            Actor::ApiClient(client) => client.scopes.contains(&Scope::EvidenceRead),
+            Actor::User(user) => match user.role {
+                Role::Admin | Role::LeadOffice | Role::Inspector => true,
+                Role::UnitManager | Role::UnitStaff => {
+                    user.unit_id.is_some_and(|unit| unit == facts.unit_id || facts.lead_unit_ids.contains(&unit))
+                }
+            },
+        };
+        if allowed { Ok(ReadEvidence::granted()) } else { Err(self.refuse("see another unit's evidence")) }
+    }
+
+    /// The caller's standing towards an assignment, for the review workflow.
+    pub fn standing(&self, facts: &AssignmentFacts) -> crate::workflow::Standing {
+        use crate::workflow::Standing;
+        match self.user() {
+            Some(user) if user.role == Role::LeadOffice => Standing::LeadOffice,
+            Some(user) if user.role.is_unit_role() && user.unit_id == Some(facts.unit_id) => Standing::OwnUnit,
+            Some(user) if user.role.is_unit_role() && user.unit_id.is_some_and(|unit| facts.lead_unit_ids.contains(&unit)) => Standing::LeadUnit,
+            _ => Standing::Outsider,
+        }
+    }
+
+    /// A unit reports for itself; the lead office for any unit.
+    pub fn report_negative(&self, unit_id: Option<i64>) -> Result<ReportNegative, ApiError> {
+        match (self.user(), unit_id) {
+            (Some(user), Some(unit)) if user.role == Role::LeadOffice => Ok(ReportNegative { unit_id: unit }),
+            (Some(user), None) if user.role == Role::LeadOffice => {
+                Err(ApiError::unprocessable("unit_required", "the lead office names the unit it reports for: give unit_id"))
+            }
+            (Some(user), unit) if user.role.is_unit_role() => match user.unit_id {
+                Some(own) if unit.is_none_or(|unit| unit == own) => Ok(ReportNegative { unit_id: own }),
+                _ => Err(ApiError::forbidden("a unit reports on the negative list for itself only")),
+            },
+            _ => Err(self.refuse("report on the negative list")),
+        }
+    }
+
+    pub fn confirm_negative(&self) -> Result<ConfirmNegative, ApiError> {
+        if self.is(&[Role::LeadOffice]) { Ok(ConfirmNegative::granted()) } else { Err(self.refuse("confirm a negative-list occurrence")) }
+    }
+
+    pub fn set_reference(&self) -> Result<SetReference, ApiError> {
+        if self.is(&[Role::LeadOffice]) { Ok(SetReference::granted()) } else { Err(self.refuse("set the reference figure of a target")) }
+    }
+
+    pub fn manage_calendar(&self) -> Result<ManageCalendar, ApiError> {
+        if self.is(&[Role::Admin]) { Ok(ManageCalendar::granted()) } else { Err(self.refuse("change the working-day calendar")) }
+    }
+
     /// The audit actor of this caller.
     pub fn audit_actor(&self) -> audit::Actor {
         let (kind, id, name, unit_id) = match &self.actor {
@@ -426,5 +521,10 @@ impl Operator {
 
     pub fn read_accounts(&self) -> ReadAccounts {
         ReadAccounts { unit_id: None }
+    }
+
+    /// `duban evidence verify` re-reads every stored object.
+    pub fn read_all_evidence(&self) -> ReadEvidence {
+        ReadEvidence::granted()
     }
 }

@@ -46,10 +46,13 @@ fn summaries(conn: &mut PgConnection, code: Option<&str>) -> Result<Vec<Campaign
         .into_iter()
         .map(|(campaign, level, count)| ((campaign, level), count))
         .collect();
+    let vetoed: Vec<bool> = ids.iter().map(|id| crate::negative::vetoed(conn, *id)).collect::<QueryResult<_>>()?;
     Ok(rows
         .into_iter()
-        .map(|(campaign, region)| CampaignSummary {
+        .zip(vetoed)
+        .map(|((campaign, region), vetoed)| CampaignSummary {
             id: campaign.id,
+            vetoed,
             level1_indicators: indicator_counts.get(&(campaign.id, 1)).copied().unwrap_or(0),
             level2_indicators: indicator_counts.get(&(campaign.id, 2)).copied().unwrap_or(0),
             task_counts: TaskList::ALL

@@ -13,7 +13,10 @@ use duban_breakdown::seed::to_pretty_json;
 use duban_dto::Role;
 use duban_dto::api::{NewUser, UserPatch};
 
+use std::sync::Arc;
+
 use crate::authz::Operator;
+use crate::storage::Storage;
 use crate::config::Settings;
 use crate::db::Database;
 use crate::http::AppState;
@@ -75,6 +78,13 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Evidence files.
+    Evidence {
+        #[command(subcommand)]
+        command: EvidenceCommand,
+    },
+    /// Send the due-soon and overdue notices now (serve does it every half hour).
+    NotifyDeadlines,
     /// Apply pending database migrations.
     Migrate,
     /// Print the OpenAPI document.
@@ -110,6 +120,13 @@ enum UserCommand {
     Disable { username: String },
     /// List accounts.
     List,
+}
+
+#[derive(Subcommand)]
+enum EvidenceCommand {
+    /// Re-hash every stored object against the database; report mismatches,
+    /// missing objects and orphans.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -193,6 +210,30 @@ fn execute(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::User { command } => user_command(settings, command),
+        Command::Evidence { command: EvidenceCommand::Verify } => {
+            let db = Database::open(settings)?;
+            let storage = Storage::open(&settings.storage)?;
+            let can = Operator::at_command_line().read_all_evidence();
+            let report = actix_web::rt::System::new().block_on(crate::evidence::verify(&db.pool, &storage, &can))?;
+            println!("{} stored objects checked", report.checked);
+            for (what, names) in [("content does not match its hash", &report.mismatched), ("missing from the store", &report.missing), ("stored but not referenced (orphan)", &report.orphans)] {
+                for name in names {
+                    println!("{what}: {name}");
+                }
+            }
+            if report.is_clean() {
+                println!("evidence intact");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                Ok(ExitCode::FAILURE)
+            }
+        }
+        Command::NotifyDeadlines => {
+            let db = Database::open(settings)?;
+            let sent = send_deadline_notices(&db.pool)?;
+            println!("{sent} notices sent");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Audit { command: AuditCommand::Verify } => {
             let db = Database::open(settings)?;
             match audit::verify(&mut *db.pool.get()?)? {
@@ -239,7 +280,13 @@ fn serve(settings: &Settings, listen: Option<String>) -> anyhow::Result<ExitCode
         Some(dir) => tracing::info!(dir = %dir.display(), "serving the browser client"),
         None => tracing::warn!("no browser client to serve (build frontend/ or set DUBAN_STATIC_DIR); serving the API only"),
     }
-    let state = AppState::new(db.pool.clone(), settings.jwt_secret.as_deref()).map_err(|error| anyhow::anyhow!("{error}"))?;
+    let storage = Arc::new(Storage::open(&settings.storage)?);
+    let leftovers = storage.clean_staging()?;
+    if leftovers > 0 {
+        tracing::warn!(leftovers, "removed staging files of uploads that never finished");
+    }
+    let state = AppState::new(db.pool.clone(), settings.jwt_secret.as_deref(), storage, settings.max_upload_bytes).map_err(|error| anyhow::anyhow!("{error}"))?;
+    start_deadline_sweeper(db.pool.clone());
     let listen = listen.unwrap_or_else(|| settings.listen.clone());
     actix_web::rt::System::new().block_on(crate::http::serve(
         state,
@@ -250,6 +297,29 @@ fn serve(settings: &Settings, listen: Option<String>) -> anyhow::Result<ExitCode
     tracing::info!("stopped serving");
     drop(db);
     Ok(ExitCode::SUCCESS)
+}
+
+fn send_deadline_notices(pool: &crate::db::PgPool) -> anyhow::Result<usize> {
+    let mut conn = pool.get()?;
+    let calendar = crate::calendar::Calendar::load(&mut conn)?;
+    Ok(crate::notifications::sweep_deadlines(&mut conn, &calendar, crate::clock::today())?)
+}
+
+/// Sends due-soon and overdue notices now and every half hour, while serving.
+fn start_deadline_sweeper(pool: crate::db::PgPool) {
+    std::thread::Builder::new()
+        .name("deadline-sweeper".to_owned())
+        .spawn(move || {
+            loop {
+                match send_deadline_notices(&pool) {
+                    Ok(0) => {}
+                    Ok(sent) => tracing::info!(sent, "deadline notices sent"),
+                    Err(error) => tracing::warn!(%error, "sending deadline notices"),
+                }
+                std::thread::sleep(std::time::Duration::from_secs(30 * 60));
+            }
+        })
+        .expect("starting a thread");
 }
 
 /// A password from standard input, or a generated one (printed once).

@@ -14,6 +14,11 @@
 //! | production           | DUBAN_PRODUCTION            | false                                    |
 //! | jwt_secret           | DUBAN_JWT_SECRET            | generated on first start, in the database |
 //! | cors_origins         | DUBAN_CORS_ORIGINS          | none (comma-separated in the variable)   |
+//! | max_upload_mb        | DUBAN_MAX_UPLOAD_MB         | 512                                      |
+//! | evidence_dir         | DUBAN_EVIDENCE_DIR          | <data_dir>/evidence                      |
+//! | storage              | DUBAN_STORAGE               | local (or s3)                            |
+//! | s3_bucket, s3_endpoint, s3_region, s3_prefix, s3_allow_http | DUBAN_S3_BUCKET … | —, AWS, us-east-1, "", false |
+//! | s3_access_key_id, s3_secret_access_key | DUBAN_S3_ACCESS_KEY_ID, DUBAN_S3_SECRET_ACCESS_KEY | — |
 //!
 //! The file is named by `--config FILE` or DUBAN_CONFIG and uses the names
 //! of the first column.
@@ -50,6 +55,9 @@ pub struct Settings {
     pub jwt_secret: Option<String>,
     /// Browser origins of portals allowed to call the API (CORS).
     pub cors_origins: Vec<String>,
+    /// The largest upload accepted, in bytes.
+    pub max_upload_bytes: u64,
+    pub storage: crate::storage::StorageConfig,
 }
 
 /// The settings file: every field optional.
@@ -67,6 +75,16 @@ struct SettingsFile {
     production: Option<bool>,
     jwt_secret: Option<String>,
     cors_origins: Option<Vec<String>>,
+    max_upload_mb: Option<u64>,
+    evidence_dir: Option<PathBuf>,
+    storage: Option<String>,
+    s3_bucket: Option<String>,
+    s3_endpoint: Option<String>,
+    s3_region: Option<String>,
+    s3_prefix: Option<String>,
+    s3_allow_http: Option<bool>,
+    s3_access_key_id: Option<String>,
+    s3_secret_access_key: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -142,9 +160,41 @@ impl Settings {
             None => from_file.cors_origins.unwrap_or_default(),
         };
 
+        let max_upload_mb = match env("DUBAN_MAX_UPLOAD_MB") {
+            Some(value) => value.parse().ok().filter(|&n: &u64| n > 0).ok_or_else(|| ConfigError::Variable {
+                name: "DUBAN_MAX_UPLOAD_MB",
+                value: value.clone(),
+                message: "expected a whole number of MiB above 0".to_owned(),
+            })?,
+            None => from_file.max_upload_mb.unwrap_or(512),
+        };
+        let data_dir = env("DUBAN_DATA_DIR").map(PathBuf::from).or(from_file.data_dir).unwrap_or_else(|| default_data_dir(&env));
+        let evidence_dir = env("DUBAN_EVIDENCE_DIR").map(PathBuf::from).or(from_file.evidence_dir).unwrap_or_else(|| data_dir.join("evidence"));
+        let storage = match env("DUBAN_STORAGE").or(from_file.storage).as_deref() {
+            None | Some("local") => crate::storage::StorageConfig::Local { root: evidence_dir },
+            Some("s3") => {
+                let required = |name: &'static str, file: Option<String>| {
+                    env(name).or(file).ok_or_else(|| ConfigError::Variable { name, value: String::new(), message: "is required when DUBAN_STORAGE=s3".to_owned() })
+                };
+                crate::storage::StorageConfig::S3 {
+                    bucket: required("DUBAN_S3_BUCKET", from_file.s3_bucket)?,
+                    access_key_id: required("DUBAN_S3_ACCESS_KEY_ID", from_file.s3_access_key_id)?,
+                    secret_access_key: required("DUBAN_S3_SECRET_ACCESS_KEY", from_file.s3_secret_access_key)?,
+                    endpoint: env("DUBAN_S3_ENDPOINT").or(from_file.s3_endpoint),
+                    region: env("DUBAN_S3_REGION").or(from_file.s3_region).unwrap_or_else(|| "us-east-1".to_owned()),
+                    prefix: env("DUBAN_S3_PREFIX").or(from_file.s3_prefix).unwrap_or_default(),
+                    allow_http: flag("DUBAN_S3_ALLOW_HTTP", from_file.s3_allow_http, false)?,
+                    staging: evidence_dir.join("staging"),
+                }
+            }
+            Some(other) => {
+                return Err(ConfigError::Variable { name: "DUBAN_STORAGE", value: other.to_owned(), message: "expected local or s3".to_owned() });
+            }
+        };
+
         Ok(Settings {
             database_url: env("DATABASE_URL").or(from_file.database_url),
-            data_dir: env("DUBAN_DATA_DIR").map(PathBuf::from).or(from_file.data_dir).unwrap_or_else(|| default_data_dir(&env)),
+            data_dir,
             listen: env("DUBAN_LISTEN").or(from_file.listen).unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
             static_dir: env("DUBAN_STATIC_DIR")
                 .map(PathBuf::from)
@@ -157,6 +207,8 @@ impl Settings {
             production,
             jwt_secret,
             cors_origins,
+            max_upload_bytes: max_upload_mb << 20,
+            storage,
         })
     }
 }

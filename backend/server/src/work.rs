@@ -58,12 +58,15 @@ pub struct AssignmentFilter {
     pub status: Option<AssignmentStatus>,
     pub overdue: Option<bool>,
     pub due_before: Option<NaiveDate>,
-    /// Unapproved and due within this many days from today (inclusive).
-    pub due_within_days: Option<i64>,
+    /// Unapproved and due within this many working days from today
+    /// (today counts when it is due today).
+    pub due_within_working_days: Option<u32>,
 }
 
 impl AssignmentFilter {
-    fn query(&self, today: NaiveDate) -> assignments::BoxedQuery<'static, diesel::pg::Pg> {
+    /// `due_until` is the last day of `due_within_working_days`, worked out
+    /// with the calendar by the caller.
+    fn query(&self, today: NaiveDate, due_until: Option<NaiveDate>) -> assignments::BoxedQuery<'static, diesel::pg::Pg> {
         let mut query = assignments::table.into_boxed();
         if let Some(code) = &self.campaign {
             let campaign_tasks = tasks::table.inner_join(campaigns::table).filter(campaigns::code.eq(code.clone())).select(tasks::id);
@@ -97,8 +100,7 @@ impl AssignmentFilter {
         if let Some(date) = self.due_before {
             query = query.filter(assignments::due_date.lt(date));
         }
-        if let Some(days) = self.due_within_days {
-            let until = today + chrono::Duration::days(days);
+        if let Some(until) = due_until {
             query = query
                 .filter(assignments::status.ne(AssignmentStatus::Approved.as_str()))
                 .filter(assignments::due_date.ge(today))
@@ -114,13 +116,17 @@ pub fn assignments(
     filter: &AssignmentFilter,
     cursor: &Cursor,
 ) -> Result<Page<Assignment>, ApiError> {
-    if filter.due_within_days.is_some_and(|days| !(0..=366).contains(&days)) {
-        return Err(ApiError::bad_request("invalid_query", "due_within_days must be between 0 and 366"));
+    if filter.due_within_working_days.is_some_and(|days| days > 250) {
+        return Err(ApiError::bad_request("invalid_query", "due_within_working_days must be between 0 and 250"));
     }
     let today = clock::today();
-    let total: i64 = filter.query(today).count().get_result(conn)?;
+    let due_until = match filter.due_within_working_days {
+        Some(days) => Some(crate::calendar::Calendar::load(conn)?.add_working_days(today, days)),
+        None => None,
+    };
+    let total: i64 = filter.query(today, due_until).count().get_result(conn)?;
     let rows: Vec<Row> = filter
-        .query(today)
+        .query(today, due_until)
         .order((assignments::due_date.asc().nulls_last(), assignments::id.asc()))
         .limit(cursor.limit)
         .offset(cursor.offset)
@@ -241,8 +247,12 @@ pub fn create(
             .select(Row::as_select())
             .load(conn)?;
         rollup::refresh(conn, &[task_id])?;
+        let code: String = tasks::table.find(task_id).select(tasks::code).first(conn)?;
         for row in &created {
             audit::record(conn, &caller.audit_actor(), Event::new("assignment.create").entity("assignment", row.id).after(row.snapshot()))?;
+            let due = row.due_date.map(|due| format!("，截止 {due}")).unwrap_or_default();
+            let message = format!("您单位有新的任务：{code}{due}。");
+            crate::notifications::send_to_unit(conn, row.unit_id, duban_dto::NotificationKind::Assigned, row.id, &message)?;
         }
         let today = clock::today();
         Ok(AssignmentsCreated { created: dtos(conn, &created, today)?, existing: dtos(conn, &existing, today)? })

@@ -4,6 +4,7 @@ mod accounts;
 mod assignments;
 mod audit;
 mod auth;
+mod evidence;
 mod tasks;
 mod units;
 
@@ -11,6 +12,7 @@ pub use accounts::*;
 pub use assignments::*;
 pub use audit::*;
 pub use auth::*;
+pub use evidence::*;
 use serde::{Deserialize, Serialize};
 pub use tasks::*;
 pub use units::*;
@@ -74,6 +76,9 @@ pub struct CampaignSummary {
     pub level1_indicators: i64,
     pub level2_indicators: i64,
     pub task_counts: Vec<ListCount>,
+    /// A confirmed negative-list occurrence vetoes the campaign (否决),
+    /// whatever its other results.
+    pub vetoed: bool,
 }
 
 /// How many tasks a campaign has on one list.

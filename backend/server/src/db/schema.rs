@@ -137,6 +137,131 @@ diesel::table! {
         updated_at -> Timestamptz,
         progress_note -> Nullable<Text>,
         updated_by -> Nullable<Int8>,
+        round -> Int4,
+    }
+}
+
+diesel::table! {
+    blobs (sha256) {
+        sha256 -> Bytea,
+        size -> Int8,
+        content_type -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    evidence (id) {
+        id -> Int8,
+        assignment_id -> Int8,
+        description -> Text,
+        effective_date -> Nullable<Date>,
+        created_by -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        withdrawn_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    evidence_versions (id) {
+        id -> Int8,
+        evidence_id -> Int8,
+        version -> Int4,
+        sha256 -> Bytea,
+        file_name -> Text,
+        uploaded_by -> Nullable<Int8>,
+        uploaded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    decisions (id) {
+        id -> Int8,
+        assignment_id -> Int8,
+        round -> Int4,
+        action -> Text,
+        from_status -> Text,
+        to_status -> Text,
+        actor_id -> Nullable<Int8>,
+        actor_unit_id -> Nullable<Int8>,
+        reason -> Nullable<Text>,
+        at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    decision_evidence (decision_id, evidence_version_id) {
+        decision_id -> Int8,
+        evidence_version_id -> Int8,
+        sha256 -> Bytea,
+    }
+}
+
+diesel::table! {
+    measurements (id) {
+        id -> Int8,
+        assignment_id -> Int8,
+        target_position -> Int2,
+        period -> Text,
+        value -> Float8,
+        numerator -> Nullable<Float8>,
+        denominator -> Nullable<Float8>,
+        start_date -> Nullable<Date>,
+        end_date -> Nullable<Date>,
+        note -> Nullable<Text>,
+        reported_by -> Nullable<Int8>,
+        reported_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    reference_values (task_id, target_position, period) {
+        task_id -> Int8,
+        target_position -> Int2,
+        period -> Text,
+        value -> Float8,
+        set_by -> Nullable<Int8>,
+        set_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    negative_reports (id) {
+        id -> Int8,
+        task_id -> Int8,
+        unit_id -> Int8,
+        period -> Text,
+        occurred -> Bool,
+        occurred_on -> Nullable<Date>,
+        description -> Nullable<Text>,
+        evidence_id -> Nullable<Int8>,
+        reported_by -> Nullable<Int8>,
+        reported_at -> Timestamptz,
+        confirmed_by -> Nullable<Int8>,
+        confirmed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Int8,
+        user_id -> Int8,
+        kind -> Text,
+        assignment_id -> Nullable<Int8>,
+        message -> Text,
+        due_date -> Nullable<Date>,
+        created_at -> Timestamptz,
+        read_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    calendar_days (day) {
+        day -> Date,
+        is_workday -> Bool,
+        note -> Nullable<Text>,
+        set_by -> Nullable<Int8>,
+        set_at -> Timestamptz,
     }
 }
 
@@ -248,6 +373,16 @@ diesel::joinable!(task_parties -> unit_groups (group_id));
 diesel::joinable!(assignments -> tasks (task_id));
 diesel::joinable!(assignments -> units (unit_id));
 diesel::joinable!(users -> units (unit_id));
+diesel::joinable!(evidence -> assignments (assignment_id));
+diesel::joinable!(evidence_versions -> evidence (evidence_id));
+diesel::joinable!(evidence_versions -> blobs (sha256));
+diesel::joinable!(decisions -> assignments (assignment_id));
+diesel::joinable!(decision_evidence -> decisions (decision_id));
+diesel::joinable!(decision_evidence -> evidence_versions (evidence_version_id));
+diesel::joinable!(measurements -> assignments (assignment_id));
+diesel::joinable!(negative_reports -> units (unit_id));
+diesel::joinable!(negative_reports -> tasks (task_id));
+diesel::joinable!(notifications -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(api_keys -> api_clients (client_id));
@@ -271,4 +406,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_clients,
     api_keys,
     audit_log,
+    blobs,
+    evidence,
+    evidence_versions,
+    decisions,
+    decision_evidence,
+    measurements,
+    reference_values,
+    negative_reports,
+    notifications,
+    calendar_days,
 );

@@ -26,8 +26,9 @@ pub struct AssignmentQuery {
     overdue: Option<bool>,
     /// Due before this date.
     due_before: Option<NaiveDate>,
-    /// Unapproved and due within this many days from today (0 to 366).
-    due_within_days: Option<i64>,
+    /// Unapproved and due within this many working days (Chinese calendar,
+    /// 调休 included) from today, 0 to 250.
+    due_within_working_days: Option<u32>,
     cursor: Option<String>,
     /// 1 to 200; 50 by default.
     limit: Option<i64>,
@@ -50,7 +51,7 @@ pub async fn list_assignments(
         status: query.status,
         overdue: query.overdue,
         due_before: query.due_before,
-        due_within_days: query.due_within_days,
+        due_within_working_days: query.due_within_working_days,
     };
     let cursor = Cursor::from_query(query.cursor.as_deref(), query.limit, &filter)?;
     Ok(web::Json(state.db(move |conn| work::assignments(conn, &can, &filter, &cursor)).await?))

@@ -33,6 +33,8 @@ pub enum ApiError {
     TooManyRequests { detail: String, retry_after_seconds: u64 },
     /// 404: no such resource, or the route does not exist.
     NotFound { detail: String },
+    /// 416: a Range outside the file.
+    RangeNotSatisfiable { detail: String },
     /// 413: the body is larger than the endpoint accepts.
     PayloadTooLarge { detail: String },
     /// 415: the body is not in a format the endpoint accepts.
@@ -80,6 +82,7 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => "too_many_requests",
             ApiError::NotFound { .. } => "not_found",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::RangeNotSatisfiable { .. } => "range_not_satisfiable",
             ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
             ApiError::Unavailable { .. } => "unavailable",
             ApiError::Internal(_) => "internal_error",
@@ -97,6 +100,7 @@ impl ApiError {
             | ApiError::TooManyRequests { detail, .. }
             | ApiError::NotFound { detail }
             | ApiError::PayloadTooLarge { detail }
+            | ApiError::RangeNotSatisfiable { detail }
             | ApiError::UnsupportedMediaType { detail }
             | ApiError::Unprocessable { detail, .. }
             | ApiError::Unavailable { detail } => Some(detail),
@@ -140,6 +144,7 @@ impl ResponseError for ApiError {
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,

@@ -9,11 +9,17 @@ mod api_clients;
 mod assignments;
 mod audit;
 mod auth;
+mod calendar;
 mod campaigns;
 pub mod error;
+mod evidence;
 mod health;
+mod measurements;
+mod negative;
+mod notifications;
 pub mod openapi;
 pub mod request_context;
+mod reviews;
 mod tasks;
 mod units;
 mod users;
@@ -36,18 +42,23 @@ pub struct AppState {
     pub pool: PgPool,
     pub jwt: crate::auth::tokens::JwtKeys,
     pub throttle: Arc<crate::auth::throttle::LoginThrottle>,
+    pub storage: Arc<crate::storage::Storage>,
+    /// The largest upload accepted, in bytes.
+    pub max_upload_bytes: u64,
 }
 
 impl AppState {
     /// The state for a server on this database: the JWT key is the
     /// configured one, or the one generated on first start.
-    pub fn new(pool: PgPool, configured_secret: Option<&str>) -> Result<AppState, ApiError> {
+    pub fn new(pool: PgPool, configured_secret: Option<&str>, storage: Arc<crate::storage::Storage>, max_upload_bytes: u64) -> Result<AppState, ApiError> {
         let mut conn = pool.get()?;
         let secret = crate::auth::tokens::signing_secret(&mut conn, configured_secret)?;
         Ok(AppState {
             pool,
             jwt: crate::auth::tokens::JwtKeys::new(&secret),
             throttle: Arc::new(crate::auth::throttle::LoginThrottle::default()),
+            storage,
+            max_upload_bytes,
         })
     }
 
@@ -114,7 +125,27 @@ fn api_routes(config: &mut ServiceConfig) {
         .service(units::get_group)
         .service(units::group_members)
         .service(units::update_group)
-        .service(units::delete_group);
+        .service(units::delete_group)
+        .service(evidence::upload_evidence)
+        .service(evidence::list_evidence)
+        .service(evidence::withdraw_evidence)
+        .service(evidence::download_evidence)
+        .service(reviews::submit)
+        .service(reviews::decide)
+        .service(reviews::history)
+        .service(reviews::queue)
+        .service(measurements::report)
+        .service(measurements::evaluation)
+        .service(measurements::set_reference)
+        .service(negative::report)
+        .service(negative::confirm)
+        .service(negative::status)
+        .service(notifications::inbox)
+        .service(notifications::mark_read)
+        .service(notifications::mark_all_read)
+        .service(calendar::list)
+        .service(calendar::set)
+        .service(calendar::clear);
 }
 
 /// Request-body and query-string errors answered as problem+json.

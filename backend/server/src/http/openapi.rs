@@ -44,6 +44,12 @@ pub fn base() -> OpenApi {
             tag("tasks", "The tasks of the breakdown table"),
             tag("assignments", "Which unit works on which task"),
             tag("units", "Units and collective groups"),
+            tag("evidence", "Evidence files (佐证材料): upload, versions, download"),
+            tag("review", "Submitting and reviewing work"),
+            tag("quantified", "Measured values of quantified tasks"),
+            tag("negative list", "The negative list and its veto"),
+            tag("notifications", "Each user's inbox"),
+            tag("calendar", "The working-day calendar"),
         ]))
         .build()
 }
@@ -78,8 +84,8 @@ fn finish(mut api: OpenApi) -> OpenApi {
 
     for (path, item) in api.paths.paths.iter_mut() {
         let has_id = path.contains('{');
-        let methods: [(&str, &mut Option<Operation>); 4] =
-            [("get", &mut item.get), ("post", &mut item.post), ("patch", &mut item.patch), ("delete", &mut item.delete)];
+        let methods: [(&str, &mut Option<Operation>); 5] =
+            [("get", &mut item.get), ("post", &mut item.post), ("put", &mut item.put), ("patch", &mut item.patch), ("delete", &mut item.delete)];
         for (method, operation) in methods {
             let Some(operation) = operation else { continue };
             if path == "/healthz" {

@@ -1,0 +1,11 @@
+DROP TABLE calendar_days;
+DROP TABLE notifications;
+DROP TABLE negative_reports;
+DROP TABLE reference_values;
+DROP TABLE measurements;
+ALTER TABLE assignments DROP COLUMN round;
+DROP TABLE decision_evidence;
+DROP TABLE decisions;
+DROP TABLE evidence_versions;
+DROP TABLE evidence;
+DROP TABLE blobs;

@@ -1,0 +1,376 @@
+//! Evidence (佐证材料): files a unit uploads on an assignment, in versions,
+//! stored once per content, and sealed by approval.
+
+pub mod sniff;
+pub mod upload;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use duban_dto::AssignmentStatus;
+use duban_dto::api::{Evidence, EvidenceVersion};
+use serde_json::json;
+
+use crate::audit::{self, Event};
+use crate::authz::{AssignmentFacts, Caller, ReadEvidence, WorkOn};
+use crate::db::schema::{assignments, blobs, decision_evidence, decisions, evidence, evidence_versions, task_parties, users};
+use crate::http::ApiError;
+use crate::storage::Storage;
+use crate::{rollup, workflow};
+
+/// An assignment's unit, status and task, and its task's lead units.
+#[derive(Debug, Clone)]
+pub struct AssignmentState {
+    pub id: i64,
+    pub task_id: i64,
+    pub status: AssignmentStatus,
+    pub role: duban_dto::PartyRole,
+    pub round: i32,
+    pub facts: AssignmentFacts,
+}
+
+/// Loads what access to an assignment depends on. The lead units are those
+/// with a lead assignment on the task or named as its lead in the table.
+pub fn assignment_state(conn: &mut PgConnection, assignment_id: i64) -> Result<AssignmentState, ApiError> {
+    let (task_id, unit_id, status, role, round): (i64, i64, String, String, i32) = assignments::table
+        .find(assignment_id)
+        .select((assignments::task_id, assignments::unit_id, assignments::status, assignments::role, assignments::round))
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found(format!("there is no assignment {assignment_id}")))?;
+    let mut lead_unit_ids: Vec<i64> = assignments::table
+        .filter(assignments::task_id.eq(task_id))
+        .filter(assignments::role.eq("lead"))
+        .select(assignments::unit_id)
+        .load(conn)?;
+    let named: Vec<Option<i64>> =
+        task_parties::table.filter(task_parties::task_id.eq(task_id)).filter(task_parties::role.eq("lead")).select(task_parties::unit_id).load(conn)?;
+    lead_unit_ids.extend(named.into_iter().flatten());
+    lead_unit_ids.sort_unstable();
+    lead_unit_ids.dedup();
+    Ok(AssignmentState {
+        id: assignment_id,
+        task_id,
+        status: AssignmentStatus::parse(&status).expect("the CHECK constraint admits only known statuses"),
+        role: duban_dto::PartyRole::parse(&role).expect("the CHECK constraint admits only known roles"),
+        round,
+        facts: AssignmentFacts { unit_id, lead_unit_ids },
+    })
+}
+
+#[derive(Debug, Clone, Queryable)]
+struct VersionRow {
+    id: i64,
+    evidence_id: i64,
+    version: i32,
+    sha256: Vec<u8>,
+    file_name: String,
+    uploaded_at: DateTime<Utc>,
+    uploaded_by: Option<String>,
+    size: i64,
+    content_type: String,
+}
+
+fn version_dto(row: &VersionRow, sealed: bool) -> EvidenceVersion {
+    EvidenceVersion {
+        id: row.id,
+        version: row.version,
+        file_name: row.file_name.clone(),
+        size: row.size,
+        content_type: row.content_type.clone(),
+        sha256: hex::encode(&row.sha256),
+        uploaded_at: row.uploaded_at,
+        uploaded_by: row.uploaded_by.clone(),
+        sealed,
+    }
+}
+
+/// The evidence of an assignment, withdrawn items included (marked).
+pub fn list(conn: &mut PgConnection, _can: &ReadEvidence, assignment_id: i64) -> Result<Vec<Evidence>, ApiError> {
+    let ids = evidence::table.filter(evidence::assignment_id.eq(assignment_id)).select(evidence::id).load(conn)?;
+    items(conn, ids)
+}
+
+pub(crate) fn items(conn: &mut PgConnection, ids: Vec<i64>) -> Result<Vec<Evidence>, ApiError> {
+    let heads: Vec<(i64, i64, String, Option<NaiveDate>, DateTime<Utc>, Option<DateTime<Utc>>)> = evidence::table
+        .filter(evidence::id.eq_any(&ids))
+        .order(evidence::id)
+        .select((evidence::id, evidence::assignment_id, evidence::description, evidence::effective_date, evidence::created_at, evidence::withdrawn_at))
+        .load(conn)?;
+    let versions: Vec<VersionRow> = evidence_versions::table
+        .inner_join(blobs::table)
+        .left_join(users::table.on(users::id.nullable().eq(evidence_versions::uploaded_by)))
+        .filter(evidence_versions::evidence_id.eq_any(&ids))
+        .order((evidence_versions::evidence_id, evidence_versions::version.desc()))
+        .select((
+            evidence_versions::id,
+            evidence_versions::evidence_id,
+            evidence_versions::version,
+            evidence_versions::sha256,
+            evidence_versions::file_name,
+            evidence_versions::uploaded_at,
+            users::username.nullable(),
+            blobs::size,
+            blobs::content_type,
+        ))
+        .load(conn)?;
+    let version_ids: Vec<i64> = versions.iter().map(|v| v.id).collect();
+    let sealed: Vec<i64> = decision_evidence::table
+        .inner_join(decisions::table)
+        .filter(decisions::action.eq("approve"))
+        .filter(decision_evidence::evidence_version_id.eq_any(&version_ids))
+        .select(decision_evidence::evidence_version_id)
+        .load(conn)?;
+    let mut by_item: BTreeMap<i64, Vec<EvidenceVersion>> = BTreeMap::new();
+    for row in &versions {
+        by_item.entry(row.evidence_id).or_default().push(version_dto(row, sealed.contains(&row.id)));
+    }
+    Ok(heads
+        .into_iter()
+        .filter_map(|(id, assignment_id, description, effective_date, created_at, withdrawn_at)| {
+            let versions = by_item.remove(&id)?;
+            Some(Evidence {
+                id,
+                assignment_id,
+                description,
+                effective_date,
+                created_at,
+                withdrawn: withdrawn_at.is_some(),
+                current: versions[0].clone(),
+                versions,
+            })
+        })
+        .collect())
+}
+
+/// A stored file as a download needs it.
+#[derive(Debug, Clone)]
+pub struct Download {
+    pub sha256_hex: String,
+    pub size: u64,
+    pub content_type: String,
+    pub file_name: String,
+    pub assignment_id: i64,
+}
+
+/// The version to download; access is checked by the caller with its assignment.
+pub fn version_for_download(conn: &mut PgConnection, version_id: i64) -> Result<Download, ApiError> {
+    let row: Option<(Vec<u8>, i64, String, String, i64)> = evidence_versions::table
+        .inner_join(blobs::table)
+        .inner_join(evidence::table)
+        .filter(evidence_versions::id.eq(version_id))
+        .select((evidence_versions::sha256, blobs::size, blobs::content_type, evidence_versions::file_name, evidence::assignment_id))
+        .first(conn)
+        .optional()?;
+    let (sha, size, content_type, file_name, assignment_id) =
+        row.ok_or_else(|| ApiError::not_found(format!("there is no evidence version {version_id}")))?;
+    Ok(Download { sha256_hex: hex::encode(sha), size: size as u64, content_type, file_name, assignment_id })
+}
+
+/// A file that finished streaming in and was moved into the store.
+#[derive(Debug, Clone)]
+pub struct StoredFile {
+    pub sha256: [u8; 32],
+    pub size: u64,
+    pub content_type: &'static str,
+    pub file_name: String,
+}
+
+/// What the unit said about the files of an upload.
+#[derive(Debug, Clone, Default)]
+pub struct UploadDetails {
+    pub description: String,
+    pub effective_date: Option<NaiveDate>,
+    /// A new version of this item, instead of new items.
+    pub replaces: Option<i64>,
+}
+
+/// Records stored files as evidence, in one transaction, if the
+/// assignment still takes evidence. Starting to upload starts the work.
+pub fn record(
+    conn: &mut PgConnection,
+    can: &WorkOn,
+    caller: &Caller,
+    assignment_id: i64,
+    details: &UploadDetails,
+    files: &[StoredFile],
+) -> Result<Vec<Evidence>, ApiError> {
+    conn.transaction(|conn| {
+        let (unit_id, status, version): (i64, String, i32) = assignments::table
+            .find(assignment_id)
+            .for_update()
+            .select((assignments::unit_id, assignments::status, assignments::version))
+            .first(conn)?;
+        if unit_id != can.unit_id() {
+            return Err(ApiError::forbidden("this assignment belongs to another unit"));
+        }
+        let status = AssignmentStatus::parse(&status).expect("the CHECK constraint admits only known statuses");
+        if !workflow::evidence_editable(status) {
+            return Err(ApiError::conflict("evidence_frozen", format!("the assignment is {status}: its evidence cannot change now")));
+        }
+        let user = caller.user().map(|user| user.id);
+        let blob_rows: Vec<_> = files
+            .iter()
+            .map(|file| (blobs::sha256.eq(file.sha256.as_slice()), blobs::size.eq(file.size as i64), blobs::content_type.eq(file.content_type)))
+            .collect();
+        diesel::insert_into(blobs::table).values(&blob_rows).on_conflict_do_nothing().execute(conn)?;
+
+        let mut item_ids = Vec::new();
+        match details.replaces {
+            Some(item) => {
+                if files.len() != 1 {
+                    return Err(ApiError::unprocessable("one_file_per_version", "a new version replaces one file: send exactly one"));
+                }
+                let owner: Option<(i64, Option<DateTime<Utc>>)> =
+                    evidence::table.find(item).select((evidence::assignment_id, evidence::withdrawn_at)).first(conn).optional()?;
+                match owner {
+                    Some((owner, None)) if owner == assignment_id => {}
+                    Some((owner, Some(_))) if owner == assignment_id => {
+                        return Err(ApiError::conflict("withdrawn", format!("evidence {item} was withdrawn")));
+                    }
+                    _ => return Err(ApiError::unprocessable("unknown_evidence", format!("evidence {item} is not on assignment {assignment_id}"))),
+                }
+                let latest: i32 = evidence_versions::table
+                    .filter(evidence_versions::evidence_id.eq(item))
+                    .select(diesel::dsl::max(evidence_versions::version))
+                    .first::<Option<i32>>(conn)?
+                    .unwrap_or(0);
+                insert_version(conn, item, latest + 1, &files[0], user)?;
+                if !details.description.is_empty() || details.effective_date.is_some() {
+                    diesel::update(evidence::table.find(item))
+                        .set((evidence::description.eq(&details.description), evidence::effective_date.eq(details.effective_date)))
+                        .execute(conn)?;
+                }
+                item_ids.push(item);
+            }
+            None => {
+                for file in files {
+                    let item: i64 = diesel::insert_into(evidence::table)
+                        .values((
+                            evidence::assignment_id.eq(assignment_id),
+                            evidence::description.eq(&details.description),
+                            evidence::effective_date.eq(details.effective_date),
+                            evidence::created_by.eq(user),
+                        ))
+                        .returning(evidence::id)
+                        .get_result(conn)?;
+                    insert_version(conn, item, 1, file, user)?;
+                    item_ids.push(item);
+                }
+            }
+        }
+        if status == AssignmentStatus::NotStarted {
+            diesel::update(assignments::table.find(assignment_id))
+                .set((assignments::status.eq(AssignmentStatus::InProgress.as_str()), assignments::version.eq(version + 1), assignments::updated_at.eq(Utc::now())))
+                .execute(conn)?;
+            let task: i64 = assignments::table.find(assignment_id).select(assignments::task_id).first(conn)?;
+            rollup::refresh(conn, &[task])?;
+        }
+        let uploaded: Vec<_> = files.iter().map(|f| json!({"file_name": f.file_name, "sha256": hex::encode(f.sha256), "size": f.size, "content_type": f.content_type})).collect();
+        let event = Event::new("evidence.upload")
+            .entity("assignment", assignment_id)
+            .after(json!({"evidence": item_ids, "files": uploaded, "description": details.description, "effective_date": details.effective_date}));
+        audit::record(conn, &caller.audit_actor(), event)?;
+        items(conn, item_ids)
+    })
+}
+
+fn insert_version(conn: &mut PgConnection, item: i64, version: i32, file: &StoredFile, user: Option<i64>) -> QueryResult<()> {
+    diesel::insert_into(evidence_versions::table)
+        .values((
+            evidence_versions::evidence_id.eq(item),
+            evidence_versions::version.eq(version),
+            evidence_versions::sha256.eq(file.sha256.as_slice()),
+            evidence_versions::file_name.eq(&file.file_name),
+            evidence_versions::uploaded_by.eq(user),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Withdraws evidence that is not under review or sealed; its versions stay on record.
+pub fn withdraw(conn: &mut PgConnection, caller: &Caller, evidence_id: i64) -> Result<(), ApiError> {
+    conn.transaction(|conn| {
+        let assignment: i64 = evidence::table
+            .find(evidence_id)
+            .select(evidence::assignment_id)
+            .first(conn)
+            .optional()?
+            .ok_or_else(|| ApiError::not_found(format!("there is no evidence {evidence_id}")))?;
+        let state = assignment_state(conn, assignment)?;
+        caller.work_on(state.facts.unit_id)?;
+        if !workflow::evidence_editable(state.status) {
+            return Err(ApiError::conflict("evidence_frozen", format!("the assignment is {}: its evidence cannot change now", state.status)));
+        }
+        let withdrawn = diesel::update(evidence::table.find(evidence_id).filter(evidence::withdrawn_at.is_null()))
+            .set(evidence::withdrawn_at.eq(Utc::now()))
+            .execute(conn)?;
+        if withdrawn > 0 {
+            audit::record(conn, &caller.audit_actor(), Event::new("evidence.withdraw").entity("evidence", evidence_id))?;
+        }
+        Ok(())
+    })
+}
+
+/// The current (newest, not withdrawn) version of each piece of evidence of
+/// an assignment, with its hash: what a submission or decision covers.
+pub(crate) fn current_versions(conn: &mut PgConnection, assignment_id: i64) -> QueryResult<Vec<(i64, Vec<u8>)>> {
+    let rows: Vec<(i64, i64, i32, Vec<u8>)> = evidence_versions::table
+        .inner_join(evidence::table)
+        .filter(evidence::assignment_id.eq(assignment_id))
+        .filter(evidence::withdrawn_at.is_null())
+        .order((evidence_versions::evidence_id, evidence_versions::version.desc()))
+        .select((evidence_versions::id, evidence_versions::evidence_id, evidence_versions::version, evidence_versions::sha256))
+        .load(conn)?;
+    let mut seen = std::collections::BTreeSet::new();
+    Ok(rows.into_iter().filter(|(_, item, ..)| seen.insert(*item)).map(|(id, _, _, sha)| (id, sha)).collect())
+}
+
+/// What `duban evidence verify` found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VerifyReport {
+    pub checked: usize,
+    /// Objects whose content no longer has the hash they are stored under.
+    pub mismatched: Vec<String>,
+    /// Blobs the database references that the store does not have.
+    pub missing: Vec<String>,
+    /// Stored objects no blob row references (an upload interrupted after storing).
+    pub orphans: Vec<String>,
+}
+
+impl VerifyReport {
+    pub fn is_clean(&self) -> bool {
+        self.mismatched.is_empty() && self.missing.is_empty() && self.orphans.is_empty()
+    }
+}
+
+/// Re-hashes every stored object against the database.
+pub async fn verify(pool: &crate::db::PgPool, storage: &Storage, _can: &ReadEvidence) -> anyhow::Result<VerifyReport> {
+    let pool = pool.clone();
+    let known: Vec<(Vec<u8>, i64)> = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let mut conn = pool.get()?;
+        Ok(blobs::table.select((blobs::sha256, blobs::size)).load(&mut conn)?)
+    })
+    .await??;
+    let known: BTreeMap<String, i64> = known.into_iter().map(|(sha, size)| (hex::encode(sha), size)).collect();
+    let stored = storage.list().await?;
+    let mut report = VerifyReport::default();
+    for name in &stored {
+        if !known.contains_key(name) {
+            report.orphans.push(name.clone());
+        }
+    }
+    for (name, size) in &known {
+        if !stored.contains(name) {
+            report.missing.push(name.clone());
+            continue;
+        }
+        let (hash, actual_size) = storage.rehash(name).await?;
+        report.checked += 1;
+        if hex::encode(hash) != *name || actual_size as i64 != *size {
+            report.mismatched.push(name.clone());
+        }
+    }
+    Ok(report)
+}

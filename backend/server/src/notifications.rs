@@ -1,0 +1,140 @@
+//! The inbox of each user: new assignments, submissions waiting for review,
+//! returns, acceptances and approvals — written in the transaction of the
+//! event — and deadline notices, written by a sweep that runs while duban
+//! serves, each notice once per due date.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use duban_dto::api::{Notification, Page};
+use duban_dto::{AssignmentStatus, NotificationKind, Role};
+
+use crate::calendar::Calendar;
+use crate::db::schema::{assignments, notifications, tasks, users};
+use crate::http::ApiError;
+use crate::pagination::Cursor;
+
+/// Working days before its due date an assignment counts as due soon.
+pub const DUE_SOON_WORKING_DAYS: u32 = 3;
+
+/// The enabled users who work for a unit.
+fn unit_users(conn: &mut PgConnection, unit_id: i64) -> QueryResult<Vec<i64>> {
+    users::table
+        .filter(users::unit_id.eq(unit_id))
+        .filter(users::role.eq_any([Role::UnitManager.as_str(), Role::UnitStaff.as_str()]))
+        .filter(users::disabled_at.is_null())
+        .select(users::id)
+        .load(conn)
+}
+
+pub fn lead_office_users(conn: &mut PgConnection) -> QueryResult<Vec<i64>> {
+    users::table.filter(users::role.eq(Role::LeadOffice.as_str())).filter(users::disabled_at.is_null()).select(users::id).load(conn)
+}
+
+pub fn send(conn: &mut PgConnection, to: &[i64], kind: NotificationKind, assignment_id: Option<i64>, message: &str) -> QueryResult<()> {
+    let rows: Vec<_> = to
+        .iter()
+        .map(|user| {
+            (
+                notifications::user_id.eq(*user),
+                notifications::kind.eq(kind.as_str()),
+                notifications::assignment_id.eq(assignment_id),
+                notifications::message.eq(message),
+            )
+        })
+        .collect();
+    diesel::insert_into(notifications::table).values(&rows).execute(conn).map(drop)
+}
+
+/// Tells a unit's users about one of its assignments.
+pub fn send_to_unit(conn: &mut PgConnection, unit_id: i64, kind: NotificationKind, assignment_id: i64, message: &str) -> QueryResult<()> {
+    let to = unit_users(conn, unit_id)?;
+    send(conn, &to, kind, Some(assignment_id), message)
+}
+
+/// Tells the users of several units.
+pub fn send_to_units(conn: &mut PgConnection, unit_ids: &[i64], kind: NotificationKind, assignment_id: i64, message: &str) -> QueryResult<()> {
+    for unit in unit_ids {
+        send_to_unit(conn, *unit, kind, assignment_id, message)?;
+    }
+    Ok(())
+}
+
+pub fn list(conn: &mut PgConnection, user_id: i64, unread_only: bool, cursor: &Cursor) -> Result<Page<Notification>, ApiError> {
+    let query = || {
+        let mut query = notifications::table.filter(notifications::user_id.eq(user_id)).into_boxed();
+        if unread_only {
+            query = query.filter(notifications::read_at.is_null());
+        }
+        query
+    };
+    let total: i64 = query().count().get_result(conn)?;
+    let rows: Vec<(i64, String, String, Option<i64>, chrono::DateTime<chrono::Utc>, Option<chrono::DateTime<chrono::Utc>>)> = query()
+        .order(notifications::id.desc())
+        .limit(cursor.limit)
+        .offset(cursor.offset)
+        .select((notifications::id, notifications::kind, notifications::message, notifications::assignment_id, notifications::created_at, notifications::read_at))
+        .load(conn)?;
+    let items = rows
+        .into_iter()
+        .map(|(id, kind, message, assignment_id, created_at, read_at)| Notification {
+            id,
+            kind: NotificationKind::parse(&kind).expect("the CHECK constraint admits only known kinds"),
+            message,
+            assignment_id,
+            created_at,
+            read: read_at.is_some(),
+        })
+        .collect();
+    Ok(cursor.page(items, total))
+}
+
+/// Marks one of the user's notifications read, or all of them.
+pub fn mark_read(conn: &mut PgConnection, user_id: i64, id: Option<i64>) -> Result<(), ApiError> {
+    let mut query = diesel::update(notifications::table)
+        .filter(notifications::user_id.eq(user_id))
+        .filter(notifications::read_at.is_null())
+        .into_boxed();
+    if let Some(id) = id {
+        let exists: bool =
+            diesel::select(diesel::dsl::exists(notifications::table.find(id).filter(notifications::user_id.eq(user_id)))).get_result(conn)?;
+        if !exists {
+            return Err(ApiError::not_found(format!("you have no notification {id}")));
+        }
+        query = query.filter(notifications::id.eq(id));
+    }
+    query.set(notifications::read_at.eq(diesel::dsl::now)).execute(conn)?;
+    Ok(())
+}
+
+/// Sends "due soon" and "overdue" notices for unapproved assignments, each
+/// once per assignment, kind and due date. Returns how many were sent.
+pub fn sweep_deadlines(conn: &mut PgConnection, calendar: &Calendar, today: NaiveDate) -> QueryResult<usize> {
+    let soon_until = calendar.add_working_days(today, DUE_SOON_WORKING_DAYS);
+    let due: Vec<(i64, i64, NaiveDate, String)> = assignments::table
+        .inner_join(tasks::table)
+        .filter(assignments::status.ne(AssignmentStatus::Approved.as_str()))
+        .filter(assignments::due_date.le(soon_until))
+        .select((assignments::id, assignments::unit_id, assignments::due_date.assume_not_null(), tasks::code))
+        .load(conn)?;
+    let mut sent = 0;
+    for (assignment, unit, due_date, code) in due {
+        let (kind, message) = if due_date < today {
+            (NotificationKind::Overdue, format!("任务 {code} 已逾期：应于 {due_date} 完成。"))
+        } else {
+            (NotificationKind::DueSoon, format!("任务 {code} 将于 {due_date} 到期。"))
+        };
+        for user in unit_users(conn, unit)? {
+            sent += diesel::insert_into(notifications::table)
+                .values((
+                    notifications::user_id.eq(user),
+                    notifications::kind.eq(kind.as_str()),
+                    notifications::assignment_id.eq(assignment),
+                    notifications::message.eq(&message),
+                    notifications::due_date.eq(due_date),
+                ))
+                .on_conflict_do_nothing()
+                .execute(conn)?;
+        }
+    }
+    Ok(sent)
+}

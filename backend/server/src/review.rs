@@ -1,0 +1,251 @@
+//! Submissions and decisions: the workflow of [`crate::workflow`] applied to
+//! the database, with the evidence each step covered, notifications to
+//! whoever must act next, and an audit row — all in one transaction.
+
+use chrono::Utc;
+use diesel::prelude::*;
+use duban_dto::api::{Assignment, CoveredEvidence, Decision, Page, UnitRef};
+use duban_dto::{AssignmentStatus, NotificationKind, PartyRole, ReviewDecision, Role};
+use serde_json::json;
+
+use crate::audit::{self, Event};
+use crate::authz::{Caller, ReadEvidence};
+use crate::db::schema::{assignments, decision_evidence, decisions, evidence_versions, measurements, tasks, units, users};
+use crate::evidence::{self, AssignmentState};
+use crate::http::ApiError;
+use crate::pagination::Cursor;
+use crate::workflow::{self, Refusal, Step};
+use crate::{notifications, rollup, work};
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::NotYours(detail) => ApiError::forbidden(detail),
+            Refusal::WrongStatus(detail) => ApiError::conflict("invalid_transition", detail),
+        }
+    }
+}
+
+/// The unit submits its assignment for review.
+pub fn submit(conn: &mut PgConnection, caller: &Caller, assignment_id: i64) -> Result<Assignment, ApiError> {
+    take(conn, caller, assignment_id, Step::Submit, None)
+}
+
+/// A lead unit or the lead office decides on a submission.
+pub fn decide(conn: &mut PgConnection, caller: &Caller, assignment_id: i64, decision: ReviewDecision, reason: Option<&str>) -> Result<Assignment, ApiError> {
+    let step = match decision {
+        ReviewDecision::Accept => Step::Accept,
+        ReviewDecision::Return => Step::Return,
+        ReviewDecision::Approve => Step::Approve,
+    };
+    take(conn, caller, assignment_id, step, reason)
+}
+
+fn take(conn: &mut PgConnection, caller: &Caller, assignment_id: i64, step: Step, reason: Option<&str>) -> Result<Assignment, ApiError> {
+    conn.transaction(|conn| {
+        let version: i32 = assignments::table
+            .find(assignment_id)
+            .for_update()
+            .select(assignments::version)
+            .first(conn)
+            .optional()?
+            .ok_or_else(|| ApiError::not_found(format!("there is no assignment {assignment_id}")))?;
+        let state = evidence::assignment_state(conn, assignment_id)?;
+        let to = workflow::next(state.status, step, caller.standing(&state.facts), state.role)?;
+        let reason = reason.map(str::trim).filter(|reason| !reason.is_empty());
+        if step == Step::Return && reason.is_none() {
+            return Err(ApiError::unprocessable("reason_required", "a return needs a reason: say what must change"));
+        }
+        let covered = evidence::current_versions(conn, assignment_id)?;
+        if step == Step::Submit {
+            let measured: i64 = measurements::table.filter(measurements::assignment_id.eq(assignment_id)).count().get_result(conn)?;
+            if covered.is_empty() && measured == 0 {
+                return Err(ApiError::unprocessable("nothing_to_submit", "upload evidence (or report a measured value) before submitting"));
+            }
+        }
+        let round = if step == Step::Submit { state.round + 1 } else { state.round };
+        let user = caller.user().expect("only users have a standing in the workflow");
+        let decision_id: i64 = diesel::insert_into(decisions::table)
+            .values((
+                decisions::assignment_id.eq(assignment_id),
+                decisions::round.eq(round),
+                decisions::action.eq(step.as_str()),
+                decisions::from_status.eq(state.status.as_str()),
+                decisions::to_status.eq(to.as_str()),
+                decisions::actor_id.eq(user.id),
+                decisions::actor_unit_id.eq(user.unit_id),
+                decisions::reason.eq(reason),
+            ))
+            .returning(decisions::id)
+            .get_result(conn)?;
+        let rows: Vec<_> = covered
+            .iter()
+            .map(|(version_id, sha)| {
+                (decision_evidence::decision_id.eq(decision_id), decision_evidence::evidence_version_id.eq(version_id), decision_evidence::sha256.eq(sha))
+            })
+            .collect();
+        diesel::insert_into(decision_evidence::table).values(&rows).execute(conn)?;
+        diesel::update(assignments::table.find(assignment_id))
+            .set((
+                assignments::status.eq(to.as_str()),
+                assignments::round.eq(round),
+                assignments::version.eq(version + 1),
+                assignments::updated_at.eq(Utc::now()),
+                assignments::updated_by.eq(user.id),
+            ))
+            .execute(conn)?;
+        rollup::refresh(conn, &[state.task_id])?;
+        notify(conn, &state, step, reason)?;
+        let sealed: Vec<_> = covered.iter().map(|(id, sha)| json!({"version_id": id, "sha256": hex::encode(sha)})).collect();
+        let event = Event::new(match step {
+            Step::Submit => "assignment.submit",
+            Step::Accept => "assignment.accept",
+            Step::Return => "assignment.return",
+            Step::Approve => "assignment.approve",
+        })
+        .entity("assignment", assignment_id)
+        .before(json!({"status": state.status}))
+        .after(json!({"status": to, "round": round, "reason": reason, "evidence": sealed}));
+        audit::record(conn, &caller.audit_actor(), event)?;
+        work::assignment(conn, &caller.read_progress()?, assignment_id)
+    })
+}
+
+fn notify(conn: &mut PgConnection, state: &AssignmentState, step: Step, reason: Option<&str>) -> QueryResult<()> {
+    let (code, unit): (String, String) = assignments::table
+        .inner_join(tasks::table)
+        .inner_join(units::table)
+        .filter(assignments::id.eq(state.id))
+        .select((tasks::code, units::name))
+        .first(conn)?;
+    match step {
+        Step::Submit => {
+            let message = format!("{unit} 报送了任务 {code} 的材料，待审核。");
+            let reviewers: Vec<i64> = if state.role == PartyRole::Responsible {
+                state.facts.lead_unit_ids.iter().copied().filter(|lead| *lead != state.facts.unit_id).collect()
+            } else {
+                Vec::new()
+            };
+            notifications::send_to_units(conn, &reviewers, NotificationKind::Submitted, state.id, &message)?;
+            if reviewers.is_empty() {
+                let office = notifications::lead_office_users(conn)?;
+                notifications::send(conn, &office, NotificationKind::Submitted, Some(state.id), &message)?;
+            }
+        }
+        Step::Accept => {
+            notifications::send_to_unit(conn, state.facts.unit_id, NotificationKind::Accepted, state.id, &format!("任务 {code} 的材料已通过牵头单位审核，待终审。"))?;
+            let office = notifications::lead_office_users(conn)?;
+            notifications::send(conn, &office, NotificationKind::Submitted, Some(state.id), &format!("{unit} 的任务 {code} 材料待终审。"))?;
+        }
+        Step::Return => {
+            let message = format!("任务 {code} 的材料被退回：{}", reason.unwrap_or_default());
+            notifications::send_to_unit(conn, state.facts.unit_id, NotificationKind::Returned, state.id, &message)?;
+        }
+        Step::Approve => {
+            notifications::send_to_unit(conn, state.facts.unit_id, NotificationKind::Approved, state.id, &format!("任务 {code} 已通过终审。"))?;
+        }
+    }
+    Ok(())
+}
+
+/// Every submission and decision on an assignment, oldest first, with the
+/// evidence each covered.
+pub fn history(conn: &mut PgConnection, _can: &ReadEvidence, assignment_id: i64) -> Result<Vec<Decision>, ApiError> {
+    type Row = (i64, i32, String, String, String, Option<String>, Option<i64>, Option<String>, Option<String>, chrono::DateTime<Utc>);
+    let rows: Vec<Row> = decisions::table
+        .left_join(users::table.on(users::id.nullable().eq(decisions::actor_id)))
+        .left_join(units::table.on(units::id.nullable().eq(decisions::actor_unit_id)))
+        .filter(decisions::assignment_id.eq(assignment_id))
+        .order(decisions::id)
+        .select((
+            decisions::id,
+            decisions::round,
+            decisions::action,
+            decisions::from_status,
+            decisions::to_status,
+            users::username.nullable(),
+            units::id.nullable(),
+            units::name.nullable(),
+            decisions::reason,
+            decisions::at,
+        ))
+        .load(conn)?;
+    let ids: Vec<i64> = rows.iter().map(|row| row.0).collect();
+    let covered: Vec<(i64, i64, i64, i32, String, Vec<u8>)> = decision_evidence::table
+        .inner_join(evidence_versions::table)
+        .filter(decision_evidence::decision_id.eq_any(&ids))
+        .order((decision_evidence::decision_id, evidence_versions::evidence_id))
+        .select((
+            decision_evidence::decision_id,
+            evidence_versions::evidence_id,
+            evidence_versions::id,
+            evidence_versions::version,
+            evidence_versions::file_name,
+            decision_evidence::sha256,
+        ))
+        .load(conn)?;
+    let status = |text: &str| AssignmentStatus::parse(text).expect("decisions hold known statuses");
+    Ok(rows
+        .into_iter()
+        .map(|(id, round, action, from, to, actor, unit_id, unit_name, reason, at)| Decision {
+            id,
+            round,
+            action,
+            from_status: status(&from),
+            to_status: status(&to),
+            actor,
+            actor_unit: unit_id.zip(unit_name).map(|(id, name)| UnitRef { id, name }),
+            reason,
+            at,
+            evidence: covered
+                .iter()
+                .filter(|row| row.0 == id)
+                .map(|(_, evidence_id, version_id, version, file_name, sha)| CoveredEvidence {
+                    evidence_id: *evidence_id,
+                    version_id: *version_id,
+                    version: *version,
+                    file_name: file_name.clone(),
+                    sha256: hex::encode(sha),
+                })
+                .collect(),
+        })
+        .collect())
+}
+
+/// The assignments waiting for the caller's decision: for a lead unit, the
+/// submitted work of the responsible units on the tasks it leads; for the
+/// lead office, everything submitted or accepted.
+pub fn queue(conn: &mut PgConnection, caller: &Caller, cursor: &Cursor) -> Result<Page<Assignment>, ApiError> {
+    let user = caller.user().ok_or_else(|| ApiError::forbidden("an API key reviews nothing"))?;
+    let ids: Vec<i64> = match (user.role, user.unit_id) {
+        (Role::LeadOffice, _) => assignments::table
+            .filter(assignments::status.eq_any([AssignmentStatus::Submitted.as_str(), AssignmentStatus::Accepted.as_str()]))
+            .order(assignments::updated_at)
+            .select(assignments::id)
+            .load(conn)?,
+        (role, Some(unit)) if role.is_unit_role() => {
+            let led_tasks = diesel::alias!(assignments as led);
+            let led = led_tasks
+                .filter(led_tasks.field(assignments::unit_id).eq(unit))
+                .filter(led_tasks.field(assignments::role).eq(PartyRole::Lead.as_str()))
+                .select(led_tasks.field(assignments::task_id));
+            assignments::table
+                .filter(assignments::status.eq(AssignmentStatus::Submitted.as_str()))
+                .filter(assignments::role.eq(PartyRole::Responsible.as_str()))
+                .filter(assignments::unit_id.ne(unit))
+                .filter(assignments::task_id.eq_any(led))
+                .order(assignments::updated_at)
+                .select(assignments::id)
+                .load(conn)?
+        }
+        _ => return Err(ApiError::forbidden("only lead units and the lead office review submissions")),
+    };
+    let total = ids.len() as i64;
+    let page: Vec<i64> = ids.into_iter().skip(cursor.offset as usize).take(cursor.limit as usize).collect();
+    let mut items = Vec::new();
+    let progress = caller.read_progress()?;
+    for id in page {
+        items.push(work::assignment(conn, &progress, id)?);
+    }
+    Ok(cursor.page(items, total))
+}
