@@ -33,7 +33,9 @@ pub fn lead_assignment(client: &Client, task_code: &str, unit: &str) -> i64 {
     let tasks: Value = client.get_json(&format!("/api/v1/tasks?q={task_code}"));
     let task = tasks["items"].as_array().unwrap().iter().find(|t| t["code"] == task_code).unwrap()["id"].as_i64().unwrap();
     let detail: Value = client.get_json(&format!("/api/v1/tasks/{task}"));
-    detail["assignments"].as_array().unwrap().iter().find(|a| a["unit"]["name"] == unit && a["role"] == "lead").unwrap()["id"].as_i64().unwrap()
+    detail["assignments"].as_array().unwrap().iter().find(|a| a["unit"]["name"] == unit && a["role"] == "lead").unwrap()["id"]
+        .as_i64()
+        .unwrap()
 }
 
 fn percent_decode(text: &str) -> Vec<u8> {
@@ -86,13 +88,25 @@ fn uploads_keep_chinese_names_and_download_with_ranges() {
     assert_eq!(percent_decode(encoded), name.as_bytes(), "filename* names the file exactly");
     assert_eq!(download.bytes().unwrap().as_ref(), content.as_slice());
 
-    let part = staff.request(reqwest::Method::GET, &format!("/api/v1/evidence-versions/{version}/content")).header("Range", "bytes=9-20").send().unwrap();
+    let part = staff
+        .request(reqwest::Method::GET, &format!("/api/v1/evidence-versions/{version}/content"))
+        .header("Range", "bytes=9-20")
+        .send()
+        .unwrap();
     assert_eq!(part.status(), StatusCode::PARTIAL_CONTENT);
     assert_eq!(part.headers()["content-range"].to_str().unwrap(), format!("bytes 9-20/{}", content.len()));
     assert_eq!(part.bytes().unwrap().as_ref(), &content[9..=20]);
-    let tail = staff.request(reqwest::Method::GET, &format!("/api/v1/evidence-versions/{version}/content")).header("Range", "bytes=-5").send().unwrap();
+    let tail = staff
+        .request(reqwest::Method::GET, &format!("/api/v1/evidence-versions/{version}/content"))
+        .header("Range", "bytes=-5")
+        .send()
+        .unwrap();
     assert_eq!(tail.bytes().unwrap().as_ref(), &content[content.len() - 5..]);
-    let outside = staff.request(reqwest::Method::GET, &format!("/api/v1/evidence-versions/{version}/content")).header("Range", "bytes=999999-").send().unwrap();
+    let outside = staff
+        .request(reqwest::Method::GET, &format!("/api/v1/evidence-versions/{version}/content"))
+        .header("Range", "bytes=999999-")
+        .send()
+        .unwrap();
     assert_eq!(outside.status(), StatusCode::RANGE_NOT_SATISFIABLE);
     assert_eq!(outside.headers()["content-range"].to_str().unwrap(), format!("bytes */{}", content.len()));
 
@@ -129,7 +143,10 @@ fn versions_supersede_and_identical_files_are_stored_once() {
     let listed: Value = staff.get_json(&format!("/api/v1/assignments/{first}/evidence"));
     assert_eq!(listed.as_array().unwrap().len(), 1);
     // Several files at once, and withdrawal.
-    let several: Value = upload(&staff, first, &[("一.jpg", b"\xff\xd8\xff\xe0 jpeg".to_vec()), ("二.png", b"\x89PNG\r\n\x1a\n png".to_vec())], &[]).json().unwrap();
+    let several: Value =
+        upload(&staff, first, &[("一.jpg", b"\xff\xd8\xff\xe0 jpeg".to_vec()), ("二.png", b"\x89PNG\r\n\x1a\n png".to_vec())], &[])
+            .json()
+            .unwrap();
     assert_eq!(several.as_array().unwrap().len(), 2);
     assert_eq!(staff.delete(&format!("/api/v1/evidence/{}", several[0]["id"])).status(), 204);
     let listed: Value = staff.get_json(&format!("/api/v1/assignments/{first}/evidence"));
@@ -174,7 +191,10 @@ fn evidence_is_seen_by_its_unit_its_lead_units_and_overseers_only() {
     let task = tasks["items"][0]["id"].as_i64().unwrap();
     let street = server.login("lxjd");
     let street_unit = street.get_json("/api/v1/me")["unit"]["id"].as_i64().unwrap();
-    let made: Value = office.post(&format!("/api/v1/tasks/{task}/assignments"), &json!({"unit_ids": [street_unit], "role": "responsible"})).json().unwrap();
+    let made: Value = office
+        .post(&format!("/api/v1/tasks/{task}/assignments"), &json!({"unit_ids": [street_unit], "role": "responsible"}))
+        .json()
+        .unwrap();
     let assignment = made["created"][0]["id"].as_i64().unwrap();
     let created: Value = upload(&street, assignment, &[("企业开办台账.pdf", pdf("台账"))], &[]).json().unwrap();
     let version = created[0]["current"]["id"].as_i64().unwrap();
@@ -259,7 +279,8 @@ fn a_killed_server_leaves_nothing_referenced_and_verify_finds_tampering() {
         .unwrap()
         .json()
         .unwrap();
-    let client = Client { base: format!("http://{address}"), http: http.clone(), token: Some(login["access_token"].as_str().unwrap().to_owned()) };
+    let client =
+        Client { base: format!("http://{address}"), http: http.clone(), token: Some(login["access_token"].as_str().unwrap().to_owned()) };
     let assignment = lead_assignment(&client, "B012", "县司法局");
     let kept: Value = upload(&client, assignment, &[("保留.pdf", pdf("保留的证据"))], &[]).json().unwrap();
 

@@ -176,21 +176,32 @@ pub fn tool_path() -> std::ffi::OsString {
 /// Schemathesis, from PyPI, in a virtual environment of its own (Debian's
 /// Python refuses system-wide pip installs).
 pub const SCHEMATHESIS_VERSION: &str = "4.32.5";
+/// moto's S3 server, which the evidence tests store objects in.
+pub const MOTO_VERSION: &str = "5.1.18";
 
 pub fn schemathesis_bin() -> PathBuf {
     tools_dir().join("venv/bin/schemathesis")
 }
 
 fn schemathesis() -> anyhow::Result<()> {
-    if installed_version(&schemathesis_bin()).is_some_and(|version| version.contains(SCHEMATHESIS_VERSION)) {
+    let venv = tools_dir().join("venv");
+    let moto_ok = output_of(venv.join("bin/pip").to_str().unwrap_or_default(), &["show", "moto"])
+        .is_some_and(|info| info.contains(&format!("Version: {MOTO_VERSION}")));
+    if installed_version(&schemathesis_bin()).is_some_and(|version| version.contains(SCHEMATHESIS_VERSION)) && moto_ok {
         return Ok(());
     }
     if output_of("python3", &["-m", "venv", "--help"]).is_none() {
         debian_packages(&["python3-venv"])?;
     }
-    let venv = tools_dir().join("venv");
     std::fs::create_dir_all(tools_dir())?;
-    run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
-    eprintln!("xtask: installing schemathesis {SCHEMATHESIS_VERSION} from PyPI");
-    run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", &format!("schemathesis=={SCHEMATHESIS_VERSION}")]))
+    if !venv.join("bin/pip").exists() {
+        run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    }
+    eprintln!("xtask: installing schemathesis {SCHEMATHESIS_VERSION} and moto {MOTO_VERSION} (an S3 server) from PyPI");
+    run(Command::new(venv.join("bin/pip")).args([
+        "install",
+        "--quiet",
+        &format!("schemathesis=={SCHEMATHESIS_VERSION}"),
+        &format!("moto[server]=={MOTO_VERSION}"),
+    ]))
 }

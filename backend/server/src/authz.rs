@@ -364,7 +364,9 @@ impl Caller {
         match self.user() {
             Some(user) if user.role == Role::LeadOffice => Standing::LeadOffice,
             Some(user) if user.role.is_unit_role() && user.unit_id == Some(facts.unit_id) => Standing::OwnUnit,
-            Some(user) if user.role.is_unit_role() && user.unit_id.is_some_and(|unit| facts.lead_unit_ids.contains(&unit)) => Standing::LeadUnit,
+            Some(user) if user.role.is_unit_role() && user.unit_id.is_some_and(|unit| facts.lead_unit_ids.contains(&unit)) => {
+                Standing::LeadUnit
+            }
             _ => Standing::Outsider,
         }
     }

@@ -105,7 +105,11 @@ mod tests {
         assert_eq!(calendar.add_working_days(day(2026, 2, 12), 5), day(2026, 2, 26));
         assert_eq!(calendar.working_days_between(day(2026, 2, 12), day(2026, 2, 26)), 5);
         // Without the holiday it would have been the following Thursday, 19 February.
-        let plain = Calendar::with_overrides((15..=23).map(|d| (day(2026, 2, d), !matches!(day(2026, 2, d).weekday(), Weekday::Sat | Weekday::Sun))).chain([(day(2026, 2, 14), false)]));
+        let plain = Calendar::with_overrides(
+            (15..=23)
+                .map(|d| (day(2026, 2, d), !matches!(day(2026, 2, d).weekday(), Weekday::Sat | Weekday::Sun)))
+                .chain([(day(2026, 2, 14), false)]),
+        );
         assert_eq!(plain.add_working_days(day(2026, 2, 12), 5), day(2026, 2, 19));
         assert_eq!(calendar.working_days_between(day(2026, 2, 26), day(2026, 2, 26)), 0);
     }
@@ -158,15 +162,30 @@ pub mod days {
             } else {
                 "weekday"
             };
-            days.push(CalendarDay { day, is_workday: calendar.is_workday(day), source: source.to_owned(), note: note.and_then(|(_, note)| note.clone()) });
+            days.push(CalendarDay {
+                day,
+                is_workday: calendar.is_workday(day),
+                source: source.to_owned(),
+                note: note.and_then(|(_, note)| note.clone()),
+            });
             day += Duration::days(1);
         }
         Ok(days)
     }
 
-    pub fn set(conn: &mut PgConnection, _can: &ManageCalendar, caller: &Caller, day: NaiveDate, value: &CalendarOverride) -> Result<(), ApiError> {
+    pub fn set(
+        conn: &mut PgConnection,
+        _can: &ManageCalendar,
+        caller: &Caller,
+        day: NaiveDate,
+        value: &CalendarOverride,
+    ) -> Result<(), ApiError> {
         conn.transaction(|conn| {
-            let row = (calendar_days::is_workday.eq(value.is_workday), calendar_days::note.eq(&value.note), calendar_days::set_by.eq(caller.user().map(|u| u.id)));
+            let row = (
+                calendar_days::is_workday.eq(value.is_workday),
+                calendar_days::note.eq(&value.note),
+                calendar_days::set_by.eq(caller.user().map(|u| u.id)),
+            );
             diesel::insert_into(calendar_days::table)
                 .values((calendar_days::day.eq(day), row.clone()))
                 .on_conflict(calendar_days::day)

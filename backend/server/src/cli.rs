@@ -16,11 +16,11 @@ use duban_dto::api::{NewUser, UserPatch};
 use std::sync::Arc;
 
 use crate::authz::Operator;
-use crate::storage::Storage;
 use crate::config::Settings;
 use crate::db::Database;
 use crate::http::AppState;
 use crate::import::{self, ImportError, Source};
+use crate::storage::Storage;
 use crate::{accounts, audit, export, seeds, telemetry};
 
 #[derive(Parser)]
@@ -216,7 +216,11 @@ fn execute(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
             let can = Operator::at_command_line().read_all_evidence();
             let report = actix_web::rt::System::new().block_on(crate::evidence::verify(&db.pool, &storage, &can))?;
             println!("{} stored objects checked", report.checked);
-            for (what, names) in [("content does not match its hash", &report.mismatched), ("missing from the store", &report.missing), ("stored but not referenced (orphan)", &report.orphans)] {
+            for (what, names) in [
+                ("content does not match its hash", &report.mismatched),
+                ("missing from the store", &report.missing),
+                ("stored but not referenced (orphan)", &report.orphans),
+            ] {
                 for name in names {
                     println!("{what}: {name}");
                 }
@@ -285,7 +289,8 @@ fn serve(settings: &Settings, listen: Option<String>) -> anyhow::Result<ExitCode
     if leftovers > 0 {
         tracing::warn!(leftovers, "removed staging files of uploads that never finished");
     }
-    let state = AppState::new(db.pool.clone(), settings.jwt_secret.as_deref(), storage, settings.max_upload_bytes).map_err(|error| anyhow::anyhow!("{error}"))?;
+    let state = AppState::new(db.pool.clone(), settings.jwt_secret.as_deref(), storage, settings.max_upload_bytes)
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
     start_deadline_sweeper(db.pool.clone());
     let listen = listen.unwrap_or_else(|| settings.listen.clone());
     actix_web::rt::System::new().block_on(crate::http::serve(

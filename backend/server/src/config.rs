@@ -169,12 +169,17 @@ impl Settings {
             None => from_file.max_upload_mb.unwrap_or(512),
         };
         let data_dir = env("DUBAN_DATA_DIR").map(PathBuf::from).or(from_file.data_dir).unwrap_or_else(|| default_data_dir(&env));
-        let evidence_dir = env("DUBAN_EVIDENCE_DIR").map(PathBuf::from).or(from_file.evidence_dir).unwrap_or_else(|| data_dir.join("evidence"));
+        let evidence_dir =
+            env("DUBAN_EVIDENCE_DIR").map(PathBuf::from).or(from_file.evidence_dir).unwrap_or_else(|| data_dir.join("evidence"));
         let storage = match env("DUBAN_STORAGE").or(from_file.storage).as_deref() {
             None | Some("local") => crate::storage::StorageConfig::Local { root: evidence_dir },
             Some("s3") => {
                 let required = |name: &'static str, file: Option<String>| {
-                    env(name).or(file).ok_or_else(|| ConfigError::Variable { name, value: String::new(), message: "is required when DUBAN_STORAGE=s3".to_owned() })
+                    env(name).or(file).ok_or_else(|| ConfigError::Variable {
+                        name,
+                        value: String::new(),
+                        message: "is required when DUBAN_STORAGE=s3".to_owned(),
+                    })
                 };
                 crate::storage::StorageConfig::S3 {
                     bucket: required("DUBAN_S3_BUCKET", from_file.s3_bucket)?,
@@ -188,7 +193,11 @@ impl Settings {
                 }
             }
             Some(other) => {
-                return Err(ConfigError::Variable { name: "DUBAN_STORAGE", value: other.to_owned(), message: "expected local or s3".to_owned() });
+                return Err(ConfigError::Variable {
+                    name: "DUBAN_STORAGE",
+                    value: other.to_owned(),
+                    message: "expected local or s3".to_owned(),
+                });
             }
         };
 

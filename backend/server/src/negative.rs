@@ -12,23 +12,51 @@ use serde_json::json;
 use crate::audit::{self, Event};
 use crate::authz::{Caller, ConfirmNegative, ReadProgress, ReportNegative};
 use crate::catalog::campaign_id;
-use crate::db::schema::{campaigns, evidence, assignments, negative_reports, tasks, units};
+use crate::db::schema::{assignments, campaigns, evidence, negative_reports, tasks, units};
 use crate::http::ApiError;
 
-/// A period is a year (`2026`) or a month (`2026-06`).
-pub fn check_period(period: &str) -> Result<(), ApiError> {
+/// A period is a year (`2026`) or a month (`2026-06`). Says what is wrong,
+/// for the caller to answer 422 (a body) or 400 (a query string).
+pub fn check_period(period: &str) -> Result<(), String> {
     let valid = match period.split_once('-') {
         None => period.len() == 4 && period.bytes().all(|b| b.is_ascii_digit()),
         Some((year, month)) => {
             year.len() == 4 && year.bytes().all(|b| b.is_ascii_digit()) && month.len() == 2 && matches!(month.parse::<u8>(), Ok(1..=12))
         }
     };
-    if valid { Ok(()) } else { Err(ApiError::unprocessable("invalid_period", format!("{period:?} is not a period: write 2026 or 2026-06"))) }
+    if valid { Ok(()) } else { Err(format!("{period:?} is not a period: write 2026 or 2026-06")) }
 }
 
-type ReportRow = (i64, i64, String, String, i64, String, String, bool, Option<chrono::NaiveDate>, Option<String>, Option<i64>, chrono::DateTime<Utc>, Option<chrono::DateTime<Utc>>);
+/// A period in a request body.
+pub fn body_period(period: &str) -> Result<(), ApiError> {
+    check_period(period).map_err(|why| ApiError::unprocessable("invalid_period", why))
+}
 
-fn reports(conn: &mut PgConnection, filter: impl FnOnce(negative_reports::BoxedQuery<'static, diesel::pg::Pg>) -> negative_reports::BoxedQuery<'static, diesel::pg::Pg>) -> QueryResult<Vec<NegativeReport>> {
+/// A period in a query string.
+pub fn query_period(period: &str) -> Result<(), ApiError> {
+    check_period(period).map_err(|why| ApiError::bad_request("invalid_query", why))
+}
+
+type ReportRow = (
+    i64,
+    i64,
+    String,
+    String,
+    i64,
+    String,
+    String,
+    bool,
+    Option<chrono::NaiveDate>,
+    Option<String>,
+    Option<i64>,
+    chrono::DateTime<Utc>,
+    Option<chrono::DateTime<Utc>>,
+);
+
+fn reports(
+    conn: &mut PgConnection,
+    filter: impl FnOnce(negative_reports::BoxedQuery<'static, diesel::pg::Pg>) -> negative_reports::BoxedQuery<'static, diesel::pg::Pg>,
+) -> QueryResult<Vec<NegativeReport>> {
     let ids: Vec<i64> = filter(negative_reports::table.into_boxed()).select(negative_reports::id).load(conn)?;
     let rows: Vec<ReportRow> = negative_reports::table
         .inner_join(tasks::table.inner_join(campaigns::table))
@@ -53,25 +81,47 @@ fn reports(conn: &mut PgConnection, filter: impl FnOnce(negative_reports::BoxedQ
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, task_id, campaign, code, unit_id, unit_name, period, occurred, occurred_on, description, evidence_id, reported_at, confirmed_at)| NegativeReport {
-            id,
-            item: TaskRef { id: task_id, campaign, code },
-            unit: UnitRef { id: unit_id, name: unit_name },
-            period,
-            occurred,
-            occurred_on,
-            description,
-            evidence_id,
-            reported_at,
-            confirmed: confirmed_at.is_some(),
-        })
+        .map(
+            |(
+                id,
+                task_id,
+                campaign,
+                code,
+                unit_id,
+                unit_name,
+                period,
+                occurred,
+                occurred_on,
+                description,
+                evidence_id,
+                reported_at,
+                confirmed_at,
+            )| NegativeReport {
+                id,
+                item: TaskRef { id: task_id, campaign, code },
+                unit: UnitRef { id: unit_id, name: unit_name },
+                period,
+                occurred,
+                occurred_on,
+                description,
+                evidence_id,
+                reported_at,
+                confirmed: confirmed_at.is_some(),
+            },
+        )
         .collect())
 }
 
 /// Records a unit's report; a report already given for the item and period
 /// is replaced, unless an occurrence in it was confirmed.
-pub fn report(conn: &mut PgConnection, can: &ReportNegative, caller: &Caller, campaign: &str, new: &NewNegativeReport) -> Result<NegativeReport, ApiError> {
-    check_period(&new.period)?;
+pub fn report(
+    conn: &mut PgConnection,
+    can: &ReportNegative,
+    caller: &Caller,
+    campaign: &str,
+    new: &NewNegativeReport,
+) -> Result<NegativeReport, ApiError> {
+    body_period(&new.period)?;
     let description = new.description.as_deref().map(str::trim).filter(|text| !text.is_empty());
     if new.occurred && (new.occurred_on.is_none() || description.is_none()) {
         return Err(ApiError::unprocessable("occurrence_incomplete", "an occurrence needs its date (occurred_on) and a description"));
@@ -88,7 +138,9 @@ pub fn report(conn: &mut PgConnection, can: &ReportNegative, caller: &Caller, ca
             .select(tasks::id)
             .first(conn)
             .optional()?;
-        let task = task.ok_or_else(|| ApiError::unprocessable("unknown_item", format!("{:?} is not an item of the campaign's negative list (N1 …)", new.item)))?;
+        let task = task.ok_or_else(|| {
+            ApiError::unprocessable("unknown_item", format!("{:?} is not an item of the campaign's negative list (N1 …)", new.item))
+        })?;
         if let Some(evidence_id) = new.evidence_id {
             let owner: Option<i64> = evidence::table
                 .inner_join(assignments::table)
@@ -182,7 +234,7 @@ pub fn vetoed(conn: &mut PgConnection, campaign_id: i64) -> QueryResult<bool> {
 /// The negative list of a campaign for a period: who attested what, who has
 /// not reported, what occurred.
 pub fn status(conn: &mut PgConnection, _can: &ReadProgress, campaign: &str, period: &str) -> Result<NegativeStatus, ApiError> {
-    check_period(period)?;
+    query_period(period)?;
     let campaign_id = campaign_id(conn, campaign)?;
     let region: i64 = campaigns::table.find(campaign_id).select(campaigns::region_id).first(conn)?;
     let items: Vec<(i64, String, String)> = tasks::table

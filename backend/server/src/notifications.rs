@@ -52,7 +52,13 @@ pub fn send_to_unit(conn: &mut PgConnection, unit_id: i64, kind: NotificationKin
 }
 
 /// Tells the users of several units.
-pub fn send_to_units(conn: &mut PgConnection, unit_ids: &[i64], kind: NotificationKind, assignment_id: i64, message: &str) -> QueryResult<()> {
+pub fn send_to_units(
+    conn: &mut PgConnection,
+    unit_ids: &[i64],
+    kind: NotificationKind,
+    assignment_id: i64,
+    message: &str,
+) -> QueryResult<()> {
     for unit in unit_ids {
         send_to_unit(conn, *unit, kind, assignment_id, message)?;
     }
@@ -72,7 +78,14 @@ pub fn list(conn: &mut PgConnection, user_id: i64, unread_only: bool, cursor: &C
         .order(notifications::id.desc())
         .limit(cursor.limit)
         .offset(cursor.offset)
-        .select((notifications::id, notifications::kind, notifications::message, notifications::assignment_id, notifications::created_at, notifications::read_at))
+        .select((
+            notifications::id,
+            notifications::kind,
+            notifications::message,
+            notifications::assignment_id,
+            notifications::created_at,
+            notifications::read_at,
+        ))
         .load(conn)?;
     let items = rows
         .into_iter()
@@ -95,8 +108,8 @@ pub fn mark_read(conn: &mut PgConnection, user_id: i64, id: Option<i64>) -> Resu
         .filter(notifications::read_at.is_null())
         .into_boxed();
     if let Some(id) = id {
-        let exists: bool =
-            diesel::select(diesel::dsl::exists(notifications::table.find(id).filter(notifications::user_id.eq(user_id)))).get_result(conn)?;
+        let exists: bool = diesel::select(diesel::dsl::exists(notifications::table.find(id).filter(notifications::user_id.eq(user_id))))
+            .get_result(conn)?;
         if !exists {
             return Err(ApiError::not_found(format!("you have no notification {id}")));
         }

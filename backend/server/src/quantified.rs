@@ -50,7 +50,9 @@ pub fn measured_value(unit: TargetUnit, reported: Reported, calendar: &Calendar)
                 _ => (end - start).num_days() as f64,
             })
         }
-        (Reported::Ratio { .. }, unit) => Err(MeasureError::Unsuitable(format!("a numerator and denominator measure a rate (%), not {unit}"))),
+        (Reported::Ratio { .. }, unit) => {
+            Err(MeasureError::Unsuitable(format!("a numerator and denominator measure a rate (%), not {unit}")))
+        }
         (Reported::Span { .. }, unit) => Err(MeasureError::Unsuitable(format!("start and end dates measure 工作日 or 日, not {unit}"))),
     }
 }
@@ -113,12 +115,29 @@ mod tests {
         assert_eq!(evaluate(Comparator::AtMost, Some(5.0), working), Outcome::Met);
         let days = measured_value(TargetUnit::Days, Reported::Span { start: day(2, 12), end: day(2, 26) }, &calendar).unwrap();
         assert_eq!(days, 14.0);
-        for unit in [TargetUnit::Hours, TargetUnit::StudyHours, TargetUnit::Times, TargetUnit::Sessions, TargetUnit::People, TargetUnit::Persons, TargetUnit::Items] {
+        for unit in [
+            TargetUnit::Hours,
+            TargetUnit::StudyHours,
+            TargetUnit::Times,
+            TargetUnit::Sessions,
+            TargetUnit::People,
+            TargetUnit::Persons,
+            TargetUnit::Items,
+        ] {
             assert_eq!(measured_value(unit, Reported::Value(3.0), &calendar), Ok(3.0), "{unit}");
-            assert!(matches!(measured_value(unit, Reported::Ratio { numerator: 1.0, denominator: 2.0 }, &calendar), Err(MeasureError::Unsuitable(_))));
+            assert!(matches!(
+                measured_value(unit, Reported::Ratio { numerator: 1.0, denominator: 2.0 }, &calendar),
+                Err(MeasureError::Unsuitable(_))
+            ));
         }
-        assert!(matches!(measured_value(TargetUnit::Percent, Reported::Ratio { numerator: 3.0, denominator: 2.0 }, &calendar), Err(MeasureError::Invalid(_))));
-        assert!(matches!(measured_value(TargetUnit::Days, Reported::Span { start: day(3, 2), end: day(3, 1) }, &calendar), Err(MeasureError::Invalid(_))));
+        assert!(matches!(
+            measured_value(TargetUnit::Percent, Reported::Ratio { numerator: 3.0, denominator: 2.0 }, &calendar),
+            Err(MeasureError::Invalid(_))
+        ));
+        assert!(matches!(
+            measured_value(TargetUnit::Days, Reported::Span { start: day(3, 2), end: day(3, 1) }, &calendar),
+            Err(MeasureError::Invalid(_))
+        ));
         assert!(matches!(measured_value(TargetUnit::Hours, Reported::Value(-1.0), &calendar), Err(MeasureError::Invalid(_))));
     }
 }
@@ -140,7 +159,7 @@ pub mod records {
     use crate::db::schema::{assignments, measurements, reference_values, task_targets, tasks, units};
     use crate::evidence;
     use crate::http::ApiError;
-    use crate::negative::check_period;
+    use crate::negative::{body_period, query_period};
     use crate::workflow;
 
     struct TargetRow {
@@ -162,7 +181,14 @@ pub mod records {
             .iter()
             .map(|row| {
                 let seed = crate::export::target_seed(row);
-                TargetRow { position: row.position, metric: seed.metric, comparator: seed.comparator, value: seed.value, reference: seed.reference, unit: seed.unit }
+                TargetRow {
+                    position: row.position,
+                    metric: seed.metric,
+                    comparator: seed.comparator,
+                    value: seed.value,
+                    reference: seed.reference,
+                    unit: seed.unit,
+                }
             })
             .collect())
     }
@@ -171,22 +197,21 @@ pub mod records {
         if target.value.is_some() {
             return Ok(target.value);
         }
-        reference_values::table
-            .find((task_id, target.position, period))
-            .select(reference_values::value)
-            .first(conn)
-            .optional()
+        reference_values::table.find((task_id, target.position, period)).select(reference_values::value).first(conn).optional()
     }
 
     /// A unit reports a measured value of one of its task's targets for a
     /// period; a value already reported for it is replaced.
     pub fn report(conn: &mut PgConnection, caller: &Caller, assignment_id: i64, new: &NewMeasurement) -> Result<Measurement, ApiError> {
-        check_period(&new.period)?;
+        body_period(&new.period)?;
         conn.transaction(|conn| {
             let state = evidence::assignment_state(conn, assignment_id)?;
             caller.work_on(state.facts.unit_id)?;
             if !workflow::evidence_editable(state.status) {
-                return Err(ApiError::conflict("evidence_frozen", format!("the assignment is {}: its figures cannot change now", state.status)));
+                return Err(ApiError::conflict(
+                    "evidence_frozen",
+                    format!("the assignment is {}: its figures cannot change now", state.status),
+                ));
             }
             let list: String = tasks::table.find(state.task_id).select(tasks::list).first(conn)?;
             if list != TaskList::Quantified.as_str() {
@@ -244,7 +269,21 @@ pub mod records {
     }
 
     fn load(conn: &mut PgConnection, ids: &[i64], outcome: impl Fn(&Measurement) -> Outcome) -> QueryResult<Vec<Measurement>> {
-        type Row = (i64, i64, i64, String, i16, String, f64, Option<f64>, Option<f64>, Option<chrono::NaiveDate>, Option<chrono::NaiveDate>, Option<String>, chrono::DateTime<Utc>);
+        type Row = (
+            i64,
+            i64,
+            i64,
+            String,
+            i16,
+            String,
+            f64,
+            Option<f64>,
+            Option<f64>,
+            Option<chrono::NaiveDate>,
+            Option<chrono::NaiveDate>,
+            Option<String>,
+            chrono::DateTime<Utc>,
+        );
         let rows: Vec<Row> = measurements::table
             .inner_join(assignments::table.inner_join(units::table))
             .filter(measurements::id.eq_any(ids))
@@ -267,11 +306,12 @@ pub mod records {
             .load(conn)?;
         Ok(rows
             .into_iter()
-            .map(|(id, assignment_id, unit_id, unit_name, target_position, period, value, numerator, denominator, start_date, end_date, note, reported_at)| {
-                let mut measurement = Measurement {
+            .map(
+                |(
                     id,
                     assignment_id,
-                    unit: UnitRef { id: unit_id, name: unit_name },
+                    unit_id,
+                    unit_name,
                     target_position,
                     period,
                     value,
@@ -280,18 +320,33 @@ pub mod records {
                     start_date,
                     end_date,
                     note,
-                    outcome: Outcome::Unknown,
                     reported_at,
-                };
-                measurement.outcome = outcome(&measurement);
-                measurement
-            })
+                )| {
+                    let mut measurement = Measurement {
+                        id,
+                        assignment_id,
+                        unit: UnitRef { id: unit_id, name: unit_name },
+                        target_position,
+                        period,
+                        value,
+                        numerator,
+                        denominator,
+                        start_date,
+                        end_date,
+                        note,
+                        outcome: Outcome::Unknown,
+                        reported_at,
+                    };
+                    measurement.outcome = outcome(&measurement);
+                    measurement
+                },
+            )
             .collect())
     }
 
     /// Every target of a task with each unit's measurement for the period.
     pub fn evaluation(conn: &mut PgConnection, _can: &ReadProgress, task_id: i64, period: &str) -> Result<Vec<TargetEvaluation>, ApiError> {
-        check_period(period)?;
+        query_period(period)?;
         let exists: bool = diesel::select(diesel::dsl::exists(tasks::table.find(task_id))).get_result(conn)?;
         if !exists {
             return Err(ApiError::not_found(format!("there is no task {task_id}")));
@@ -337,8 +392,15 @@ pub mod records {
     }
 
     /// The lead office enters the figure a relative target compares with.
-    pub fn set_reference(conn: &mut PgConnection, _can: &SetReference, caller: &Caller, task_id: i64, position: i16, value: &ReferenceValue) -> Result<(), ApiError> {
-        check_period(&value.period)?;
+    pub fn set_reference(
+        conn: &mut PgConnection,
+        _can: &SetReference,
+        caller: &Caller,
+        task_id: i64,
+        position: i16,
+        value: &ReferenceValue,
+    ) -> Result<(), ApiError> {
+        body_period(&value.period)?;
         if !value.value.is_finite() || value.value < 0.0 {
             return Err(ApiError::unprocessable("invalid_value", "a reference figure is a finite number, not negative"));
         }
@@ -350,14 +412,25 @@ pub mod records {
             if target.reference.is_none() {
                 return Err(ApiError::conflict("fixed_target", "this target has a fixed value; only reference targets take a figure"));
             }
-            let row = (reference_values::value.eq(value.value), reference_values::set_by.eq(caller.user().map(|user| user.id)), reference_values::set_at.eq(Utc::now()));
+            let row = (
+                reference_values::value.eq(value.value),
+                reference_values::set_by.eq(caller.user().map(|user| user.id)),
+                reference_values::set_at.eq(Utc::now()),
+            );
             diesel::insert_into(reference_values::table)
-                .values((reference_values::task_id.eq(task_id), reference_values::target_position.eq(position), reference_values::period.eq(&value.period), row.clone()))
+                .values((
+                    reference_values::task_id.eq(task_id),
+                    reference_values::target_position.eq(position),
+                    reference_values::period.eq(&value.period),
+                    row.clone(),
+                ))
                 .on_conflict((reference_values::task_id, reference_values::target_position, reference_values::period))
                 .do_update()
                 .set(row)
                 .execute(conn)?;
-            let event = Event::new("target.reference").entity("task", task_id).after(json!({"target": position, "period": value.period, "value": value.value}));
+            let event = Event::new("target.reference")
+                .entity("task", task_id)
+                .after(json!({"target": position, "period": value.period, "value": value.value}));
             audit::record(conn, &caller.audit_actor(), event)?;
             Ok(())
         })

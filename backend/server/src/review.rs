@@ -32,7 +32,13 @@ pub fn submit(conn: &mut PgConnection, caller: &Caller, assignment_id: i64) -> R
 }
 
 /// A lead unit or the lead office decides on a submission.
-pub fn decide(conn: &mut PgConnection, caller: &Caller, assignment_id: i64, decision: ReviewDecision, reason: Option<&str>) -> Result<Assignment, ApiError> {
+pub fn decide(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    assignment_id: i64,
+    decision: ReviewDecision,
+    reason: Option<&str>,
+) -> Result<Assignment, ApiError> {
     let step = match decision {
         ReviewDecision::Accept => Step::Accept,
         ReviewDecision::Return => Step::Return,
@@ -81,7 +87,11 @@ fn take(conn: &mut PgConnection, caller: &Caller, assignment_id: i64, step: Step
         let rows: Vec<_> = covered
             .iter()
             .map(|(version_id, sha)| {
-                (decision_evidence::decision_id.eq(decision_id), decision_evidence::evidence_version_id.eq(version_id), decision_evidence::sha256.eq(sha))
+                (
+                    decision_evidence::decision_id.eq(decision_id),
+                    decision_evidence::evidence_version_id.eq(version_id),
+                    decision_evidence::sha256.eq(sha),
+                )
             })
             .collect();
         diesel::insert_into(decision_evidence::table).values(&rows).execute(conn)?;
@@ -133,7 +143,13 @@ fn notify(conn: &mut PgConnection, state: &AssignmentState, step: Step, reason: 
             }
         }
         Step::Accept => {
-            notifications::send_to_unit(conn, state.facts.unit_id, NotificationKind::Accepted, state.id, &format!("任务 {code} 的材料已通过牵头单位审核，待终审。"))?;
+            notifications::send_to_unit(
+                conn,
+                state.facts.unit_id,
+                NotificationKind::Accepted,
+                state.id,
+                &format!("任务 {code} 的材料已通过牵头单位审核，待终审。"),
+            )?;
             let office = notifications::lead_office_users(conn)?;
             notifications::send(conn, &office, NotificationKind::Submitted, Some(state.id), &format!("{unit} 的任务 {code} 材料待终审。"))?;
         }
@@ -142,7 +158,13 @@ fn notify(conn: &mut PgConnection, state: &AssignmentState, step: Step, reason: 
             notifications::send_to_unit(conn, state.facts.unit_id, NotificationKind::Returned, state.id, &message)?;
         }
         Step::Approve => {
-            notifications::send_to_unit(conn, state.facts.unit_id, NotificationKind::Approved, state.id, &format!("任务 {code} 已通过终审。"))?;
+            notifications::send_to_unit(
+                conn,
+                state.facts.unit_id,
+                NotificationKind::Approved,
+                state.id,
+                &format!("任务 {code} 已通过终审。"),
+            )?;
         }
     }
     Ok(())

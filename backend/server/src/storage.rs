@@ -26,7 +26,16 @@ pub enum StorageConfig {
     /// A directory on this machine.
     Local { root: PathBuf },
     /// An S3-compatible object store; uploads are staged in `staging` first.
-    S3 { endpoint: Option<String>, bucket: String, region: String, access_key_id: String, secret_access_key: String, prefix: String, allow_http: bool, staging: PathBuf },
+    S3 {
+        endpoint: Option<String>,
+        bucket: String,
+        region: String,
+        access_key_id: String,
+        secret_access_key: String,
+        prefix: String,
+        allow_http: bool,
+        staging: PathBuf,
+    },
 }
 
 #[derive(Debug)]

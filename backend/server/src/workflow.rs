@@ -87,7 +87,12 @@ pub fn next(status: AssignmentStatus, step: Step, standing: Standing, role: Part
         (Step::Accept, Submitted) => Accepted,
         (Step::Return, Submitted | Accepted) => Returned,
         (Step::Approve, Accepted) => Approved,
-        _ => return Err(Refusal::WrongStatus(format!("an assignment that is {status} cannot be {}ed", step.as_str().trim_end_matches('e')))),
+        _ => {
+            return Err(Refusal::WrongStatus(format!(
+                "an assignment that is {status} cannot be {}ed",
+                step.as_str().trim_end_matches('e')
+            )));
+        }
     };
     Ok(to)
 }
@@ -130,11 +135,14 @@ mod tests {
             for step in Step::ALL {
                 for standing in Standing::ALL {
                     for role in [PartyRole::Lead, PartyRole::Responsible] {
-                        let expected = allowed.iter().find(|row| (row.0, row.1, row.2, row.3) == (from, step, standing, role)).map(|row| row.4);
+                        let expected =
+                            allowed.iter().find(|row| (row.0, row.1, row.2, row.3) == (from, step, standing, role)).map(|row| row.4);
                         let got = next(from, step, standing, role);
                         match expected {
                             Some(to) => assert_eq!(got, Ok(to), "{from} {step:?} by {standing:?} on a {role} assignment"),
-                            None => assert!(got.is_err(), "{from} {step:?} by {standing:?} on a {role} assignment must be refused, got {got:?}"),
+                            None => {
+                                assert!(got.is_err(), "{from} {step:?} by {standing:?} on a {role} assignment must be refused, got {got:?}")
+                            }
                         }
                         checked += 1;
                     }

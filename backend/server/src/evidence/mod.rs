@@ -44,8 +44,11 @@ pub fn assignment_state(conn: &mut PgConnection, assignment_id: i64) -> Result<A
         .filter(assignments::role.eq("lead"))
         .select(assignments::unit_id)
         .load(conn)?;
-    let named: Vec<Option<i64>> =
-        task_parties::table.filter(task_parties::task_id.eq(task_id)).filter(task_parties::role.eq("lead")).select(task_parties::unit_id).load(conn)?;
+    let named: Vec<Option<i64>> = task_parties::table
+        .filter(task_parties::task_id.eq(task_id))
+        .filter(task_parties::role.eq("lead"))
+        .select(task_parties::unit_id)
+        .load(conn)?;
     lead_unit_ids.extend(named.into_iter().flatten());
     lead_unit_ids.sort_unstable();
     lead_unit_ids.dedup();
@@ -96,7 +99,14 @@ pub(crate) fn items(conn: &mut PgConnection, ids: Vec<i64>) -> Result<Vec<Eviden
     let heads: Vec<(i64, i64, String, Option<NaiveDate>, DateTime<Utc>, Option<DateTime<Utc>>)> = evidence::table
         .filter(evidence::id.eq_any(&ids))
         .order(evidence::id)
-        .select((evidence::id, evidence::assignment_id, evidence::description, evidence::effective_date, evidence::created_at, evidence::withdrawn_at))
+        .select((
+            evidence::id,
+            evidence::assignment_id,
+            evidence::description,
+            evidence::effective_date,
+            evidence::created_at,
+            evidence::withdrawn_at,
+        ))
         .load(conn)?;
     let versions: Vec<VersionRow> = evidence_versions::table
         .inner_join(blobs::table)
@@ -212,7 +222,9 @@ pub fn record(
         let user = caller.user().map(|user| user.id);
         let blob_rows: Vec<_> = files
             .iter()
-            .map(|file| (blobs::sha256.eq(file.sha256.as_slice()), blobs::size.eq(file.size as i64), blobs::content_type.eq(file.content_type)))
+            .map(|file| {
+                (blobs::sha256.eq(file.sha256.as_slice()), blobs::size.eq(file.size as i64), blobs::content_type.eq(file.content_type))
+            })
             .collect();
         diesel::insert_into(blobs::table).values(&blob_rows).on_conflict_do_nothing().execute(conn)?;
 
@@ -229,7 +241,12 @@ pub fn record(
                     Some((owner, Some(_))) if owner == assignment_id => {
                         return Err(ApiError::conflict("withdrawn", format!("evidence {item} was withdrawn")));
                     }
-                    _ => return Err(ApiError::unprocessable("unknown_evidence", format!("evidence {item} is not on assignment {assignment_id}"))),
+                    _ => {
+                        return Err(ApiError::unprocessable(
+                            "unknown_evidence",
+                            format!("evidence {item} is not on assignment {assignment_id}"),
+                        ));
+                    }
                 }
                 let latest: i32 = evidence_versions::table
                     .filter(evidence_versions::evidence_id.eq(item))
@@ -262,15 +279,22 @@ pub fn record(
         }
         if status == AssignmentStatus::NotStarted {
             diesel::update(assignments::table.find(assignment_id))
-                .set((assignments::status.eq(AssignmentStatus::InProgress.as_str()), assignments::version.eq(version + 1), assignments::updated_at.eq(Utc::now())))
+                .set((
+                    assignments::status.eq(AssignmentStatus::InProgress.as_str()),
+                    assignments::version.eq(version + 1),
+                    assignments::updated_at.eq(Utc::now()),
+                ))
                 .execute(conn)?;
             let task: i64 = assignments::table.find(assignment_id).select(assignments::task_id).first(conn)?;
             rollup::refresh(conn, &[task])?;
         }
-        let uploaded: Vec<_> = files.iter().map(|f| json!({"file_name": f.file_name, "sha256": hex::encode(f.sha256), "size": f.size, "content_type": f.content_type})).collect();
-        let event = Event::new("evidence.upload")
-            .entity("assignment", assignment_id)
-            .after(json!({"evidence": item_ids, "files": uploaded, "description": details.description, "effective_date": details.effective_date}));
+        let uploaded: Vec<_> = files
+            .iter()
+            .map(|f| json!({"file_name": f.file_name, "sha256": hex::encode(f.sha256), "size": f.size, "content_type": f.content_type}))
+            .collect();
+        let event = Event::new("evidence.upload").entity("assignment", assignment_id).after(
+            json!({"evidence": item_ids, "files": uploaded, "description": details.description, "effective_date": details.effective_date}),
+        );
         audit::record(conn, &caller.audit_actor(), event)?;
         items(conn, item_ids)
     })
@@ -301,7 +325,10 @@ pub fn withdraw(conn: &mut PgConnection, caller: &Caller, evidence_id: i64) -> R
         let state = assignment_state(conn, assignment)?;
         caller.work_on(state.facts.unit_id)?;
         if !workflow::evidence_editable(state.status) {
-            return Err(ApiError::conflict("evidence_frozen", format!("the assignment is {}: its evidence cannot change now", state.status)));
+            return Err(ApiError::conflict(
+                "evidence_frozen",
+                format!("the assignment is {}: its evidence cannot change now", state.status),
+            ));
         }
         let withdrawn = diesel::update(evidence::table.find(evidence_id).filter(evidence::withdrawn_at.is_null()))
             .set(evidence::withdrawn_at.eq(Utc::now()))

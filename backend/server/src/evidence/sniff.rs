@@ -86,7 +86,9 @@ fn zip_entry_names(head: &[u8]) -> Vec<String> {
     let mut at = 0;
     while at + 30 <= head.len() && head[at..].starts_with(b"PK\x03\x04") {
         let u16_at = |offset: usize| u16::from_le_bytes([head[at + offset], head[at + offset + 1]]) as usize;
-        let u32_at = |offset: usize| u32::from_le_bytes([head[at + offset], head[at + offset + 1], head[at + offset + 2], head[at + offset + 3]]) as usize;
+        let u32_at = |offset: usize| {
+            u32::from_le_bytes([head[at + offset], head[at + offset + 1], head[at + offset + 2], head[at + offset + 3]]) as usize
+        };
         let flags = u16_at(6);
         let compressed = u32_at(18);
         let (name_len, extra_len) = (u16_at(26), u16_at(28));

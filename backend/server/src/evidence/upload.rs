@@ -79,7 +79,9 @@ pub async fn stage(field: &mut Field, staging: &Path, file_name: String, allowan
     let too_large = |limit: u64| ApiError::PayloadTooLarge { detail: format!("an upload may be at most {} MiB", limit >> 20) };
     let limit = *allowance;
 
-    while let Some(chunk) = field.try_next().await.map_err(|error| ApiError::bad_request("broken_upload", format!("the upload broke off: {error}")))? {
+    while let Some(chunk) =
+        field.try_next().await.map_err(|error| ApiError::bad_request("broken_upload", format!("the upload broke off: {error}")))?
+    {
         size += chunk.len() as u64;
         if size > limit {
             return Err(too_large(limit));
@@ -117,7 +119,9 @@ fn judge(head: &[u8], file_name: &str) -> Result<Kind, ApiError> {
 pub async fn text(field: &mut Field, name: &str) -> Result<String, ApiError> {
     const MAX: usize = 4096;
     let mut bytes = Vec::new();
-    while let Some(chunk) = field.try_next().await.map_err(|error| ApiError::bad_request("broken_upload", format!("the upload broke off: {error}")))? {
+    while let Some(chunk) =
+        field.try_next().await.map_err(|error| ApiError::bad_request("broken_upload", format!("the upload broke off: {error}")))?
+    {
         bytes.extend_from_slice(&chunk);
         if bytes.len() > MAX {
             return Err(ApiError::unprocessable("field_too_long", format!("the field {name} may have at most {MAX} bytes")));

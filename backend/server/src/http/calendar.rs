@@ -20,7 +20,11 @@ pub struct RangeQuery {
 /// The working-day calendar: which days are working days, and why.
 #[utoipa::path(tag = "calendar", params(RangeQuery), responses((status = 200, description = "Every day of the range", body = Vec<CalendarDay>)))]
 #[get("/calendar")]
-pub async fn list(state: web::Data<AppState>, caller: Caller, query: web::Query<RangeQuery>) -> Result<web::Json<Vec<CalendarDay>>, ApiError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<RangeQuery>,
+) -> Result<web::Json<Vec<CalendarDay>>, ApiError> {
     caller.read_catalog()?;
     Ok(web::Json(state.db(move |conn| days::list(conn, query.from, query.to)).await?))
 }
@@ -28,7 +32,12 @@ pub async fn list(state: web::Data<AppState>, caller: Caller, query: web::Query<
 /// Declares a day a working day or a holiday, e.g. next year's schedule.
 #[utoipa::path(tag = "calendar", params(("day" = NaiveDate, Path, description = "YYYY-MM-DD")), responses((status = 204, description = "Set")))]
 #[put("/calendar/{day}")]
-pub async fn set(state: web::Data<AppState>, caller: Caller, day: web::Path<NaiveDate>, body: web::Json<CalendarOverride>) -> Result<HttpResponse, ApiError> {
+pub async fn set(
+    state: web::Data<AppState>,
+    caller: Caller,
+    day: web::Path<NaiveDate>,
+    body: web::Json<CalendarOverride>,
+) -> Result<HttpResponse, ApiError> {
     let can = caller.manage_calendar()?;
     let day = day.into_inner();
     state.db(move |conn| days::set(conn, &can, &caller, day, &body)).await?;

@@ -1,6 +1,6 @@
 use actix_multipart::Multipart;
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use chrono::NaiveDate;
 use duban_dto::api::Evidence;
@@ -41,7 +41,13 @@ pub struct UploadForm {
     responses((status = 201, description = "The evidence created or given a new version", body = Vec<Evidence>))
 )]
 #[post("/assignments/{id}/evidence")]
-pub async fn upload_evidence(state: web::Data<AppState>, caller: Caller, request: HttpRequest, id: web::Path<i64>, mut form: Multipart) -> Result<HttpResponse, ApiError> {
+pub async fn upload_evidence(
+    state: web::Data<AppState>,
+    caller: Caller,
+    request: HttpRequest,
+    id: web::Path<i64>,
+    mut form: Multipart,
+) -> Result<HttpResponse, ApiError> {
     let assignment_id = id.into_inner();
     let limit = state.max_upload_bytes;
     if request
@@ -60,7 +66,10 @@ pub async fn upload_evidence(state: web::Data<AppState>, caller: Caller, request
             let assignment = evidence::assignment_state(conn, assignment_id)?;
             let can = caller_for_check.work_on(assignment.facts.unit_id)?;
             if !workflow::evidence_editable(assignment.status) {
-                return Err(ApiError::conflict("evidence_frozen", format!("the assignment is {}: its evidence cannot change now", assignment.status)));
+                return Err(ApiError::conflict(
+                    "evidence_frozen",
+                    format!("the assignment is {}: its evidence cannot change now", assignment.status),
+                ));
             }
             Ok(can)
         })
@@ -70,7 +79,9 @@ pub async fn upload_evidence(state: web::Data<AppState>, caller: Caller, request
     let mut allowance = limit;
     let mut details = UploadDetails::default();
     let mut staged: Vec<Staged> = Vec::new();
-    while let Some(mut field) = form.try_next().await.map_err(|error| ApiError::bad_request("malformed_body", format!("not a readable multipart form: {error}")))? {
+    while let Some(mut field) =
+        form.try_next().await.map_err(|error| ApiError::bad_request("malformed_body", format!("not a readable multipart form: {error}")))?
+    {
         let name = field.name().unwrap_or_default().to_owned();
         match name.as_str() {
             "file" => {
@@ -89,8 +100,11 @@ pub async fn upload_evidence(state: web::Data<AppState>, caller: Caller, request
             }
             "evidence_id" => {
                 let text = upload::text(&mut field, "evidence_id").await?;
-                details.replaces =
-                    Some(text.trim().parse().map_err(|_| ApiError::unprocessable("invalid_evidence_id", format!("evidence_id {text:?} is not a number")))?);
+                details.replaces = Some(
+                    text.trim()
+                        .parse()
+                        .map_err(|_| ApiError::unprocessable("invalid_evidence_id", format!("evidence_id {text:?} is not a number")))?,
+                );
             }
             other => return Err(ApiError::unprocessable("unknown_field", format!("the form has no field {other:?}"))),
         }
@@ -148,7 +162,9 @@ enum RangeAsked {
 }
 
 fn range_asked(request: &HttpRequest, size: u64) -> RangeAsked {
-    let Some(spec) = request.headers().get(header::RANGE).and_then(|value| value.to_str().ok()).and_then(|value| value.strip_prefix("bytes=")) else {
+    let Some(spec) =
+        request.headers().get(header::RANGE).and_then(|value| value.to_str().ok()).and_then(|value| value.strip_prefix("bytes="))
+    else {
         return RangeAsked::Whole;
     };
     // One range only; a list of ranges is answered with the whole file.
@@ -191,7 +207,13 @@ fn content_disposition(file_name: &str, inline: bool) -> String {
     )
 )]
 #[get("/evidence-versions/{id}/content")]
-pub async fn download_evidence(state: web::Data<AppState>, caller: Caller, request: HttpRequest, id: web::Path<i64>, query: web::Query<DownloadQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn download_evidence(
+    state: web::Data<AppState>,
+    caller: Caller,
+    request: HttpRequest,
+    id: web::Path<i64>,
+    query: web::Query<DownloadQuery>,
+) -> Result<HttpResponse, ApiError> {
     let version_id = id.into_inner();
     let caller_for_db = caller.clone();
     let download = state
@@ -210,12 +232,16 @@ pub async fn download_evidence(state: web::Data<AppState>, caller: Caller, reque
             let mut response = actix_web::ResponseError::error_response(&ApiError::RangeNotSatisfiable {
                 detail: format!("the file has {} bytes", download.size),
             });
-            response.headers_mut().insert(header::CONTENT_RANGE, HeaderValue::from_str(&format!("bytes */{}", download.size)).expect("ASCII"));
+            response
+                .headers_mut()
+                .insert(header::CONTENT_RANGE, HeaderValue::from_str(&format!("bytes */{}", download.size)).expect("ASCII"));
             return Ok(response);
         }
     };
     if range.as_ref().is_none_or(|range| range.start == 0) {
-        let event = Event::new("evidence.download").entity("evidence_version", version_id).after(serde_json::json!({"sha256": download.sha256_hex}));
+        let event = Event::new("evidence.download")
+            .entity("evidence_version", version_id)
+            .after(serde_json::json!({"sha256": download.sha256_hex}));
         let actor = caller.audit_actor();
         state.db(move |conn| Ok(audit::record(conn, &actor, event)?)).await?;
     }
@@ -242,6 +268,9 @@ mod tests {
     fn names_files_exactly_in_rfc_5987() {
         let header = content_disposition("罗平县 执法记录(2026).pdf", false);
         assert!(header.starts_with("attachment; filename=\""));
-        assert!(header.contains("filename*=UTF-8''%E7%BD%97%E5%B9%B3%E5%8E%BF%20%E6%89%A7%E6%B3%95%E8%AE%B0%E5%BD%95%282026%29.pdf"), "{header}");
+        assert!(
+            header.contains("filename*=UTF-8''%E7%BD%97%E5%B9%B3%E5%8E%BF%20%E6%89%A7%E6%B3%95%E8%AE%B0%E5%BD%95%282026%29.pdf"),
+            "{header}"
+        );
     }
 }

@@ -11,7 +11,12 @@ use crate::quantified::records;
 /// targets for a period; duban says whether it meets the target.
 #[utoipa::path(tag = "quantified", params(("id" = i64, Path, description = "Assignment id")), responses((status = 201, description = "The measurement, evaluated", body = Measurement)))]
 #[post("/assignments/{id}/measurements")]
-pub async fn report(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>, body: web::Json<NewMeasurement>) -> Result<HttpResponse, ApiError> {
+pub async fn report(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+    body: web::Json<NewMeasurement>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let measurement = state.db(move |conn| records::report(conn, &caller, id, &body)).await?;
     Ok(HttpResponse::Created().json(measurement))
@@ -29,7 +34,12 @@ pub struct PeriodQuery {
 /// period, and whether it is met.
 #[utoipa::path(tag = "quantified", params(("id" = i64, Path, description = "Task id"), PeriodQuery), responses((status = 200, description = "The task's targets, evaluated", body = Vec<TargetEvaluation>)))]
 #[get("/tasks/{id}/evaluation")]
-pub async fn evaluation(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>, query: web::Query<PeriodQuery>) -> Result<web::Json<Vec<TargetEvaluation>>, ApiError> {
+pub async fn evaluation(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+    query: web::Query<PeriodQuery>,
+) -> Result<web::Json<Vec<TargetEvaluation>>, ApiError> {
     let can = caller.read_progress()?;
     let id = id.into_inner();
     Ok(web::Json(state.db(move |conn| records::evaluation(conn, &can, id, &query.period)).await?))
@@ -43,7 +53,12 @@ pub async fn evaluation(state: web::Data<AppState>, caller: Caller, id: web::Pat
     responses((status = 204, description = "Set"))
 )]
 #[put("/tasks/{id}/targets/{position}/reference")]
-pub async fn set_reference(state: web::Data<AppState>, caller: Caller, path: web::Path<(i64, i16)>, body: web::Json<ReferenceValue>) -> Result<HttpResponse, ApiError> {
+pub async fn set_reference(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(i64, i16)>,
+    body: web::Json<ReferenceValue>,
+) -> Result<HttpResponse, ApiError> {
     let can = caller.set_reference()?;
     let (id, position) = path.into_inner();
     state.db(move |conn| records::set_reference(conn, &can, &caller, id, position, &body)).await?;

@@ -50,7 +50,12 @@ pub struct AppState {
 impl AppState {
     /// The state for a server on this database: the JWT key is the
     /// configured one, or the one generated on first start.
-    pub fn new(pool: PgPool, configured_secret: Option<&str>, storage: Arc<crate::storage::Storage>, max_upload_bytes: u64) -> Result<AppState, ApiError> {
+    pub fn new(
+        pool: PgPool,
+        configured_secret: Option<&str>,
+        storage: Arc<crate::storage::Storage>,
+        max_upload_bytes: u64,
+    ) -> Result<AppState, ApiError> {
         let mut conn = pool.get()?;
         let secret = crate::auth::tokens::signing_secret(&mut conn, configured_secret)?;
         Ok(AppState {

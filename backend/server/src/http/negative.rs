@@ -16,7 +16,12 @@ use crate::negative;
     responses((status = 201, description = "The report", body = NegativeReport))
 )]
 #[post("/campaigns/{code}/negative-reports")]
-pub async fn report(state: web::Data<AppState>, caller: Caller, code: web::Path<String>, body: web::Json<NewNegativeReport>) -> Result<HttpResponse, ApiError> {
+pub async fn report(
+    state: web::Data<AppState>,
+    caller: Caller,
+    code: web::Path<String>,
+    body: web::Json<NewNegativeReport>,
+) -> Result<HttpResponse, ApiError> {
     let can = caller.report_negative(body.unit_id)?;
     let saved = state.db(move |conn| negative::report(conn, &can, &caller, &code, &body)).await?;
     Ok(HttpResponse::Created().json(saved))
@@ -43,7 +48,12 @@ pub struct PeriodQuery {
 /// occurrences, and whether the campaign is vetoed.
 #[utoipa::path(tag = "negative list", params(("code" = String, Path, description = "Campaign code"), PeriodQuery), responses((status = 200, description = "The list's status", body = NegativeStatus)))]
 #[get("/campaigns/{code}/negative-status")]
-pub async fn status(state: web::Data<AppState>, caller: Caller, code: web::Path<String>, query: web::Query<PeriodQuery>) -> Result<web::Json<NegativeStatus>, ApiError> {
+pub async fn status(
+    state: web::Data<AppState>,
+    caller: Caller,
+    code: web::Path<String>,
+    query: web::Query<PeriodQuery>,
+) -> Result<web::Json<NegativeStatus>, ApiError> {
     let can = caller.read_progress()?;
     Ok(web::Json(state.db(move |conn| negative::status(conn, &can, &code, &query.period)).await?))
 }

@@ -22,7 +22,11 @@ pub struct InboxQuery {
 /// The signed-in user's notifications, newest first.
 #[utoipa::path(tag = "notifications", params(InboxQuery), responses((status = 200, description = "A page of notifications", body = Page<Notification>)))]
 #[get("/notifications")]
-pub async fn inbox(state: web::Data<AppState>, caller: Caller, query: web::Query<InboxQuery>) -> Result<web::Json<Page<Notification>>, ApiError> {
+pub async fn inbox(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<InboxQuery>,
+) -> Result<web::Json<Page<Notification>>, ApiError> {
     let user = caller.user().ok_or_else(|| ApiError::forbidden("an API key has no inbox"))?.id;
     let unread = query.unread.unwrap_or(false);
     let cursor = Cursor::from_query(query.cursor.as_deref(), query.limit, &unread)?;

@@ -84,8 +84,13 @@ fn finish(mut api: OpenApi) -> OpenApi {
 
     for (path, item) in api.paths.paths.iter_mut() {
         let has_id = path.contains('{');
-        let methods: [(&str, &mut Option<Operation>); 5] =
-            [("get", &mut item.get), ("post", &mut item.post), ("put", &mut item.put), ("patch", &mut item.patch), ("delete", &mut item.delete)];
+        let methods: [(&str, &mut Option<Operation>); 5] = [
+            ("get", &mut item.get),
+            ("post", &mut item.post),
+            ("put", &mut item.put),
+            ("patch", &mut item.patch),
+            ("delete", &mut item.delete),
+        ];
         for (method, operation) in methods {
             let Some(operation) = operation else { continue };
             if path == "/healthz" {

@@ -20,7 +20,12 @@ pub async fn submit(state: web::Data<AppState>, caller: Caller, id: web::Path<i6
 /// lead office returns or approves accepted work. A return needs a reason.
 #[utoipa::path(tag = "review", params(("id" = i64, Path, description = "Assignment id")), responses((status = 200, description = "The assignment after the decision", body = Assignment)))]
 #[post("/assignments/{id}/review")]
-pub async fn decide(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>, body: web::Json<Review>) -> Result<web::Json<Assignment>, ApiError> {
+pub async fn decide(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+    body: web::Json<Review>,
+) -> Result<web::Json<Assignment>, ApiError> {
     let id = id.into_inner();
     Ok(web::Json(state.db(move |conn| review::decide(conn, &caller, id, body.decision, body.reason.as_deref())).await?))
 }
@@ -54,7 +59,11 @@ pub struct QueueQuery {
 /// unit leads; for the lead office, everything submitted or accepted.
 #[utoipa::path(tag = "review", params(QueueQuery), responses((status = 200, description = "Oldest first", body = Page<Assignment>)))]
 #[get("/reviews")]
-pub async fn queue(state: web::Data<AppState>, caller: Caller, query: web::Query<QueueQuery>) -> Result<web::Json<Page<Assignment>>, ApiError> {
+pub async fn queue(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<QueueQuery>,
+) -> Result<web::Json<Page<Assignment>>, ApiError> {
     let cursor = Cursor::from_query(query.cursor.as_deref(), query.limit, &())?;
     Ok(web::Json(state.db(move |conn| review::queue(conn, &caller, &cursor)).await?))
 }
