@@ -93,6 +93,10 @@ pub struct Document {
     pub level2: Vec<Level2>,
     pub tasks: Vec<Task>,
     pub normalisations: Vec<Normalisation>,
+    /// Whether the `line`s are lines of a text dump, which the database
+    /// keeps as each task's source line. For Word, workbooks and flat rows
+    /// they are table rows, which locate errors but are not kept.
+    pub lines_are_source_lines: bool,
 }
 
 impl Document {

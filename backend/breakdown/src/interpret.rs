@@ -57,6 +57,8 @@ struct Interpreter {
     current_level1: Option<usize>,
     current_level2: Option<usize>,
     last_number: Option<u32>,
+    /// The sheet or Word table of the row being read.
+    place: Option<String>,
 }
 
 struct ListStart {
@@ -77,35 +79,48 @@ impl Interpreter {
                 level2: Vec::new(),
                 tasks: Vec::new(),
                 normalisations: Vec::new(),
+                lines_are_source_lines: false,
             },
             errors: Vec::new(),
             header_seen: false,
             list: TaskList::Basic,
-            lists: vec![ListStart { list: TaskList::Basic, stated: None, at: Location { line: 1, row: None, column: None } }],
+            lists: vec![ListStart { list: TaskList::Basic, stated: None, at: Location { line: 1, row: None, column: None, place: None } }],
             current_level1: None,
             current_level2: None,
             last_number: None,
+            place: None,
         }
     }
 
+    /// Names the sheet or Word table of a location in the current row.
+    fn placed(&self, mut at: Location) -> Location {
+        if at.row.is_some() && at.place.is_none() {
+            at.place.clone_from(&self.place);
+        }
+        at
+    }
+
     fn note(&mut self, at: Location, kind: NormalisationKind, detail: String) {
+        let at = self.placed(at);
         self.document.normalisations.push(Normalisation { at, kind, detail });
     }
 
     fn error(&mut self, at: Location, message: String) {
+        let at = self.placed(at);
         self.errors.push(ParseError { at, message });
     }
 
     fn row(&mut self, row: &RawRow) {
+        self.place.clone_from(&row.place);
         if row.cells.len() != Column::ALL.len() {
             let message = format!("a row must have {} cells, this one has {}", Column::ALL.len(), row.cells.len());
-            self.error(Location { line: row.line, row: Some(row.number), column: None }, message);
+            self.error(Location { line: row.line, row: Some(row.number), column: None, place: None }, message);
             return;
         }
         if is_header(&row.cells) {
             if self.header_seen {
                 self.note(
-                    Location { line: row.line, row: Some(row.number), column: None },
+                    Location { line: row.line, row: Some(row.number), column: None, place: None },
                     NormalisationKind::PageHeaderSkipped,
                     "repeated header row at a page break skipped".to_owned(),
                 );
@@ -117,12 +132,12 @@ impl Interpreter {
             self.header_seen = true;
             let headings: Vec<&str> = Column::ALL.iter().map(|c| c.heading()).collect();
             self.error(
-                Location { line: row.line, row: Some(row.number), column: None },
+                Location { line: row.line, row: Some(row.number), column: None, place: None },
                 format!("the table must begin with its header row ({})", headings.join(" | ")),
             );
         }
         let cells: Vec<Cell> = Column::ALL.iter().zip(&row.cells).map(|(&column, raw)| self.clean_cell(row, column, raw)).collect();
-        let at = |column: Column| Location { line: cells[column as usize].line, row: Some(row.number), column: Some(column) };
+        let at = |column: Column| Location { line: cells[column as usize].line, row: Some(row.number), column: Some(column), place: None };
 
         let level1_label = self.level1_label(&cells[Column::Level1 as usize], at(Column::Level1));
         let level2_text = cells[Column::Level2 as usize].joined();
@@ -166,7 +181,7 @@ impl Interpreter {
     /// each change. Lead cells keep one paragraph per unit; other cells are
     /// joined by the caller, which is reported here.
     fn clean_cell(&mut self, row: &RawRow, column: Column, raw: &RawCell) -> Cell {
-        let at = Location { line: raw.line, row: Some(row.number), column: Some(column) };
+        let at = Location { line: raw.line, row: Some(row.number), column: Some(column), place: None };
         let mut paragraphs = Vec::new();
         let mut blank_lines = 0;
         for paragraph in &raw.paragraphs {
@@ -419,10 +434,10 @@ impl Interpreter {
 
     fn finish(mut self) -> Result<Document, ParseErrors> {
         if !self.header_seen {
-            self.error(Location { line: 1, row: None, column: None }, "the document holds no table".to_owned());
+            self.error(Location { line: 1, row: None, column: None, place: None }, "the document holds no table".to_owned());
         }
         let stated_line = self.document.stated.line.unwrap_or(1);
-        let stated_at = Location { line: stated_line, row: None, column: None };
+        let stated_at = Location { line: stated_line, row: None, column: None, place: None };
         let counts: Vec<(TaskList, usize)> = TaskList::ALL.iter().map(|&list| (list, self.document.count(list))).collect();
 
         for (list, stated) in self.document.stated.per_list.clone() {
@@ -450,17 +465,19 @@ impl Interpreter {
         for level1 in &self.document.level1 {
             if !self.document.level2.iter().any(|level2| level2.parent == level1.number) {
                 let message = format!("level-1 indicator {} has no level-2 indicators", level1.code());
-                self.errors.push(ParseError { at: Location { line: level1.line, row: None, column: Some(Column::Level1) }, message });
+                self.errors
+                    .push(ParseError { at: Location { line: level1.line, row: None, column: Some(Column::Level1), place: None }, message });
             }
         }
         for level2 in &self.document.level2 {
             if !self.document.tasks.iter().any(|task| task.level2 == Some(level2.number)) {
                 let message = format!("level-2 indicator {} has no tasks", level2.code());
-                self.errors.push(ParseError { at: Location { line: level2.line, row: None, column: Some(Column::Level2) }, message });
+                self.errors
+                    .push(ParseError { at: Location { line: level2.line, row: None, column: Some(Column::Level2), place: None }, message });
             }
         }
         if self.document.tasks.is_empty() && self.errors.is_empty() {
-            self.error(Location { line: 1, row: None, column: None }, "the table holds no tasks".to_owned());
+            self.error(Location { line: 1, row: None, column: None, place: None }, "the table holds no tasks".to_owned());
         }
         if self.errors.is_empty() {
             Ok(self.document)

@@ -37,15 +37,38 @@ impl Column {
 /// Where in the source something was found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Location {
-    /// 1-based line of the source file (or row of a sheet).
+    /// 1-based line of a text file; for a sheet or a Word table, the row.
     pub line: u32,
     /// 1-based row of the table, header rows included; `None` outside the table.
     pub row: Option<u32>,
     pub column: Option<Column>,
+    /// For a workbook or a Word document: the sheet or table, e.g.
+    /// `sheet 基础任务清单`. `None` for a text file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub place: Option<String>,
+}
+
+impl Location {
+    /// The document as a whole, for errors that have no line (a file that
+    /// is not a Word document, a workbook without the table …). Its line
+    /// is 0.
+    pub fn whole() -> Location {
+        Location { line: 0, row: None, column: None, place: None }
+    }
 }
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 && self.place.is_none() {
+            return f.write_str("the document");
+        }
+        if let Some(place) = &self.place {
+            write!(f, "{place}, row {}", self.line)?;
+            return match self.column {
+                Some(column) => write!(f, ", cell {}", column.heading()),
+                None => Ok(()),
+            };
+        }
         write!(f, "line {}", self.line)?;
         match (self.row, self.column) {
             (Some(row), Some(column)) => write!(f, " (table row {row}, cell {})", column.heading()),
@@ -112,9 +135,23 @@ pub struct ParseError {
     pub message: String,
 }
 
+impl ParseError {
+    /// An error about the document as a whole.
+    pub fn whole(message: impl Into<String>) -> ParseError {
+        ParseError { at: Location::whole(), message: message.into() }
+    }
+}
+
 /// All the errors found in one document, in document order.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct ParseErrors(pub Vec<ParseError>);
+
+impl ParseErrors {
+    /// One error about the document as a whole.
+    pub fn message(message: impl Into<String>) -> ParseErrors {
+        ParseErrors(vec![ParseError::whole(message)])
+    }
+}
 
 impl fmt::Display for ParseErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -85,7 +85,8 @@ pub struct TaskSeed {
     /// even empty, means "exactly these".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub targets: Option<Vec<TargetSeed>>,
-    /// Line of the source document the task's row starts on.
+    /// Line of the text dump the task's row starts on. Absent means "leave
+    /// it as it is": Word documents and workbooks have rows, not lines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_line: Option<u32>,
 }
@@ -260,7 +261,7 @@ impl CampaignSeed {
                 leads: task.leads.clone(),
                 responsible: task.responsible.clone(),
                 targets: None,
-                source_line: Some(task.line),
+                source_line: document.lines_are_source_lines.then_some(task.line),
             })
             .collect();
         CampaignSeed { format: CAMPAIGN_FORMAT.to_owned(), campaign, indicators, tasks }

@@ -16,9 +16,12 @@ pub struct RawCell {
 pub struct RawRow {
     /// 1-based position among the table's rows, header rows included.
     pub number: u32,
-    /// 1-based source line where the row starts.
+    /// 1-based source line where the row starts; for a sheet or a Word
+    /// table, its row.
     pub line: u32,
     pub cells: Vec<RawCell>,
+    /// The sheet or Word table the row is in; `None` for a text file.
+    pub place: Option<String>,
 }
 
 /// A document's text before the table, and the table itself.

@@ -28,7 +28,7 @@ pub fn read(text: &str) -> Result<RawTable, ParseError> {
         if let Some(cell_text) = content.strip_prefix('\t') {
             let current = row.get_or_insert_with(|| {
                 rows_started += 1;
-                RawRow { number: rows_started, line, cells: Vec::new() }
+                RawRow { number: rows_started, line, cells: Vec::new(), place: None }
             });
             if current.cells.len() == COLUMNS {
                 return Err(overfull_row(current, line));
@@ -63,7 +63,7 @@ pub fn read(text: &str) -> Result<RawTable, ParseError> {
             table.rows.push(current);
         } else {
             return Err(ParseError {
-                at: Location { line: current.line, row: Some(current.number), column: None },
+                at: Location { line: current.line, row: Some(current.number), column: None, place: None },
                 message: format!("the file ends inside a row: the row has {} of its {COLUMNS} cells", current.cells.len()),
             });
         }
@@ -73,7 +73,7 @@ pub fn read(text: &str) -> Result<RawTable, ParseError> {
 
 fn overfull_row(row: &RawRow, line: u32) -> ParseError {
     ParseError {
-        at: Location { line: row.line, row: Some(row.number), column: None },
+        at: Location { line: row.line, row: Some(row.number), column: None, place: None },
         message: format!(
             "a row has {COLUMNS} cells (一级指标, 二级指标, 序号, 三级指标, 牵头单位, 责任单位), \
              but the row starting here goes on with a seventh cell at line {line}; \

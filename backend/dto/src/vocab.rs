@@ -123,6 +123,20 @@ vocabulary! {
     }
 }
 
+impl AssignmentStatus {
+    /// The status as county staff say it.
+    pub const fn zh_name(self) -> &'static str {
+        match self {
+            AssignmentStatus::NotStarted => "未开始",
+            AssignmentStatus::InProgress => "推进中",
+            AssignmentStatus::Submitted => "已报送",
+            AssignmentStatus::Returned => "已退回",
+            AssignmentStatus::Accepted => "牵头单位已审核",
+            AssignmentStatus::Approved => "已通过",
+        }
+    }
+}
+
 vocabulary! {
     /// How a measured value is compared with a quantified task's target.
     pub enum Comparator {
@@ -209,6 +223,20 @@ vocabulary! {
         Approved = "approved",
         /// An unapproved assignment is past its due date.
         Overdue = "overdue",
+    }
+}
+
+impl TaskStatus {
+    /// The status as county staff say it.
+    pub const fn zh_name(self) -> &'static str {
+        match self {
+            TaskStatus::NotStarted => "未开始",
+            TaskStatus::InProgress => "推进中",
+            TaskStatus::Submitted => "已报送",
+            TaskStatus::Returned => "已退回",
+            TaskStatus::Approved => "已通过",
+            TaskStatus::Overdue => "已逾期",
+        }
     }
 }
 

@@ -517,6 +517,15 @@ impl Operator {
         ImportData::granted()
     }
 
+    /// `duban export` reads the table and its progress.
+    pub fn read_catalog(&self) -> ReadCatalog {
+        ReadCatalog::granted()
+    }
+
+    pub fn read_progress(&self) -> ReadProgress {
+        ReadProgress::granted()
+    }
+
     pub fn read_audit(&self) -> ReadAudit {
         ReadAudit::granted()
     }

@@ -41,8 +41,9 @@ enum Command {
         #[arg(long)]
         listen: Option<String>,
     },
-    /// Import a breakdown table (.txt text dump), a campaign seed or a unit
-    /// roster (.json). Writes nothing unless the whole file is valid.
+    /// Import a breakdown table (.txt text dump, .docx, .xlsx/.xls, or the
+    /// flat .csv/.json format), a campaign seed or a unit roster (.json).
+    /// Writes nothing unless the whole file is valid.
     Import {
         file: PathBuf,
         /// The campaign a breakdown table goes into; a new code creates it.
@@ -55,6 +56,19 @@ enum Command {
         /// Print the report as JSON instead of text.
         #[arg(long)]
         json: bool,
+    },
+    /// Export a campaign's breakdown table with progress, for reporting
+    /// upward: a workbook (.xlsx, a sheet per list in the province's layout
+    /// and the per-unit task list) or CSV (.csv). The file's extension picks
+    /// the format; `import` reads either back without changes.
+    Export {
+        file: PathBuf,
+        /// The campaign to export; defaults to the only one.
+        #[arg(long)]
+        campaign: Option<String>,
+        /// For CSV: write the per-unit task list (单位任务清单) instead.
+        #[arg(long)]
+        units: bool,
     },
     /// Write a campaign and its county's roster as seed files
     /// (<code>.campaign.json, <code>.units.json) that `import` reads back.
@@ -181,6 +195,32 @@ fn execute(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Export { file, campaign, units } => {
+            let kind = match file.extension().and_then(|ext| ext.to_str()).map(str::to_ascii_lowercase).as_deref() {
+                Some("xlsx") if !units => export::BreakdownFile::Workbook,
+                Some("xlsx") => anyhow::bail!("--units applies to CSV; the workbook always holds the per-unit list"),
+                Some("csv") if units => export::BreakdownFile::UnitTasksCsv,
+                Some("csv") => export::BreakdownFile::TasksCsv,
+                _ => anyhow::bail!("{}: name the file .xlsx or .csv to choose the format", file.display()),
+            };
+            let db = Database::open(settings)?;
+            let mut conn = db.pool.get()?;
+            let code = match campaign {
+                Some(code) => code,
+                None => only_campaign(&mut conn)?,
+            };
+            let operator = Operator::at_command_line();
+            let exported = export::breakdown_file(
+                &mut conn,
+                &operator.read_catalog(),
+                &operator.read_progress(),
+                &audit::Actor::command_line(),
+                &code,
+                kind,
+            )?;
+            write_file(&file, &exported.bytes)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::ExportSeeds { campaign, out } => {
             let db = Database::open(settings)?;
             let mut conn = db.pool.get()?;
@@ -191,8 +231,8 @@ fn execute(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
             let campaign_seed = export::campaign_seed(&mut conn, &code)?;
             let roster_seed = export::roster_seed(&mut conn, &campaign_seed.campaign.region)?;
             std::fs::create_dir_all(&out)?;
-            write_file(&out.join(format!("{code}.campaign.json")), &to_pretty_json(&campaign_seed))?;
-            write_file(&out.join(format!("{code}.units.json")), &to_pretty_json(&roster_seed))?;
+            write_file(&out.join(format!("{code}.campaign.json")), to_pretty_json(&campaign_seed))?;
+            write_file(&out.join(format!("{code}.units.json")), to_pretty_json(&roster_seed))?;
             let event = audit::Event::new("export.seeds")
                 .entity("campaign", &code)
                 .after(serde_json::json!({"directory": out.display().to_string()}));
@@ -414,7 +454,7 @@ fn only_campaign(conn: &mut diesel::PgConnection) -> anyhow::Result<String> {
     }
 }
 
-fn write_file(path: &Path, contents: &str) -> anyhow::Result<()> {
+fn write_file(path: &Path, contents: impl AsRef<[u8]>) -> anyhow::Result<()> {
     std::fs::write(path, contents).map_err(|error| anyhow::anyhow!("writing {}: {error}", path.display()))?;
     eprintln!("wrote {}", path.display());
     Ok(())

@@ -1,9 +1,14 @@
-use actix_web::{get, web};
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, web};
 use duban_dto::api::{CampaignSummary, Indicator};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 
+use super::evidence::content_disposition;
 use super::{ApiError, AppState};
 use crate::authz::Caller;
 use crate::catalog;
+use crate::export::{self, BreakdownFile, ExportedFile};
 
 /// Every campaign with its task counts per list.
 #[utoipa::path(tag = "campaigns", responses((status = 200, description = "All campaigns, oldest first", body = Vec<CampaignSummary>)))]
@@ -42,4 +47,71 @@ pub async fn indicator_tree(
 ) -> Result<web::Json<Vec<Indicator>>, ApiError> {
     let can = caller.read_catalog()?;
     Ok(web::Json(state.db(move |conn| catalog::indicator_tree(conn, &can, &code)).await?))
+}
+
+/// The breakdown table with progress as a workbook: one sheet per list
+/// (基础任务清单, 量化任务清单, 延伸任务清单, 负面清单) in the province's layout
+/// with merged 一级/二级 cells, then the per-unit task list (单位任务清单).
+/// Importing it again changes nothing. Each export is audited.
+#[utoipa::path(
+    tag = "campaigns",
+    params(("code" = String, Path, description = "Campaign code, e.g. luoping")),
+    responses((status = 200, description = "The workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>))
+)]
+#[get("/campaigns/{code}/export.xlsx")]
+pub async fn export_workbook(state: web::Data<AppState>, caller: Caller, code: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    export_file(state, caller, code.into_inner(), BreakdownFile::Workbook).await
+}
+
+/// Which table a CSV export holds.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CsvTable {
+    /// The breakdown table in the flat format, one row per task.
+    #[default]
+    Tasks,
+    /// The per-unit task list (单位任务清单), one row per assignment.
+    Units,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CsvExportQuery {
+    /// `tasks` (the default) or `units`.
+    table: Option<CsvTable>,
+}
+
+/// The breakdown table with progress as CSV (UTF-8 with a BOM), in the flat
+/// format `duban import` and `POST /imports` read back; or the per-unit
+/// task list. Each export is audited.
+#[utoipa::path(
+    tag = "campaigns",
+    params(("code" = String, Path, description = "Campaign code, e.g. luoping"), CsvExportQuery),
+    responses((status = 200, description = "The CSV file", content_type = "text/csv", body = String))
+)]
+#[get("/campaigns/{code}/export.csv")]
+pub async fn export_csv(
+    state: web::Data<AppState>,
+    caller: Caller,
+    code: web::Path<String>,
+    query: web::Query<CsvExportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let file = match query.table.unwrap_or_default() {
+        CsvTable::Tasks => BreakdownFile::TasksCsv,
+        CsvTable::Units => BreakdownFile::UnitTasksCsv,
+    };
+    export_file(state, caller, code.into_inner(), file).await
+}
+
+async fn export_file(state: web::Data<AppState>, caller: Caller, code: String, file: BreakdownFile) -> Result<HttpResponse, ApiError> {
+    let catalog = caller.read_catalog()?;
+    let progress = caller.read_progress()?;
+    let actor = caller.audit_actor();
+    let ExportedFile { file_name, content_type, bytes } =
+        state.db(move |conn| Ok(export::breakdown_file(conn, &catalog, &progress, &actor, &code, file)?)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, content_type))
+        .insert_header((header::CONTENT_DISPOSITION, content_disposition(&file_name, false)))
+        .body(bytes))
 }

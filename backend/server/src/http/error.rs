@@ -178,6 +178,17 @@ impl From<crate::db::DbError> for ApiError {
     }
 }
 
+impl From<crate::export::ExportError> for ApiError {
+    fn from(error: crate::export::ExportError) -> Self {
+        use crate::export::ExportError;
+        match error {
+            ExportError::NoCampaign(_) | ExportError::NoRegion(_) => ApiError::not_found(error.to_string()),
+            ExportError::Database(error) => error.into(),
+            ExportError::Workbook(_) => ApiError::internal(error),
+        }
+    }
+}
+
 impl From<diesel::result::Error> for ApiError {
     fn from(error: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};

@@ -182,7 +182,7 @@ fn range_asked(request: &HttpRequest, size: u64) -> RangeAsked {
 }
 
 /// `filename*` (RFC 5987) carries the exact name; `filename` an ASCII stand-in.
-fn content_disposition(file_name: &str, inline: bool) -> String {
+pub(super) fn content_disposition(file_name: &str, inline: bool) -> String {
     let encoded: String = file_name
         .bytes()
         .map(|b| match b {

@@ -113,6 +113,8 @@ fn api_routes(config: &mut ServiceConfig) {
         .service(campaigns::list_campaigns)
         .service(campaigns::get_campaign)
         .service(campaigns::indicator_tree)
+        .service(campaigns::export_workbook)
+        .service(campaigns::export_csv)
         .service(tasks::list_tasks)
         .service(tasks::get_task)
         .service(assignments::create_assignments)

@@ -372,11 +372,13 @@ fn sync_tasks(
     let mut new_tasks = Vec::new();
     for (index, (task, desired_parties)) in seed.tasks.iter().zip(parties).enumerate() {
         let indicator_id = task.indicator.as_ref().map(|code| level2_ids[code]);
-        let source_line = task.source_line.map(|line| line as i32);
         let Some(row) = by_key.remove(&(task.list.as_str().to_owned(), task.number as i32)) else {
-            new_tasks.push((index, task, desired_parties, indicator_id, source_line));
+            new_tasks.push((index, task, desired_parties, indicator_id, task.source_line.map(|line| line as i32)));
             continue;
         };
+        // A source without lines of its own (Word, a workbook, flat rows)
+        // keeps the line the text dump gave the task.
+        let source_line = task.source_line.map(|line| line as i32).or(row.source_line);
         let mut fields = Vec::new();
         if row.indicator_id != indicator_id {
             fields.push("indicator");

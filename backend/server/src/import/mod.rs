@@ -22,7 +22,7 @@ use diesel::prelude::*;
 use crate::audit;
 use crate::authz::ImportData;
 use duban_breakdown::seed::{CAMPAIGN_FORMAT, CampaignSeed, ROSTER_FORMAT, RosterSeed, SeedErrors, format_of};
-use duban_breakdown::{Document, ParseErrors};
+use duban_breakdown::{Document, Format, ParseErrors};
 
 pub use report::{Change, ChangeAction, Entity, ImportReport};
 
@@ -44,9 +44,9 @@ pub enum ImportError {
 /// What to import.
 #[derive(Debug, Clone)]
 pub enum Source {
-    /// A text dump of the breakdown table, into the campaign with this code
-    /// (or the region's only campaign).
-    TextDump {
+    /// A breakdown table, read from any of its formats, into the campaign
+    /// with this code (or the region's only campaign).
+    Table {
         document: Box<Document>,
         campaign: Option<String>,
     },
@@ -55,17 +55,34 @@ pub enum Source {
 }
 
 impl Source {
-    /// Reads a file, telling the format by its extension and, for JSON, its
-    /// `format` field.
+    /// Reads a file, telling its format by the extension (or the content).
     pub fn read_file(path: &Path, campaign: Option<String>) -> Result<Source, ImportError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ImportError::Read { path: path.display().to_string(), source })?;
-        let is_json = path.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("json"));
-        if is_json { Source::from_json(&text) } else { Source::from_text_dump(&text, campaign) }
+        let bytes = std::fs::read(path).map_err(|source| ImportError::Read { path: path.display().to_string(), source })?;
+        let name = path.file_name().map(|name| name.to_string_lossy().into_owned());
+        Source::from_bytes(&bytes, name.as_deref(), campaign)
+    }
+
+    /// Reads a breakdown table in any [`Format`], or a seed file: JSON that
+    /// is an object is a seed (told apart by its `format` field), JSON that
+    /// is an array is the flat format.
+    pub fn from_bytes(bytes: &[u8], file_name: Option<&str>, campaign: Option<String>) -> Result<Source, ImportError> {
+        let format = Format::detect(file_name, bytes).ok_or_else(|| {
+            ImportError::Refused(
+                "cannot tell the file's format: name it .txt, .docx, .xlsx, .xls, .csv or .json (see seeds/README.md)".to_owned(),
+            )
+        })?;
+        if format == Format::Json {
+            let text = std::str::from_utf8(bytes).map_err(|_| ImportError::Refused("the JSON file is not UTF-8 text".to_owned()))?;
+            if text.trim_start_matches('\u{feff}').trim_start().starts_with('{') {
+                return Source::from_json(text);
+            }
+        }
+        let document = duban_breakdown::read_document(format, bytes)?;
+        Ok(Source::Table { document: Box::new(document), campaign })
     }
 
     pub fn from_text_dump(text: &str, campaign: Option<String>) -> Result<Source, ImportError> {
-        let document = duban_breakdown::read_text_dump(text)?;
-        Ok(Source::TextDump { document: Box::new(document), campaign })
+        Source::from_bytes(text.as_bytes(), Some("table.txt"), campaign)
     }
 
     pub fn from_json(json: &str) -> Result<Source, ImportError> {
@@ -105,12 +122,12 @@ pub fn run(
     dry_run: bool,
 ) -> Result<ImportReport, ImportError> {
     let mut report = ImportReport::new(label, dry_run);
-    if let Source::TextDump { document, .. } = source {
+    if let Source::Table { document, .. } = source {
         report.normalisations = document.normalisations.clone();
     }
     let outcome = conn.transaction::<(), Rollback, _>(|conn| {
         match source {
-            Source::TextDump { document, campaign } => campaign::import_document(conn, document, campaign.as_deref(), &mut report),
+            Source::Table { document, campaign } => campaign::import_document(conn, document, campaign.as_deref(), &mut report),
             Source::Campaign(seed) => campaign::import_seed(conn, seed, &mut report),
             Source::Roster(seed) => roster::import(conn, seed, &mut report),
         }

@@ -1,6 +1,12 @@
 //! Exporting a campaign and a roster as seed files. Export followed by
 //! import into an empty database reproduces the data exactly, and exporting
 //! the demo seeds reproduces the committed files byte for byte.
+//!
+//! [`report`] exports the breakdown table with progress as a workbook or CSV.
+
+mod report;
+
+pub use report::{Breakdown, breakdown};
 
 use std::collections::BTreeMap;
 
@@ -11,6 +17,8 @@ use duban_breakdown::seed::{
 };
 use duban_dto::{Comparator, PartyRole, TargetUnit, TaskList, UnitKind};
 
+use crate::audit;
+use crate::authz::{ReadCatalog, ReadProgress};
 use crate::db::models::{Campaign, Indicator, Target, Task, TaskParty, Unit, UnitGroup};
 use crate::db::schema::{
     campaigns, indicators, regions, task_parties, task_targets, tasks, unit_aliases, unit_group_members, unit_groups, units,
@@ -24,6 +32,53 @@ pub enum ExportError {
     NoRegion(String),
     #[error("database: {0}")]
     Database(#[from] diesel::result::Error),
+    #[error("writing the workbook: {0}")]
+    Workbook(#[from] rust_xlsxwriter::XlsxError),
+}
+
+/// The files the breakdown table exports to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BreakdownFile {
+    /// .xlsx: a sheet per list in the province's layout, and the per-unit list.
+    Workbook,
+    /// .csv: the table in the flat format, one row per task.
+    TasksCsv,
+    /// .csv: the per-unit task list (单位任务清单).
+    UnitTasksCsv,
+}
+
+/// An exported file, ready to write or send.
+pub struct ExportedFile {
+    pub file_name: String,
+    pub content_type: &'static str,
+    pub bytes: Vec<u8>,
+}
+
+pub const XLSX_CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub const CSV_CONTENT_TYPE: &str = "text/csv; charset=utf-8";
+
+/// Exports the breakdown table with progress, for the CLI and the API
+/// alike, and records the export in the audit log: what leaves the system
+/// for a report upward is worth knowing.
+pub fn breakdown_file(
+    conn: &mut PgConnection,
+    _catalog: &ReadCatalog,
+    _progress: &ReadProgress,
+    actor: &audit::Actor,
+    code: &str,
+    file: BreakdownFile,
+) -> Result<ExportedFile, ExportError> {
+    let breakdown = breakdown(conn, code)?;
+    let (suffix, content_type, bytes) = match file {
+        BreakdownFile::Workbook => ("任务分解表.xlsx", XLSX_CONTENT_TYPE, breakdown.workbook()?),
+        BreakdownFile::TasksCsv => ("任务分解表.csv", CSV_CONTENT_TYPE, breakdown.tasks_csv()),
+        BreakdownFile::UnitTasksCsv => ("单位任务清单.csv", CSV_CONTENT_TYPE, breakdown.unit_tasks_csv()),
+    };
+    let file_name = format!("{code}-{suffix}");
+    let event =
+        audit::Event::new("export.breakdown").entity("campaign", code).after(serde_json::json!({"file": file_name, "bytes": bytes.len()}));
+    audit::record(conn, actor, event)?;
+    Ok(ExportedFile { file_name, content_type, bytes })
 }
 
 /// The CHECK constraints admit only the vocabulary's spellings, so a value
