@@ -9,6 +9,7 @@ mod evidence;
 mod import;
 mod large_upload;
 mod matrix;
+mod office;
 mod progress;
 mod schema;
 mod storage_s3;

@@ -121,12 +121,8 @@ pub fn read_csv(bytes: &[u8]) -> Result<RawTable, ParseErrors> {
     let text = std::str::from_utf8(bytes).map_err(|_| ParseErrors::message("the CSV file is not UTF-8 text"))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(text.as_bytes());
-    let headings: Vec<String> = reader
-        .headers()
-        .map_err(|e| ParseErrors::message(format!("the CSV header cannot be read: {e}")))?
-        .iter()
-        .map(canonical)
-        .collect();
+    let headings: Vec<String> =
+        reader.headers().map_err(|e| ParseErrors::message(format!("the CSV header cannot be read: {e}")))?.iter().map(canonical).collect();
     for required in ["list", "number", "text", "leads"] {
         if !headings.iter().any(|h| h == required) {
             return Err(ParseErrors::message(format!("the CSV has no column {required:?} (see the flat format in seeds/README.md)")));

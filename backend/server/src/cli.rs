@@ -50,6 +50,10 @@ enum Command {
         /// Defaults to the only campaign of the table's county.
         #[arg(long)]
         campaign: Option<String>,
+        /// The county of a table whose title names none (flat CSV/JSON rows),
+        /// needed when the import creates the campaign.
+        #[arg(long)]
+        region: Option<String>,
         /// Check the file and report what would change, writing nothing.
         #[arg(long)]
         dry_run: bool,
@@ -175,9 +179,12 @@ fn execute(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve { listen } => serve(settings, listen),
-        Command::Import { file, campaign, dry_run, json } => {
+        Command::Import { file, campaign, region, dry_run, json } => {
             // Parse before opening the database: a bad file costs nothing.
-            let source = Source::read_file(&file, campaign).map_err(describe_import_error(&file))?;
+            let mut source = Source::read_file(&file, campaign).map_err(describe_import_error(&file))?;
+            if let Some(region) = region {
+                source.set_region(&region).map_err(describe_import_error(&file))?;
+            }
             let db = Database::open(settings)?;
             let report = import::run(
                 &mut *db.pool.get()?,

@@ -81,6 +81,22 @@ impl Source {
         Ok(Source::Table { document: Box::new(document), campaign })
     }
 
+    /// Places a table that names no county — flat rows have no title — in
+    /// `region`, so a new campaign can be created for it. A table whose
+    /// title names another county is refused.
+    pub fn set_region(&mut self, region: &str) -> Result<(), ImportError> {
+        let Source::Table { document, .. } = self else {
+            return Err(ImportError::Refused("a county applies only to a breakdown table; seeds name their own".to_owned()));
+        };
+        match &document.region {
+            Some(named) if named != region => Err(ImportError::Refused(format!("the table's title names {named}, not {region}"))),
+            _ => {
+                document.region = Some(region.to_owned());
+                Ok(())
+            }
+        }
+    }
+
     pub fn from_text_dump(text: &str, campaign: Option<String>) -> Result<Source, ImportError> {
         Source::from_bytes(text.as_bytes(), Some("table.txt"), campaign)
     }
