@@ -394,3 +394,24 @@ fn logs_hold_no_secrets() {
         assert!(!log.contains(secret), "the log holds a secret: {secret}");
     }
 }
+
+#[test]
+fn export_then_import_and_bulk_rows_from_the_command_line() {
+    let db = TestDb::with_demo();
+    let dir = tempfile::tempdir().unwrap();
+    let workbook = dir.path().join("luoping.xlsx");
+    let output = duban(&["export", workbook.to_str().unwrap()], Some(db.url()));
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let output = duban(&["import", "--dry-run", workbook.to_str().unwrap()], Some(db.url()));
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("no changes"), "{}", text(&output.stdout));
+
+    let units = dir.path().join("units.csv");
+    std::fs::write(&units, "name,kind,aliases\n县数据局,government_department,数据局\n县档案馆,museum,\n").unwrap();
+    let output = duban(&["import", "--kind", "units", units.to_str().unwrap()], Some(db.url()));
+    assert!(!output.status.success());
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("rejected: nothing was written"), "{stdout}");
+    assert!(stdout.contains("row 3 (罗平县 县档案馆): kind: \"museum\" is not a kind of unit"), "{stdout}");
+    assert!(stdout.contains("would be 1 created, 0 updated, 0 unchanged, 1 invalid"), "{stdout}");
+}

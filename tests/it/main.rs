@@ -7,6 +7,7 @@ mod browser;
 mod cli;
 mod evidence;
 mod import;
+mod imports;
 mod large_upload;
 mod matrix;
 mod office;

@@ -271,3 +271,45 @@ vocabulary! {
         Overdue = "overdue",
     }
 }
+
+vocabulary! {
+    /// What a bulk import brings in.
+    pub enum ImportKind {
+        /// The breakdown table (任务分解表): tasks, indicators, lead and
+        /// responsible units. Word, workbook, text dump, flat CSV/JSON, or
+        /// a campaign seed.
+        Breakdown = "breakdown",
+        /// Units of a county, by name.
+        Units = "units",
+        /// Accounts, by username.
+        Users = "users",
+        /// Units assigned to tasks, by task code, unit and role.
+        Assignments = "assignments",
+    }
+}
+
+vocabulary! {
+    /// Where an import job stands.
+    pub enum ImportJobStatus {
+        Queued = "queued",
+        Running = "running",
+        /// Every row was valid; written, or for a dry run, checked.
+        Completed = "completed",
+        /// Some rows (or the file) are invalid; nothing was written.
+        Rejected = "rejected",
+        /// duban failed (or was restarted) while running the job; nothing
+        /// was written.
+        Failed = "failed",
+    }
+}
+
+vocabulary! {
+    /// What an import does with one row.
+    pub enum RowAction {
+        Created = "created",
+        Updated = "updated",
+        Unchanged = "unchanged",
+        Deleted = "deleted",
+        Invalid = "invalid",
+    }
+}

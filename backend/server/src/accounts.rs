@@ -281,7 +281,7 @@ pub fn get_user(conn: &mut PgConnection, can: &ReadAccounts, id: i64) -> Result<
 }
 
 /// Checks that a role and a unit fit together and that the unit exists.
-fn check_placement(conn: &mut PgConnection, role: Role, unit_id: Option<i64>) -> Result<(), ApiError> {
+pub(crate) fn check_placement(conn: &mut PgConnection, role: Role, unit_id: Option<i64>) -> Result<(), ApiError> {
     match (role, unit_id) {
         (Role::UnitManager | Role::UnitStaff, None) => {
             return Err(ApiError::unprocessable("unit_required", format!("a {role} account belongs to a unit: give unit_id")));
@@ -300,7 +300,7 @@ fn check_placement(conn: &mut PgConnection, role: Role, unit_id: Option<i64>) ->
     Ok(())
 }
 
-fn check_username(username: &str) -> Result<(), ApiError> {
+pub(crate) fn check_username(username: &str) -> Result<(), ApiError> {
     let valid = (2..=64).contains(&username.len())
         && username.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         && username.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._@-".contains(&b));

@@ -252,6 +252,14 @@ impl Caller {
         }
     }
 
+    /// The API client calling, when it is one.
+    pub fn api_client_id(&self) -> Option<i64> {
+        match &self.actor {
+            Actor::ApiClient(client) => Some(client.client_id),
+            Actor::User(_) => None,
+        }
+    }
+
     pub fn user(&self) -> Option<&UserActor> {
         match &self.actor {
             Actor::User(user) => Some(user),

@@ -10,8 +10,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use duban_breakdown::seed::to_pretty_json;
 
-use duban_dto::Role;
 use duban_dto::api::{NewUser, UserPatch};
+use duban_dto::{ImportJobStatus, ImportKind, Role};
 
 use std::sync::Arc;
 
@@ -19,6 +19,8 @@ use crate::authz::Operator;
 use crate::config::Settings;
 use crate::db::Database;
 use crate::http::AppState;
+use crate::import::bulk::Defaults;
+use crate::import::job::{self, BulkRequest, UploadFormat};
 use crate::import::{self, ImportError, Source};
 use crate::storage::Storage;
 use crate::{accounts, audit, export, seeds, telemetry};
@@ -46,12 +48,18 @@ enum Command {
     /// Writes nothing unless the whole file is valid.
     Import {
         file: PathBuf,
+        /// What the file holds: the breakdown table or a seed (the default),
+        /// or rows of units, users or assignments (CSV, JSON, .xlsx), as
+        /// `POST /api/v1/imports` takes them.
+        #[arg(long, default_value = "breakdown", value_parser = parse_import_kind)]
+        kind: ImportKind,
         /// The campaign a breakdown table goes into; a new code creates it.
         /// Defaults to the only campaign of the table's county.
         #[arg(long)]
         campaign: Option<String>,
         /// The county of a table whose title names none (flat CSV/JSON rows),
-        /// needed when the import creates the campaign.
+        /// needed when the import creates the campaign; for rows, the county
+        /// of rows that do not name one.
         #[arg(long)]
         region: Option<String>,
         /// Check the file and report what would change, writing nothing.
@@ -179,7 +187,10 @@ fn execute(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve { listen } => serve(settings, listen),
-        Command::Import { file, campaign, region, dry_run, json } => {
+        Command::Import { file, kind, campaign, region, dry_run, json } if kind != ImportKind::Breakdown => {
+            import_rows(settings, &file, kind, Defaults { region, campaign }, dry_run, json)
+        }
+        Command::Import { file, campaign, region, dry_run, json, .. } => {
             // Parse before opening the database: a bad file costs nothing.
             let mut source = Source::read_file(&file, campaign).map_err(describe_import_error(&file))?;
             if let Some(region) = region {
@@ -308,6 +319,10 @@ fn execute(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
 fn serve(settings: &Settings, listen: Option<String>) -> anyhow::Result<ExitCode> {
     let db = Database::open(settings)?;
     let mut conn = db.pool.get()?;
+    let interrupted = job::fail_interrupted(&mut conn)?;
+    if interrupted > 0 {
+        tracing::warn!(interrupted, "import jobs that were running when duban stopped are marked failed; nothing of them was written");
+    }
     if settings.seed_on_first_start && seeds::load_demo_if_empty(&mut conn)? {
         tracing::info!("first start: loaded the demo data (Luoping county) and demo accounts");
     }
@@ -459,6 +474,42 @@ fn only_campaign(conn: &mut diesel::PgConnection) -> anyhow::Result<String> {
         [] => anyhow::bail!("there are no campaigns to export"),
         several => anyhow::bail!("there are several campaigns ({}): choose one with --campaign", several.join(", ")),
     }
+}
+
+fn parse_import_kind(text: &str) -> Result<ImportKind, String> {
+    ImportKind::parse(text).ok_or_else(|| "one of breakdown, units, users, assignments".to_owned())
+}
+
+/// `duban import --kind units|users|assignments`: the API's bulk import,
+/// run directly.
+fn import_rows(
+    settings: &Settings,
+    file: &Path,
+    kind: ImportKind,
+    defaults: Defaults,
+    dry_run: bool,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let bytes = std::fs::read(file).map_err(|error| anyhow::anyhow!("reading {}: {error}", file.display()))?;
+    let name = file.file_name().map(|name| name.to_string_lossy().into_owned());
+    let format = UploadFormat::detect(None, name.as_deref(), &bytes)
+        .ok_or_else(|| anyhow::anyhow!("{}: name the file .csv, .json or .xlsx", file.display()))?;
+    let request = BulkRequest { kind, format, dry_run, label: file.display().to_string(), defaults };
+    let db = Database::open(settings)?;
+    let finished = job::run_bulk(
+        &mut *db.pool.get()?,
+        &Operator::at_command_line().import_data(),
+        &audit::Actor::command_line(),
+        &request,
+        &bytes,
+        &mut |_, _| {},
+    )?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&finished.report)?);
+    } else {
+        print!("{}", job::describe(&request, &finished));
+    }
+    Ok(if finished.status == ImportJobStatus::Completed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 fn write_file(path: &Path, contents: impl AsRef<[u8]>) -> anyhow::Result<()> {

@@ -85,7 +85,13 @@ fn snapshot(unit: &Unit) -> Value {
 }
 
 /// Names and aliases identify one unit each within a county.
-fn check_names(conn: &mut PgConnection, region_id: i64, unit_id: Option<i64>, name: &str, aliases: &[String]) -> Result<(), ApiError> {
+pub(crate) fn check_names(
+    conn: &mut PgConnection,
+    region_id: i64,
+    unit_id: Option<i64>,
+    name: &str,
+    aliases: &[String],
+) -> Result<(), ApiError> {
     let spellings: Vec<&str> = std::iter::once(name).chain(aliases.iter().map(String::as_str)).collect();
     if spellings.iter().any(|spelling| spelling.trim().is_empty() || spelling.trim() != *spelling) {
         return Err(ApiError::unprocessable("invalid_name", "names and aliases must not be blank or start or end with spaces"));
@@ -125,7 +131,7 @@ fn region_id(conn: &mut PgConnection, region: &str) -> Result<i64, ApiError> {
         .ok_or_else(|| ApiError::unprocessable("unknown_region", format!("there is no county {region:?}; import its roster first")))
 }
 
-fn replace_aliases(conn: &mut PgConnection, unit_id: i64, region_id: i64, aliases: &[String]) -> QueryResult<()> {
+pub(crate) fn replace_aliases(conn: &mut PgConnection, unit_id: i64, region_id: i64, aliases: &[String]) -> QueryResult<()> {
     diesel::delete(unit_aliases::table.filter(unit_aliases::unit_id.eq(unit_id))).execute(conn)?;
     let rows: Vec<_> = aliases
         .iter()

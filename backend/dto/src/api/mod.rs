@@ -5,6 +5,7 @@ mod assignments;
 mod audit;
 mod auth;
 mod evidence;
+mod imports;
 mod tasks;
 mod units;
 
@@ -13,6 +14,7 @@ pub use assignments::*;
 pub use audit::*;
 pub use auth::*;
 pub use evidence::*;
+pub use imports::*;
 use serde::{Deserialize, Serialize};
 pub use tasks::*;
 pub use units::*;

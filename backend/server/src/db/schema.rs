@@ -357,6 +357,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    import_jobs (id) {
+        id -> Int8,
+        kind -> Text,
+        dry_run -> Bool,
+        status -> Text,
+        file_name -> Nullable<Text>,
+        format -> Text,
+        user_id -> Nullable<Int8>,
+        client_id -> Nullable<Int8>,
+        rows_total -> Nullable<Int4>,
+        rows_done -> Int4,
+        report -> Nullable<Jsonb>,
+        created_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(campaigns -> regions (region_id));
 diesel::joinable!(indicators -> campaigns (campaign_id));
 diesel::joinable!(tasks -> campaigns (campaign_id));
@@ -389,6 +407,7 @@ diesel::joinable!(api_keys -> api_clients (client_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     regions,
+    import_jobs,
     campaigns,
     indicators,
     tasks,

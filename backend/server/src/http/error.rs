@@ -89,7 +89,7 @@ impl ApiError {
         }
     }
 
-    fn detail(&self) -> Option<&str> {
+    pub(crate) fn detail(&self) -> Option<&str> {
         match self {
             ApiError::BadRequest { detail, .. }
             | ApiError::Unauthenticated { detail }

@@ -14,6 +14,7 @@ mod campaigns;
 pub mod error;
 mod evidence;
 mod health;
+mod imports;
 mod measurements;
 mod negative;
 mod notifications;
@@ -152,7 +153,9 @@ fn api_routes(config: &mut ServiceConfig) {
         .service(notifications::mark_all_read)
         .service(calendar::list)
         .service(calendar::set)
-        .service(calendar::clear);
+        .service(calendar::clear)
+        .service(imports::create_import)
+        .service(imports::get_import);
 }
 
 /// Request-body and query-string errors answered as problem+json.

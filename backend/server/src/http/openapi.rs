@@ -50,6 +50,7 @@ pub fn base() -> OpenApi {
             tag("negative list", "The negative list and its veto"),
             tag("notifications", "Each user's inbox"),
             tag("calendar", "The working-day calendar"),
+            tag("imports", "Bulk imports of the breakdown table, units, accounts and assignments"),
         ]))
         .build()
 }

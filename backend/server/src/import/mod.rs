@@ -11,9 +11,12 @@
 //! - rows are matched by natural keys (campaign code, list and number,
 //!   indicator level and number, unit name, group phrase), never by ids.
 
+pub mod bulk;
 mod campaign;
+pub mod job;
 mod report;
 mod roster;
+pub mod rows;
 
 use std::path::Path;
 
@@ -62,15 +65,21 @@ impl Source {
         Source::from_bytes(&bytes, name.as_deref(), campaign)
     }
 
-    /// Reads a breakdown table in any [`Format`], or a seed file: JSON that
-    /// is an object is a seed (told apart by its `format` field), JSON that
-    /// is an array is the flat format.
+    /// Reads a breakdown table in any [`Format`] told by the file name or
+    /// the content, or a seed file.
     pub fn from_bytes(bytes: &[u8], file_name: Option<&str>, campaign: Option<String>) -> Result<Source, ImportError> {
         let format = Format::detect(file_name, bytes).ok_or_else(|| {
             ImportError::Refused(
                 "cannot tell the file's format: name it .txt, .docx, .xlsx, .xls, .csv or .json (see seeds/README.md)".to_owned(),
             )
         })?;
+        Source::from_format(format, bytes, campaign)
+    }
+
+    /// Reads a breakdown table in `format`, or a seed file: JSON that is an
+    /// object is a seed (told apart by its `format` field), JSON that is an
+    /// array is the flat format.
+    pub fn from_format(format: Format, bytes: &[u8], campaign: Option<String>) -> Result<Source, ImportError> {
         if format == Format::Json {
             let text = std::str::from_utf8(bytes).map_err(|_| ImportError::Refused("the JSON file is not UTF-8 text".to_owned()))?;
             if text.trim_start_matches('\u{feff}').trim_start().starts_with('{') {

@@ -21,6 +21,19 @@ pub enum Entity {
 }
 
 impl Entity {
+    /// The entity's name as JSON spells it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Entity::Region => "region",
+            Entity::Campaign => "campaign",
+            Entity::Indicator => "indicator",
+            Entity::Task => "task",
+            Entity::Unit => "unit",
+            Entity::UnitGroup => "unit_group",
+            Entity::Assignment => "assignment",
+        }
+    }
+
     fn plural(self) -> &'static str {
         match self {
             Entity::Region => "regions",
