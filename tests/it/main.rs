@@ -5,6 +5,7 @@ mod audit_log;
 mod auth;
 mod browser;
 mod cli;
+mod dashboard;
 mod evidence;
 mod import;
 mod imports;

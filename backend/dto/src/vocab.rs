@@ -313,3 +313,14 @@ vocabulary! {
         Invalid = "invalid",
     }
 }
+
+vocabulary! {
+    /// A task's schedule light (进度灯); the rule is in duban::dashboard.
+    pub enum ScheduleLight {
+        /// Past due, or far behind the time that has passed.
+        Red = "red",
+        /// Due within seven days, or behind.
+        Yellow = "yellow",
+        Green = "green",
+    }
+}

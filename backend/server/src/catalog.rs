@@ -153,6 +153,7 @@ pub struct TaskFilter {
     pub status: Option<TaskStatus>,
     pub overdue: Option<bool>,
     pub due_before: Option<NaiveDate>,
+    pub light: Option<duban_dto::ScheduleLight>,
     pub q: Option<String>,
     pub sort: Option<TaskSort>,
 }
@@ -204,6 +205,9 @@ impl TaskFilter {
         }
         if let Some(date) = self.due_before {
             query = query.filter(tasks::next_due.lt(date));
+        }
+        if let Some(light) = self.light {
+            query = query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&crate::dashboard::light_condition(light, today)));
         }
         if let Some(q) = self.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
             query = query.filter(tasks::text.ilike(like_pattern(q)).or(tasks::code.eq(q.to_uppercase())));

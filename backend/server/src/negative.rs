@@ -42,6 +42,7 @@ type ReportRow = (
     i64,
     String,
     String,
+    String,
     i64,
     String,
     String,
@@ -68,6 +69,7 @@ fn reports(
             tasks::id,
             campaigns::code,
             tasks::code,
+            tasks::text,
             units::id,
             units::name,
             negative_reports::period,
@@ -87,6 +89,7 @@ fn reports(
                 task_id,
                 campaign,
                 code,
+                text,
                 unit_id,
                 unit_name,
                 period,
@@ -98,7 +101,7 @@ fn reports(
                 confirmed_at,
             )| NegativeReport {
                 id,
-                item: TaskRef { id: task_id, campaign, code },
+                item: TaskRef { id: task_id, campaign, code, text },
                 unit: UnitRef { id: unit_id, name: unit_name },
                 period,
                 occurred,
@@ -258,7 +261,7 @@ pub fn status(conn: &mut PgConnection, _can: &ReadProgress, campaign: &str, peri
         .map(|(task_id, code, text)| {
             let of_item: Vec<&NegativeReport> = all.iter().filter(|report| report.item.id == task_id).collect();
             NegativeItemStatus {
-                item: TaskRef { id: task_id, campaign: campaign.to_owned(), code },
+                item: TaskRef { id: task_id, campaign: campaign.to_owned(), code, text: text.clone() },
                 text,
                 attested: of_item.iter().filter(|report| !report.occurred).count() as i64,
                 unreported: reporting

@@ -141,10 +141,10 @@ fn dtos(conn: &mut PgConnection, rows: &[Row], today: NaiveDate) -> Result<Vec<A
     let tasks: std::collections::BTreeMap<i64, TaskRef> = tasks::table
         .inner_join(campaigns::table)
         .filter(tasks::id.eq_any(&task_ids))
-        .select((tasks::id, campaigns::code, tasks::code))
-        .load::<(i64, String, String)>(conn)?
+        .select((tasks::id, campaigns::code, tasks::code, tasks::text))
+        .load::<(i64, String, String, String)>(conn)?
         .into_iter()
-        .map(|(id, campaign, code)| (id, TaskRef { id, campaign, code }))
+        .map(|(id, campaign, code, text)| (id, TaskRef { id, campaign, code, text }))
         .collect();
     let units: std::collections::BTreeMap<i64, String> = units::table
         .filter(units::id.eq_any(&unit_ids))

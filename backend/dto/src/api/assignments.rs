@@ -11,6 +11,8 @@ pub struct TaskRef {
     pub id: i64,
     pub campaign: String,
     pub code: String,
+    /// The task's text (三级指标), so lists can show what the task is.
+    pub text: String,
 }
 
 /// One unit's work on one task.

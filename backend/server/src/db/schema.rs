@@ -398,6 +398,7 @@ diesel::joinable!(decisions -> assignments (assignment_id));
 diesel::joinable!(decision_evidence -> decisions (decision_id));
 diesel::joinable!(decision_evidence -> evidence_versions (evidence_version_id));
 diesel::joinable!(measurements -> assignments (assignment_id));
+diesel::joinable!(reference_values -> tasks (task_id));
 diesel::joinable!(negative_reports -> units (unit_id));
 diesel::joinable!(negative_reports -> tasks (task_id));
 diesel::joinable!(notifications -> users (user_id));

@@ -1,14 +1,14 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, web};
-use duban_dto::api::{CampaignSummary, Indicator};
+use duban_dto::api::{CampaignSummary, Dashboard, Indicator};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::evidence::content_disposition;
 use super::{ApiError, AppState};
 use crate::authz::Caller;
-use crate::catalog;
 use crate::export::{self, BreakdownFile, ExportedFile};
+use crate::{catalog, dashboard};
 
 /// Every campaign with its task counts per list.
 #[utoipa::path(tag = "campaigns", responses((status = 200, description = "All campaigns, oldest first", body = Vec<CampaignSummary>)))]
@@ -114,4 +114,23 @@ async fn export_file(state: web::Data<AppState>, caller: Caller, code: String, f
         .insert_header((header::CONTENT_TYPE, content_type))
         .insert_header((header::CONTENT_DISPOSITION, content_disposition(&file_name, false)))
         .body(bytes))
+}
+
+/// Where the campaign stands today: per list, level-1 and level-2
+/// indicator and unit; overdue counts; schedule lights; quantified targets
+/// met this year; the negative list and its veto.
+#[utoipa::path(
+    tag = "campaigns",
+    params(("code" = String, Path, description = "Campaign code, e.g. luoping")),
+    responses((status = 200, description = "The dashboard", body = Dashboard))
+)]
+#[get("/campaigns/{code}/dashboard")]
+pub async fn campaign_dashboard(
+    state: web::Data<AppState>,
+    caller: Caller,
+    code: web::Path<String>,
+) -> Result<web::Json<Dashboard>, ApiError> {
+    let catalog = caller.read_catalog()?;
+    let progress = caller.read_progress()?;
+    Ok(web::Json(state.db(move |conn| dashboard::dashboard(conn, &catalog, &progress, &code)).await?))
 }

@@ -114,6 +114,7 @@ fn api_routes(config: &mut ServiceConfig) {
         .service(campaigns::list_campaigns)
         .service(campaigns::get_campaign)
         .service(campaigns::indicator_tree)
+        .service(campaigns::campaign_dashboard)
         .service(campaigns::export_workbook)
         .service(campaigns::export_csv)
         .service(tasks::list_tasks)

@@ -1,7 +1,7 @@
 use actix_web::{get, web};
 use chrono::NaiveDate;
 use duban_dto::api::{Page, TaskDetail, TaskSummary};
-use duban_dto::{TaskList, TaskStatus};
+use duban_dto::{ScheduleLight, TaskList, TaskStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
@@ -29,6 +29,8 @@ pub struct TaskQuery {
     overdue: Option<bool>,
     /// Tasks with an unapproved assignment due before this date.
     due_before: Option<NaiveDate>,
+    /// Tasks with this schedule light, as the dashboard counts them.
+    light: Option<ScheduleLight>,
     /// Words of the task text (Chinese works: 行政复议), or a task code.
     q: Option<String>,
     #[param(inline)]
@@ -50,6 +52,7 @@ impl TaskQuery {
             status: self.status,
             overdue: self.overdue,
             due_before: self.due_before,
+            light: self.light,
             q: self.q.clone(),
             sort: self.sort,
         }

@@ -1,0 +1,349 @@
+//! The dashboard (总览): where a campaign stands, per list, indicator and
+//! unit, with its schedule lights, quantified targets and the negative
+//! list. Computed on request from the tasks' stored status (see
+//! [`crate::rollup`]) and a few grouped queries.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Date, Text};
+use duban_dto::api::{
+    AssignmentCounts, Dashboard, IndicatorProgress, ListProgress, NegativeSummary, Progress, QuantifiedSummary, UnitProgress, UnitRef,
+};
+use duban_dto::{Comparator, Outcome, ScheduleLight as Light, TaskList, TaskStatus};
+
+use crate::authz::{ReadCatalog, ReadProgress};
+use crate::db::schema::{assignments, campaigns, indicators, measurements, negative_reports, reference_values, task_targets, tasks};
+use crate::http::ApiError;
+use crate::{clock, quantified};
+
+/// How far along a task's status is, against the share of the campaign's
+/// time that has passed.
+fn weight(status: TaskStatus) -> f64 {
+    match status {
+        TaskStatus::NotStarted | TaskStatus::Overdue => 0.0,
+        TaskStatus::InProgress | TaskStatus::Returned => 0.4,
+        TaskStatus::Submitted => 0.8,
+        TaskStatus::Approved => 1.0,
+    }
+}
+
+/// The schedule light of one task. Red: past due, or more than half the
+/// campaign's time behind; yellow: due within seven days, or more than a
+/// fifth behind; green: otherwise, and always once approved.
+/// [`light_condition`] states the same rule in SQL.
+pub fn light(status: TaskStatus, next_due: Option<NaiveDate>, elapsed: Option<f64>, today: NaiveDate) -> Light {
+    if status == TaskStatus::Approved {
+        return Light::Green;
+    }
+    let behind = elapsed.map_or(0.0, |elapsed| elapsed - weight(status));
+    let overdue = next_due.is_some_and(|due| due < today);
+    if overdue || behind > FAR_BEHIND {
+        Light::Red
+    } else if next_due.is_some_and(|due| (due - today).num_days() <= DUE_SOON_DAYS) || behind > BEHIND {
+        Light::Yellow
+    } else {
+        Light::Green
+    }
+}
+
+const FAR_BEHIND: f64 = 0.5;
+const BEHIND: f64 = 0.2;
+const DUE_SOON_DAYS: i64 = 7;
+
+/// [`light`] as an SQL condition on `tasks`, for the task list's filter.
+/// A test checks that both agree on every task.
+pub fn light_condition(wanted: Light, today: NaiveDate) -> String {
+    let weight = format!(
+        "(CASE tasks.rollup_status WHEN 'in_progress' THEN {progress} WHEN 'returned' THEN {progress} \
+         WHEN 'submitted' THEN {submitted} WHEN 'approved' THEN 1.0 ELSE 0.0 END)",
+        progress = weight(TaskStatus::InProgress),
+        submitted = weight(TaskStatus::Submitted),
+    );
+    let elapsed = format!(
+        "(SELECT CASE WHEN c.period_start IS NULL OR c.period_end IS NULL OR c.period_end <= c.period_start THEN NULL \
+         ELSE LEAST(1.0, GREATEST(0.0, (DATE '{today}' - c.period_start)::float8 / (c.period_end - c.period_start))) END \
+         FROM campaigns c WHERE c.id = tasks.campaign_id)"
+    );
+    let behind = format!("COALESCE({elapsed} - {weight}, 0.0)");
+    let open = "tasks.rollup_status <> 'approved'";
+    // COALESCE: a task without a due date is not due, where SQL would say "unknown".
+    let red = format!("({open} AND (COALESCE(tasks.next_due < DATE '{today}', false) OR {behind} > {FAR_BEHIND}))");
+    let yellow =
+        format!("({open} AND NOT {red} AND (COALESCE(tasks.next_due <= DATE '{today}' + {DUE_SOON_DAYS}, false) OR {behind} > {BEHIND}))");
+    match wanted {
+        Light::Red => red,
+        Light::Yellow => yellow,
+        Light::Green => format!("(NOT {red} AND NOT {yellow})"),
+    }
+}
+
+/// One task as the dashboard counts it.
+struct TaskFacts {
+    list: TaskList,
+    indicator_id: Option<i64>,
+    status: TaskStatus,
+    overdue: bool,
+    light: Light,
+}
+
+/// Counts tasks into a [`Progress`].
+fn progress_of<'a>(tasks: impl Iterator<Item = &'a TaskFacts>) -> Progress {
+    let mut progress = Progress::default();
+    for task in tasks {
+        progress.tasks += 1;
+        match task.status {
+            TaskStatus::Approved => progress.approved += 1,
+            TaskStatus::Submitted => progress.submitted += 1,
+            TaskStatus::InProgress => progress.in_progress += 1,
+            TaskStatus::Returned => progress.returned += 1,
+            TaskStatus::NotStarted | TaskStatus::Overdue => progress.not_started += 1,
+        }
+        if task.overdue {
+            progress.overdue += 1;
+        }
+        match task.light {
+            Light::Red => progress.lights.red += 1,
+            Light::Yellow => progress.lights.yellow += 1,
+            Light::Green => progress.lights.green += 1,
+        }
+    }
+    progress
+}
+
+#[derive(QueryableByName)]
+struct UnitRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    role: String,
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+    #[diesel(sql_type = BigInt)]
+    approved: i64,
+    #[diesel(sql_type = BigInt)]
+    in_review: i64,
+    #[diesel(sql_type = BigInt)]
+    returned: i64,
+    #[diesel(sql_type = BigInt)]
+    overdue: i64,
+}
+
+/// The dashboard of the campaign `code` today.
+pub fn dashboard(conn: &mut PgConnection, _catalog: &ReadCatalog, _progress: &ReadProgress, code: &str) -> Result<Dashboard, ApiError> {
+    let today = clock::today();
+    let (campaign_id, name, start, end): (i64, String, Option<NaiveDate>, Option<NaiveDate>) = campaigns::table
+        .filter(campaigns::code.eq(code))
+        .select((campaigns::id, campaigns::name, campaigns::period_start, campaigns::period_end))
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found(format!("there is no campaign {code:?}")))?;
+    let elapsed = match (start, end) {
+        (Some(start), Some(end)) if end > start => {
+            Some(((today - start).num_days() as f64 / (end - start).num_days() as f64).clamp(0.0, 1.0))
+        }
+        _ => None,
+    };
+
+    let rows: Vec<(i64, String, Option<i64>, String, Option<NaiveDate>)> = tasks::table
+        .filter(tasks::campaign_id.eq(campaign_id))
+        .select((tasks::id, tasks::list, tasks::indicator_id, tasks::rollup_status, tasks::next_due))
+        .load(conn)?;
+    let facts: Vec<TaskFacts> = rows
+        .iter()
+        .map(|(_, list, indicator_id, status, next_due)| {
+            let status = TaskStatus::parse(status).expect("the CHECK constraint admits only known statuses");
+            TaskFacts {
+                list: TaskList::parse(list).expect("the CHECK constraint admits only known lists"),
+                indicator_id: *indicator_id,
+                status,
+                overdue: status != TaskStatus::Approved && next_due.is_some_and(|due| due < today),
+                light: light(status, *next_due, elapsed, today),
+            }
+        })
+        .collect();
+
+    let lists =
+        TaskList::ALL.iter().map(|&list| ListProgress { list, progress: progress_of(facts.iter().filter(|t| t.list == list)) }).collect();
+    let indicator_rows: Vec<(i64, i16, String, String, Option<i64>)> = indicators::table
+        .filter(indicators::campaign_id.eq(campaign_id))
+        .order((indicators::level, indicators::ordinal))
+        .select((indicators::id, indicators::level, indicators::code, indicators::title, indicators::parent_id))
+        .load(conn)?;
+    let indicators = indicator_rows
+        .iter()
+        .filter(|(_, level, ..)| *level == 1)
+        .map(|(id, _, code, title, _)| {
+            let children: Vec<IndicatorProgress> = indicator_rows
+                .iter()
+                .filter(|row| row.4 == Some(*id))
+                .map(|(child, _, code, title, _)| IndicatorProgress {
+                    id: *child,
+                    code: code.clone(),
+                    title: title.clone(),
+                    progress: progress_of(facts.iter().filter(|t| t.indicator_id == Some(*child))),
+                    children: Vec::new(),
+                })
+                .collect();
+            let child_ids: Vec<i64> = children.iter().map(|child| child.id).collect();
+            IndicatorProgress {
+                id: *id,
+                code: code.clone(),
+                title: title.clone(),
+                progress: progress_of(facts.iter().filter(|t| t.indicator_id.is_some_and(|i| child_ids.contains(&i)))),
+                children,
+            }
+        })
+        .collect();
+
+    let unit_rows: Vec<UnitRow> = diesel::sql_query(
+        "SELECT u.id, u.name, a.role, count(*) AS total,
+                count(*) FILTER (WHERE a.status = 'approved') AS approved,
+                count(*) FILTER (WHERE a.status IN ('submitted', 'accepted')) AS in_review,
+                count(*) FILTER (WHERE a.status = 'returned') AS returned,
+                count(*) FILTER (WHERE a.status <> 'approved' AND a.due_date < $2) AS overdue
+         FROM assignments a JOIN tasks t ON t.id = a.task_id JOIN units u ON u.id = a.unit_id
+         WHERE t.campaign_id = $1
+         GROUP BY u.id, u.name, a.role
+         ORDER BY u.id, a.role",
+    )
+    .bind::<BigInt, _>(campaign_id)
+    .bind::<Date, _>(today)
+    .load(conn)?;
+    let mut units: Vec<UnitProgress> = Vec::new();
+    for row in unit_rows {
+        if units.last().is_none_or(|last| last.unit.id != row.id) {
+            units.push(UnitProgress {
+                unit: UnitRef { id: row.id, name: row.name.clone() },
+                lead: AssignmentCounts::default(),
+                responsible: AssignmentCounts::default(),
+            });
+        }
+        let unit = units.last_mut().expect("pushed above");
+        let counts = AssignmentCounts {
+            total: row.total,
+            approved: row.approved,
+            in_review: row.in_review,
+            returned: row.returned,
+            overdue: row.overdue,
+        };
+        if row.role == "lead" {
+            unit.lead = counts;
+        } else {
+            unit.responsible = counts;
+        }
+    }
+
+    Ok(Dashboard {
+        campaign: code.to_owned(),
+        name,
+        as_of: today,
+        elapsed_percent: elapsed.map(|share| (share * 1000.0).round() / 10.0),
+        total: progress_of(facts.iter()),
+        lists,
+        indicators,
+        units,
+        quantified: quantified_summary(conn, campaign_id, &today.year().to_string())?,
+        negative: negative_summary(conn, campaign_id)?,
+    })
+}
+
+/// Each quantified task's outcome for the year, from every target's
+/// measurements: the same rule as a task's evaluation, in three queries.
+fn quantified_summary(conn: &mut PgConnection, campaign_id: i64, period: &str) -> QueryResult<QuantifiedSummary> {
+    let targets: Vec<(i64, i16, String, Option<f64>)> = task_targets::table
+        .inner_join(tasks::table)
+        .filter(tasks::campaign_id.eq(campaign_id))
+        .filter(tasks::list.eq(TaskList::Quantified.as_str()))
+        .select((task_targets::task_id, task_targets::position, task_targets::comparator, task_targets::value))
+        .load(conn)?;
+    let references: BTreeMap<(i64, i16), f64> = reference_values::table
+        .inner_join(tasks::table)
+        .filter(tasks::campaign_id.eq(campaign_id))
+        .filter(reference_values::period.eq(period))
+        .select((reference_values::task_id, reference_values::target_position, reference_values::value))
+        .load::<(i64, i16, f64)>(conn)?
+        .into_iter()
+        .map(|(task, position, value)| ((task, position), value))
+        .collect();
+    let mut measured: BTreeMap<(i64, i16), Vec<f64>> = BTreeMap::new();
+    for (task, position, value) in measurements::table
+        .inner_join(assignments::table.inner_join(tasks::table))
+        .filter(tasks::campaign_id.eq(campaign_id))
+        .filter(measurements::period.eq(period))
+        .select((assignments::task_id, measurements::target_position, measurements::value))
+        .load::<(i64, i16, f64)>(conn)?
+    {
+        measured.entry((task, position)).or_default().push(value);
+    }
+    let mut per_task: BTreeMap<i64, Vec<Outcome>> = BTreeMap::new();
+    for (task, position, comparator, value) in targets {
+        let comparator = Comparator::parse(&comparator).expect("the CHECK constraint admits only known comparators");
+        let threshold = value.or_else(|| references.get(&(task, position)).copied());
+        let outcomes: Vec<Outcome> = measured
+            .get(&(task, position))
+            .into_iter()
+            .flatten()
+            .map(|value| quantified::evaluate(comparator, threshold, *value))
+            .collect();
+        let outcome = if outcomes.is_empty() || outcomes.contains(&Outcome::Unknown) {
+            Outcome::Unknown
+        } else if outcomes.iter().all(|outcome| *outcome == Outcome::Met) {
+            Outcome::Met
+        } else {
+            Outcome::NotMet
+        };
+        per_task.entry(task).or_default().push(outcome);
+    }
+    let quantified_tasks: i64 = tasks::table
+        .filter(tasks::campaign_id.eq(campaign_id))
+        .filter(tasks::list.eq(TaskList::Quantified.as_str()))
+        .count()
+        .get_result(conn)?;
+    let mut summary = QuantifiedSummary { period: period.to_owned(), ..QuantifiedSummary::default() };
+    for outcomes in per_task.values() {
+        if outcomes.contains(&Outcome::NotMet) {
+            summary.not_met += 1;
+        } else if outcomes.iter().all(|outcome| *outcome == Outcome::Met) {
+            summary.met += 1;
+        }
+    }
+    // Tasks without structured targets cannot be judged yet either.
+    summary.unknown = quantified_tasks - summary.met - summary.not_met;
+    Ok(summary)
+}
+
+fn negative_summary(conn: &mut PgConnection, campaign_id: i64) -> QueryResult<NegativeSummary> {
+    let occurrences: Vec<bool> = negative_reports::table
+        .inner_join(tasks::table)
+        .filter(tasks::campaign_id.eq(campaign_id))
+        .filter(negative_reports::occurred.eq(true))
+        .select(negative_reports::confirmed_at.is_not_null())
+        .load(conn)?;
+    let confirmed = occurrences.iter().filter(|confirmed| **confirmed).count() as i64;
+    Ok(NegativeSummary { vetoed: confirmed > 0, confirmed, awaiting_confirmation: occurrences.len() as i64 - confirmed })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn lights_follow_due_dates_and_elapsed_time() {
+        let today = day("2026-06-01");
+        assert_eq!(light(TaskStatus::Approved, Some(day("2026-01-01")), Some(0.9), today), Light::Green);
+        assert_eq!(light(TaskStatus::InProgress, Some(day("2026-05-31")), Some(0.1), today), Light::Red);
+        assert_eq!(light(TaskStatus::NotStarted, None, Some(0.6), today), Light::Red);
+        assert_eq!(light(TaskStatus::InProgress, Some(day("2026-06-08")), Some(0.1), today), Light::Yellow);
+        assert_eq!(light(TaskStatus::NotStarted, None, Some(0.3), today), Light::Yellow);
+        assert_eq!(light(TaskStatus::Submitted, Some(day("2026-07-01")), Some(0.9), today), Light::Green);
+        assert_eq!(light(TaskStatus::NotStarted, None, None, today), Light::Green);
+    }
+}
