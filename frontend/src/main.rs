@@ -1,124 +1,188 @@
-//! 督办's browser client.
+//! 督办's browser client: a Leptos single-page app over duban's API, with
+//! the request and response types of `duban-dto`, so client and server
+//! cannot drift apart.
 //!
-//! For now: signing in and out, and each campaign with its indicators and
-//! task counts per list. It talks to the API only through the shared types
-//! of `duban-dto`.
+//! Layout: `api` talks to the server, `strings` holds every text, `charts`
+//! draws the dashboard's SVG, `pages/` has one module per page, and `work`
+//! the panel of one unit's work on a task (evidence, upload, review), which
+//! the task page, the unit's page and the review queue share.
 
 mod api;
+mod charts;
+mod pages;
 mod strings;
+mod work;
 
 use api::Session;
-use duban_dto::api::CampaignSummary;
+use duban_dto::Role;
+use duban_dto::api::Me;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::components::{A, Route, Router, Routes};
+use leptos_router::path;
 
 fn main() {
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(App);
 }
 
+/// The signed-in user, for pages deciding which controls to show. The API
+/// decides what is allowed; hiding what would be refused keeps the page
+/// honest.
+#[derive(Clone)]
+pub struct Viewer(pub Me);
+
+impl Viewer {
+    pub fn is(&self, roles: &[Role]) -> bool {
+        roles.contains(&self.0.role)
+    }
+
+    pub fn unit_id(&self) -> Option<i64> {
+        self.0.unit.as_ref().map(|unit| unit.id)
+    }
+
+    /// Inspectors read everything and change nothing.
+    pub fn read_only(&self) -> bool {
+        self.0.role == Role::Inspector
+    }
+}
+
+pub fn viewer() -> Viewer {
+    use_context::<Viewer>().expect("pages render inside a signed-in shell")
+}
+
 #[component]
 fn App() -> impl IntoView {
-    let session = RwSignal::new(Session::stored());
+    let session = Session::signal();
     view! {
-        <header>
-            <h1>{strings::APP_TITLE}</h1>
-            {move || session.get().map(|current| view! {
-                <span class="user">{current.user.display_name.clone()}</span>
-                <button class="sign-out" on:click=move |_| spawn_local(async move {
-                    api::logout().await;
-                    session.set(None);
-                })>{strings::SIGN_OUT}</button>
-            })}
-        </header>
-        <main>
+        <Router>
             {move || match session.get() {
-                None => view! { <Login session /> }.into_any(),
-                Some(_) => view! { <Campaigns session /> }.into_any(),
+                // Signing in keeps the address: the page asked for appears after.
+                None => view! { <Login /> }.into_any(),
+                Some(current) => view! { <Shell me=current.user /> }.into_any(),
             }}
+        </Router>
+    }
+}
+
+#[component]
+fn Shell(me: Me) -> impl IntoView {
+    provide_context(Viewer(me.clone()));
+    let viewer = Viewer(me.clone());
+    let unit_roles = viewer.is(&[Role::UnitManager, Role::UnitStaff]);
+    let reviews = viewer.is(&[Role::LeadOffice, Role::UnitManager, Role::UnitStaff]);
+    let admin = viewer.is(&[Role::Admin, Role::LeadOffice, Role::Inspector, Role::UnitManager]);
+    let read_only = viewer.read_only();
+    view! {
+        <header class="top">
+            <h1><A href="/">{strings::APP_TITLE}</A></h1>
+            <nav aria-label="主导航">
+                <A href="/" exact=true>{strings::NAV_DASHBOARD}</A>
+                <A href="/tasks">{strings::NAV_TASKS}</A>
+                {unit_roles.then(|| view! { <A href="/my">{strings::NAV_MY_UNIT}</A> })}
+                {reviews.then(|| view! { <A href="/reviews">{strings::NAV_REVIEWS}</A> })}
+                {admin.then(|| view! { <A href="/admin">{strings::NAV_ADMIN}</A> })}
+            </nav>
+            <div class="user">
+                <span data-role=me.role.as_str()>
+                    {me.display_name.clone()} " · " {me.role.zh_name()}
+                    {me.unit.as_ref().map(|unit| format!(" · {}", unit.name))}
+                </span>
+                <A href="/account">{strings::NAV_ACCOUNT}</A>
+                <button class="sign-out" on:click=move |_| spawn_local(api::logout())>{strings::SIGN_OUT}</button>
+            </div>
+        </header>
+        {read_only.then(|| view! { <p class="banner read-only">{strings::READ_ONLY}</p> })}
+        <main>
+            <Routes fallback=|| view! { <p>{strings::NOT_FOUND}</p> }>
+                <Route path=path!("/") view=pages::dashboard::DashboardPage />
+                <Route path=path!("/tasks") view=pages::tasks::TasksPage />
+                <Route path=path!("/tasks/:id") view=pages::task::TaskPage />
+                <Route path=path!("/my") view=pages::my_unit::MyUnitPage />
+                <Route path=path!("/reviews") view=pages::reviews::ReviewsPage />
+                <Route path=path!("/admin") view=pages::admin::AdminPage />
+                <Route path=path!("/account") view=Account />
+            </Routes>
         </main>
     }
 }
 
 #[component]
-fn Login(session: RwSignal<Option<Session>>) -> impl IntoView {
+fn Login() -> impl IntoView {
     // What the user typed stays in the form when signing in fails.
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
+        busy.set(true);
         spawn_local(async move {
-            match api::login(&username.get_untracked(), &password.get_untracked()).await {
-                Ok(signed_in) => session.set(Some(signed_in)),
-                Err(failure) => error.set(Some(failure.to_string())),
+            if let Err(failure) = api::login(&username.get_untracked(), &password.get_untracked()).await {
+                error.set(Some(failure.to_string()));
             }
+            busy.set(false);
         });
     };
     view! {
-        <form class="login" on:submit=submit>
-            <h2>{strings::SIGN_IN}</h2>
-            <label>{strings::USERNAME}
-                <input name="username" autocomplete="username" required
-                    prop:value=username on:input=move |e| username.set(event_target_value(&e)) />
+        <header class="top"><h1>{strings::APP_TITLE}</h1></header>
+        <main>
+            <form class="login card" on:submit=submit>
+                <h2>{strings::SIGN_IN}</h2>
+                <label>{strings::USERNAME}
+                    <input name="username" autocomplete="username" required autofocus
+                        prop:value=username on:input=move |e| username.set(event_target_value(&e)) />
+                </label>
+                <label>{strings::PASSWORD}
+                    <input name="password" type="password" autocomplete="current-password" required
+                        prop:value=password on:input=move |e| password.set(event_target_value(&e)) />
+                </label>
+                {move || error.get().map(|message| view! { <p class="error" role="alert">{message}</p> })}
+                <button type="submit" disabled=busy>{strings::SIGN_IN}</button>
+            </form>
+        </main>
+    }
+}
+
+#[component]
+fn Account() -> impl IntoView {
+    let current = RwSignal::new(String::new());
+    let new = RwSignal::new(String::new());
+    let outcome = RwSignal::new(None::<Result<(), String>>);
+    let submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        spawn_local(async move {
+            let body = duban_dto::api::PasswordChange { current_password: current.get_untracked(), new_password: new.get_untracked() };
+            let result = api::act(api::Verb::Post, "/api/v1/auth/password", Some(&body)).await;
+            outcome.set(Some(result.map_err(|failure| failure.to_string())));
+        });
+    };
+    view! {
+        <form class="card narrow" on:submit=submit>
+            <h2>{strings::NAV_ACCOUNT}</h2>
+            <label>{strings::CURRENT_PASSWORD}
+                <input type="password" autocomplete="current-password" required
+                    prop:value=current on:input=move |e| current.set(event_target_value(&e)) />
             </label>
-            <label>{strings::PASSWORD}
-                <input name="password" type="password" autocomplete="current-password" required
-                    prop:value=password on:input=move |e| password.set(event_target_value(&e)) />
+            <label>{strings::NEW_PASSWORD}
+                <input type="password" autocomplete="new-password" required minlength="10"
+                    prop:value=new on:input=move |e| new.set(event_target_value(&e)) />
             </label>
-            {move || error.get().map(|message| view! { <p class="error" role="alert">{message}</p> })}
-            <button type="submit">{strings::SIGN_IN}</button>
+            {move || outcome.get().map(|result| match result {
+                Ok(()) => view! { <p class="ok" role="status">{strings::PASSWORD_CHANGED}</p> }.into_any(),
+                Err(message) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
+            })}
+            <button type="submit">{strings::SAVE}</button>
         </form>
     }
 }
 
-#[component]
-fn Campaigns(session: RwSignal<Option<Session>>) -> impl IntoView {
-    let campaigns = LocalResource::new(api::campaigns);
-    view! {
-        <Suspense fallback=|| view! { <p>{strings::LOADING}</p> }>
-            {move || {
-                campaigns.get().map(|result| match result {
-                    Ok(list) if list.is_empty() => view! { <p>{strings::NO_CAMPAIGNS}</p> }.into_any(),
-                    Ok(list) => list.into_iter().map(|campaign| view! { <Campaign campaign /> }).collect_view().into_any(),
-                    Err(api::ApiError::SignedOut) => {
-                        session.set(None);
-                        view! { <p>{strings::SIGNED_OUT}</p> }.into_any()
-                    }
-                    Err(failure) => view! { <p class="error">{strings::LOAD_FAILED}{failure.to_string()}</p> }.into_any(),
-                })
-            }}
-        </Suspense>
-    }
-}
-
-#[component]
-fn Campaign(campaign: CampaignSummary) -> impl IntoView {
-    let total: i64 = campaign.task_counts.iter().map(|count| count.tasks).sum();
-    let period = match (&campaign.period_start, &campaign.period_end) {
-        (Some(start), Some(end)) => format!("{}{start} — {end}", strings::PERIOD),
-        _ => String::new(),
-    };
-    view! {
-        <section class="campaign">
-            <h2>{campaign.name.clone()}</h2>
-            <p>{campaign.region.clone()} " · " {period}</p>
-            <p>{strings::indicator_summary(campaign.level1_indicators, campaign.level2_indicators, total)}</p>
-            <ul class="counts">
-                {campaign
-                    .task_counts
-                    .iter()
-                    .map(|count| {
-                        view! {
-                            <li data-list=count.list.as_str()>
-                                <strong>{count.tasks}</strong>
-                                {count.list.zh_name()}
-                            </li>
-                        }
-                    })
-                    .collect_view()}
-            </ul>
-        </section>
+/// Shows a loaded value, the loading note, or the failure in words.
+pub fn loaded<T: Clone + 'static, V: IntoView + 'static>(value: Option<Result<T, api::ApiError>>, show: impl FnOnce(T) -> V) -> AnyView {
+    match value {
+        None => view! { <p class="loading">{strings::LOADING}</p> }.into_any(),
+        Some(Ok(value)) => show(value).into_any(),
+        Some(Err(failure)) => view! { <p class="error" role="alert">{strings::LOAD_FAILED}{failure.to_string()}</p> }.into_any(),
     }
 }

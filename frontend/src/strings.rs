@@ -1,5 +1,6 @@
 //! Every text the user reads, in one place, so that an English locale can
-//! follow by swapping this module's contents.
+//! follow by swapping this module's contents. Names of statuses, lists and
+//! roles come from duban-dto's `zh_name`, shared with the server's exports.
 
 use duban_dto::api::Problem;
 
@@ -7,20 +8,209 @@ pub const APP_TITLE: &str = "督办 · 法治政府建设示范创建";
 pub const LOADING: &str = "正在加载……";
 pub const NO_CAMPAIGNS: &str = "尚未导入任何创建任务。";
 pub const LOAD_FAILED: &str = "加载失败：";
-pub const PERIOD: &str = "创建周期 ";
 pub const SIGN_IN: &str = "登录";
 pub const SIGN_OUT: &str = "退出";
 pub const USERNAME: &str = "用户名";
 pub const PASSWORD: &str = "密码";
 pub const SIGNED_OUT: &str = "登录已过期，请重新登录。";
 pub const NETWORK_ERROR: &str = "无法连接服务器：";
+pub const UPLOAD_FAILED: &str = "上传中断";
+pub const SAVE: &str = "保存";
+pub const MORE: &str = "加载更多";
+pub const NONE: &str = "无";
+pub const DONE: &str = "已完成";
 
-pub fn indicator_summary(level1: i64, level2: i64, tasks: i64) -> String {
-    format!("一级指标 {level1} 项，二级指标 {level2} 项，任务共 {tasks} 项")
+// Navigation.
+pub const NAV_DASHBOARD: &str = "总览";
+pub const NAV_TASKS: &str = "任务清单";
+pub const NAV_MY_UNIT: &str = "本单位任务";
+pub const NAV_REVIEWS: &str = "待审核";
+pub const NAV_ADMIN: &str = "管理";
+pub const NAV_ACCOUNT: &str = "修改密码";
+pub const NOT_FOUND: &str = "页面不存在。";
+pub const READ_ONLY: &str = "只读：督查人员可查看全部内容，不能修改。";
+
+// Password change.
+pub const CURRENT_PASSWORD: &str = "当前密码";
+pub const NEW_PASSWORD: &str = "新密码";
+pub const PASSWORD_CHANGED: &str = "密码已修改，其他设备上的登录已退出。";
+
+// Dashboard.
+pub const ELAPSED: &str = "创建周期已过";
+pub const BY_LIST: &str = "各清单完成情况";
+pub const BY_INDICATOR: &str = "各指标完成情况";
+pub const BY_UNIT: &str = "各单位完成情况";
+pub const LIGHTS: &str = "进度灯";
+pub const LIGHT_RED: &str = "红灯：已逾期或严重滞后";
+pub const LIGHT_YELLOW: &str = "黄灯：7日内到期或进度滞后";
+pub const LIGHT_GREEN: &str = "绿灯：按计划推进";
+pub const OVERDUE: &str = "逾期";
+pub const APPROVED: &str = "已通过";
+pub const QUANTIFIED: &str = "量化指标（本年度）";
+pub const MET: &str = "达标";
+pub const NOT_MET: &str = "未达标";
+pub const UNKNOWN: &str = "待填报";
+pub const NEGATIVE: &str = "负面清单";
+pub const VETOED: &str = "已发生负面清单事项并经确认，创建一票否决。";
+pub const NEGATIVE_CLEAR: &str = "未发生负面清单事项";
+pub const AWAITING_CONFIRMATION: &str = "待确认的报告";
+pub const UNIT: &str = "单位";
+pub const AS_LEAD: &str = "牵头";
+pub const AS_RESPONSIBLE: &str = "责任";
+pub const IN_REVIEW: &str = "审核中";
+pub const RETURNED: &str = "退回";
+
+// Task list.
+pub const LEVEL1: &str = "一级指标";
+pub const LEVEL2: &str = "二级指标";
+pub const NUMBER: &str = "序号";
+pub const TASK: &str = "三级指标(具体任务事项)";
+pub const LEADS: &str = "牵头单位";
+pub const RESPONSIBLE: &str = "责任单位";
+pub const STATUS: &str = "状态";
+pub const DUE: &str = "截止日期";
+pub const SEARCH: &str = "搜索任务内容或编码";
+pub const ALL_LISTS: &str = "全部清单";
+pub const ALL_STATUSES: &str = "全部状态";
+pub const ONLY_OVERDUE: &str = "只看逾期";
+pub const INDICATOR_TREE: &str = "指标体系";
+pub const ALL_INDICATORS: &str = "全部任务";
+pub const CLEAR_FILTERS: &str = "清除筛选";
+pub const NO_TASKS: &str = "没有符合条件的任务。";
+
+// Task page.
+pub const TARGETS: &str = "量化目标";
+pub const ASSIGNMENTS: &str = "分工落实";
+pub const ROLE: &str = "角色";
+pub const PROGRESS: &str = "进展";
+pub const HISTORY: &str = "审核记录";
+pub const EVIDENCE: &str = "佐证材料";
+pub const NO_EVIDENCE: &str = "尚未上传佐证材料。";
+pub const VERSIONS: &str = "历史版本";
+pub const SEALED: &str = "已封存";
+pub const PREVIEW: &str = "预览";
+pub const DOWNLOAD: &str = "下载";
+pub const WITHDRAW: &str = "撤回";
+pub const NEW_VERSION: &str = "上传新版本";
+pub const ASSIGN: &str = "分配责任单位";
+pub const ASSIGN_UNIT: &str = "选择单位";
+pub const ASSIGN_GROUP: &str = "或整组分配";
+pub const ASSIGNED: &str = "已分配";
+pub const PRINT: &str = "打印";
+
+// Work on an assignment.
+pub const UPLOAD: &str = "上传佐证材料";
+pub const DROP_FILES: &str = "将文件拖到这里，或点击选择（可多选）";
+pub const DESCRIPTION: &str = "材料说明";
+pub const EFFECTIVE_DATE: &str = "材料日期";
+pub const UPLOADING: &str = "正在上传";
+pub const SUBMIT: &str = "报送审核";
+pub const PROGRESS_NOTE: &str = "进展情况";
+pub const ACCEPT: &str = "审核通过（牵头单位）";
+pub const RETURN: &str = "退回";
+pub const RETURN_REASON: &str = "退回原因（必填）";
+pub const APPROVE: &str = "最终通过";
+pub const RETURNED_BECAUSE: &str = "退回原因：";
+pub const NO_HISTORY: &str = "暂无审核记录。";
+
+// My unit.
+pub const TO_DO: &str = "待办";
+pub const DUE_SOON: &str = "5个工作日内到期";
+pub const RETURNED_TO_US: &str = "被退回";
+pub const NOTHING: &str = "暂无。";
+pub const NO_UNIT: &str = "您的账号不属于任何单位。";
+
+// Review queue.
+pub const QUEUE_EMPTY: &str = "没有待审核的材料。";
+
+// Admin.
+pub const TAB_UNITS: &str = "单位与单位组";
+pub const TAB_USERS: &str = "用户";
+pub const TAB_CLIENTS: &str = "接口客户端";
+pub const TAB_IMPORT: &str = "导入";
+pub const TAB_EXPORT: &str = "导出";
+pub const TAB_AUDIT: &str = "审计日志";
+pub const NAME: &str = "名称";
+pub const KIND: &str = "类型";
+pub const ALIASES: &str = "别名";
+pub const LAW_ENFORCEMENT: &str = "行政执法单位";
+pub const GROUPS: &str = "单位组（集合称谓）";
+pub const MEMBERS: &str = "成员数";
+pub const ADD_UNIT: &str = "新增单位";
+pub const DISPLAY_NAME: &str = "姓名";
+pub const ADD_USER: &str = "新增用户";
+pub const DISABLED: &str = "已停用";
+pub const ADD_CLIENT: &str = "新增接口客户端";
+pub const NEW_KEY: &str = "生成密钥";
+pub const KEY_SHOWN_ONCE: &str = "密钥只显示这一次，请立即妥善保存：";
+pub const SCOPES: &str = "权限范围";
+pub const IMPORT_KIND: &str = "导入内容";
+pub const DRY_RUN: &str = "仅校验（不写入）";
+pub const START_IMPORT: &str = "开始导入";
+pub const ROWS: &str = "行";
+pub const EXPORT_WORKBOOK: &str = "导出任务分解表（Excel）";
+pub const EXPORT_CSV: &str = "导出任务分解表（CSV）";
+pub const EXPORT_UNITS_CSV: &str = "导出单位任务清单（CSV）";
+pub const EXPORT_AUDIT: &str = "导出审计日志（CSV）";
+pub const ACTION: &str = "操作";
+pub const ACTOR: &str = "操作人";
+pub const TIME: &str = "时间";
+pub const ENTITY: &str = "对象";
+pub const FILTER: &str = "筛选";
+
+pub fn percent(done: i64, total: i64) -> String {
+    if total == 0 { "—".to_owned() } else { format!("{:.0}%", done as f64 * 100.0 / total as f64) }
+}
+
+pub fn of_total(done: i64, total: i64) -> String {
+    format!("{done}/{total}")
+}
+
+pub fn import_kind(kind: duban_dto::ImportKind) -> &'static str {
+    match kind {
+        duban_dto::ImportKind::Breakdown => "任务分解表（Word、Excel、文本或 CSV/JSON）",
+        duban_dto::ImportKind::Units => "单位",
+        duban_dto::ImportKind::Users => "用户",
+        duban_dto::ImportKind::Assignments => "分工（任务—单位）",
+    }
+}
+
+pub fn job_status(status: duban_dto::ImportJobStatus) -> &'static str {
+    match status {
+        duban_dto::ImportJobStatus::Queued => "排队中",
+        duban_dto::ImportJobStatus::Running => "正在导入",
+        duban_dto::ImportJobStatus::Completed => "完成",
+        duban_dto::ImportJobStatus::Rejected => "文件有误，未写入任何数据",
+        duban_dto::ImportJobStatus::Failed => "导入失败，未写入任何数据",
+    }
+}
+
+pub fn row_action(action: duban_dto::RowAction) -> &'static str {
+    match action {
+        duban_dto::RowAction::Created => "新增",
+        duban_dto::RowAction::Updated => "更新",
+        duban_dto::RowAction::Unchanged => "不变",
+        duban_dto::RowAction::Deleted => "删除",
+        duban_dto::RowAction::Invalid => "有误",
+    }
+}
+
+pub fn decision(action: &str) -> &'static str {
+    match action {
+        "submit" => "报送",
+        "accept" => "牵头单位审核通过",
+        "return" => "退回",
+        "approve" => "依法治县办最终通过",
+        _ => "处理",
+    }
+}
+
+pub fn import_summary(created: i32, updated: i32, unchanged: i32, invalid: i32) -> String {
+    format!("新增 {created}，更新 {updated}，不变 {unchanged}，有误 {invalid}")
 }
 
 /// A problem+json answer in plain Chinese, by its stable code; the
-/// server's English detail only where no wording exists yet.
+/// server's detail where no wording exists, since it names what is wrong.
 pub fn problem(problem: &Problem) -> String {
     let text = match problem.code.as_str() {
         "unauthenticated" => "用户名或密码错误，或登录已过期。",
@@ -29,7 +219,20 @@ pub fn problem(problem: &Problem) -> String {
         "not_found" => "找不到该内容。",
         "unavailable" => "数据库暂时不可用，请稍后再试。",
         "internal_error" => "服务器内部错误。",
-        _ => return problem.detail.clone().unwrap_or_else(|| problem.title.clone()),
+        "precondition_failed" => "该内容已被他人修改，请刷新后重试。",
+        "invalid_transition" => "当前状态下不能进行此操作，请刷新页面后再试。",
+        "evidence_frozen" => "材料正在审核中或已通过，不能再修改。",
+        "nothing_to_submit" => "请先上传佐证材料，再报送审核。",
+        "username_taken" => "用户名已被使用。",
+        "name_taken" => "该名称已被本县其他单位使用。",
+        "wrong_password" => "当前密码不正确。",
+        "empty_file" | "no_file" => "请选择要上传的文件。",
+        "reason_required" => "退回时必须填写原因。",
+        "weak_password" => "密码强度不够：至少 10 个字符，且不能与用户名相同。",
+        "unsupported_media_type" => "文件类型不受支持：可上传 PDF、OFD、图片、Word、Excel、WPS、压缩包、音视频。",
+        "payload_too_large" => "文件太大。",
+        // No wording yet: the server's detail names what is wrong.
+        _ => return format!("操作未完成：{}", problem.detail.clone().unwrap_or_else(|| problem.title.clone())),
     };
     match &problem.request_id {
         Some(id) if problem.status >= 500 => format!("{text}（请求编号 {id}）"),

@@ -1,16 +1,13 @@
 //! The `duban` command, run as a process.
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use diesel::RunQueryDsl;
 use duban_tests::TestDb;
 
-use crate::support::{document, seed_file, snapshot, workspace};
-
-const DUBAN: &str = env!("CARGO_BIN_EXE_duban-under-test");
+use crate::support::{DUBAN, Server, document, seed_file, snapshot, workspace};
 
 fn duban(args: &[&str], database_url: Option<&str>) -> Output {
     let mut command = Command::new(DUBAN);
@@ -72,93 +69,6 @@ fn export_seeds_writes_the_committed_files() {
     for name in ["luoping.campaign.json", "luoping.units.json"] {
         let exported = std::fs::read_to_string(out.path().join(name)).unwrap();
         assert!(exported == seed_file(name), "{name} differs from seeds/{name}");
-    }
-}
-
-/// A `duban serve` process, the address it listens on, and its log lines.
-struct Server {
-    child: Child,
-    base: String,
-    log: std::sync::mpsc::Receiver<String>,
-}
-
-impl Server {
-    fn start(data_dir: &Path, extra_env: &[(&str, &str)]) -> Server {
-        let mut command = Command::new(DUBAN);
-        command
-            .arg("serve")
-            .env_remove("DATABASE_URL")
-            .env("DUBAN_DATA_DIR", data_dir)
-            .env("DUBAN_LISTEN", "127.0.0.1:0")
-            .env("DUBAN_LOG", "info")
-            .env_remove("DUBAN_STATIC_DIR")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        for (name, value) in extra_env {
-            command.env(name, value);
-        }
-        let mut child = command.spawn().unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let (sender, log) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if sender.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut server = Server { child, base: String::new(), log };
-        let listening = server.log_line(|line| line.contains("listening on http://") || line.starts_with("duban:"));
-        assert!(!listening.starts_with("duban:"), "duban serve failed: {listening}");
-        let at = listening.find("http://").unwrap();
-        server.base = listening[at..].split(['"', ' ']).next().unwrap().to_owned();
-        server
-    }
-
-    /// The next log line that satisfies `wanted`.
-    fn log_line(&self, wanted: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let line = self.log.recv_timeout(left).expect("duban serve did not log what was expected in time");
-            if wanted(&line) {
-                return line;
-            }
-        }
-    }
-
-    fn get(&self, path: &str) -> reqwest::blocking::Response {
-        reqwest::blocking::Client::new().get(format!("{}{path}", self.base)).header("x-request-id", "serve-test-request-1").send().unwrap()
-    }
-
-    /// GET as a demo account, signing in first.
-    fn get_as(&self, username: &str, path: &str) -> serde_json::Value {
-        let http = reqwest::blocking::Client::new();
-        let login: serde_json::Value = http
-            .post(format!("{}/api/v1/auth/login", self.base))
-            .json(&serde_json::json!({"username": username, "password": duban_tests::DEMO_PASSWORD}))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        let token = login["access_token"].as_str().expect("signed in");
-        http.get(format!("{}{path}", self.base)).bearer_auth(token).send().unwrap().json().unwrap()
-    }
-
-    fn signal(&self, signal: i32) {
-        // SAFETY: signalling our own child process.
-        unsafe { libc::kill(self.child.id() as i32, signal) };
-    }
-
-    fn wait(&mut self) -> std::process::ExitStatus {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "duban did not exit");
-            std::thread::sleep(Duration::from_millis(50));
-        }
     }
 }
 

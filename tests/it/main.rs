@@ -6,6 +6,7 @@ mod auth;
 mod browser;
 mod cli;
 mod dashboard;
+mod e2e;
 mod evidence;
 mod import;
 mod imports;

@@ -43,12 +43,25 @@ fn build_frontend() -> anyhow::Result<()> {
     }
     for entry in std::fs::read_dir(frontend.join("dist"))? {
         let path = entry?.path();
-        if path.extension().is_some_and(|ext| ext == "wasm") {
-            let size = std::fs::metadata(&path)?.len();
-            eprintln!("xtask: {} is {:.1} KiB", path.display(), size as f64 / 1024.0);
+        if path.extension().is_some_and(|ext| ext == "wasm" || ext == "js") {
+            let (raw, compressed) = bundle_size(&path)?;
+            eprintln!("xtask: bundle {}: {:.1} KiB raw, {:.1} KiB brotli", path.display(), raw as f64 / 1024.0, compressed as f64 / 1024.0);
         }
     }
     Ok(())
+}
+
+/// A file's size as stored and as the server sends it (brotli, quality 11,
+/// what browsers receive from `Content-Encoding: br`).
+pub fn bundle_size(path: &std::path::Path) -> anyhow::Result<(usize, usize)> {
+    use std::io::Write;
+    let raw = std::fs::read(path)?;
+    let mut compressed = Vec::new();
+    {
+        let mut writer = brotli::CompressorWriter::new(&mut compressed, 1 << 16, 11, 22);
+        writer.write_all(&raw)?;
+    }
+    Ok((raw.len(), compressed.len()))
 }
 
 /// Builds everything and runs duban with its embedded database.
@@ -90,13 +103,18 @@ pub fn test() -> anyhow::Result<()> {
     let mut cluster = Cluster::start(&options)?;
     eprintln!("xtask: test PostgreSQL running in {}", scratch.path().display());
 
-    let result =
-        run(cargo().args(["nextest", "run", "--locked", "--no-fail-fast"]).env("DUBAN_TEST_DATABASE_URL", cluster.url("postgres")))
-            .and_then(|()| {
-                eprintln!("xtask: schemathesis against a live server");
-                run(Command::new(psql()).args(psql_args(&cluster)).args(["-c", "CREATE DATABASE duban_schemathesis"]))?;
-                crate::schemathesis::run(&cluster.url("duban_schemathesis"))
-            });
+    // The browser tests leave a screenshot of every page they visit here.
+    let screenshots = workspace_root().join("target/screenshots");
+    let result = run(cargo()
+        .args(["nextest", "run", "--locked", "--no-fail-fast"])
+        .env("DUBAN_TEST_DATABASE_URL", cluster.url("postgres"))
+        .env("DUBAN_SCREENSHOTS", &screenshots))
+    .and_then(|()| {
+        eprintln!("xtask: screenshots of the browser tests are in {}", screenshots.display());
+        eprintln!("xtask: schemathesis against a live server");
+        run(Command::new(psql()).args(psql_args(&cluster)).args(["-c", "CREATE DATABASE duban_schemathesis"]))?;
+        crate::schemathesis::run(&cluster.url("duban_schemathesis"))
+    });
     cluster.stop();
     result?;
     eprintln!("xtask: all tests passed");

@@ -1,0 +1,164 @@
+//! 总览: where the campaign stands, per list, indicator and unit, with the
+//! schedule lights, quantified targets and the negative list.
+
+use duban_dto::api::{CampaignSummary, Dashboard, IndicatorProgress};
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
+
+use crate::charts::{Legend, LightsChart, OutcomeRing, StatusBar};
+use crate::{api, loaded, strings};
+
+/// The campaign a page is about: `?campaign=` or the first one.
+pub async fn campaign_code(wanted: Option<String>) -> Result<String, api::ApiError> {
+    if let Some(code) = wanted {
+        return Ok(code);
+    }
+    let campaigns: Vec<CampaignSummary> = api::get("/api/v1/campaigns").await?;
+    campaigns
+        .into_iter()
+        .next()
+        .map(|campaign| campaign.code)
+        .ok_or(api::ApiError::Refused { status: 404, message: strings::NO_CAMPAIGNS.to_owned() })
+}
+
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    let query = use_query_map();
+    let dashboard = LocalResource::new(move || {
+        let wanted = query.read().get("campaign");
+        async move {
+            let code = campaign_code(wanted).await?;
+            api::get::<Dashboard>(&format!("/api/v1/campaigns/{}/dashboard", api::encode(&code))).await
+        }
+    });
+    view! {
+        <section class="dashboard">
+            {move || loaded(dashboard.get(), |dashboard| view! { <DashboardView dashboard /> })}
+        </section>
+    }
+}
+
+#[component]
+fn DashboardView(dashboard: Dashboard) -> impl IntoView {
+    let code = dashboard.campaign.clone();
+    let tasks = move |query: &str| format!("/tasks?campaign={code}&{query}");
+    let total = dashboard.total.clone();
+    view! {
+        <h2>{dashboard.name.clone()}</h2>
+        {dashboard.negative.vetoed.then(|| view! { <p class="banner veto" role="alert">{strings::VETOED}</p> })}
+        <div class="summary">
+            <div class="card figure">
+                <span>{strings::APPROVED}</span>
+                <strong data-figure="total-approved">{total.approved}</strong>
+                <small>{format!("/ {} · {}", total.tasks, strings::percent(total.approved, total.tasks))}</small>
+            </div>
+            <A href=tasks("overdue=true")>
+                <div class="card figure">
+                    <span>{strings::OVERDUE}</span>
+                    <strong data-figure="total-overdue">{total.overdue}</strong>
+                </div>
+            </A>
+            {dashboard.elapsed_percent.map(|elapsed| view! {
+                <div class="card figure">
+                    <span>{strings::ELAPSED}</span>
+                    <strong>{format!("{elapsed:.0}%")}</strong>
+                    <small>{format!("截至 {}", dashboard.as_of)}</small>
+                </div>
+            })}
+        </div>
+
+        <div class="grid">
+            <section class="card">
+                <h3>{strings::BY_LIST}</h3>
+                {dashboard.lists.iter().map(|list| view! {
+                    <StatusBar progress=list.progress.clone() href=tasks(&format!("list={}", list.list)) label=list.list.zh_name().to_owned() />
+                }).collect_view()}
+                <Legend />
+            </section>
+            <section class="card">
+                <h3>{strings::LIGHTS}</h3>
+                <LightsChart lights=total.lights.clone() campaign=dashboard.campaign.clone() />
+            </section>
+            <section class="card">
+                <h3>{strings::QUANTIFIED}</h3>
+                <OutcomeRing met=dashboard.quantified.met not_met=dashboard.quantified.not_met
+                    unknown=dashboard.quantified.unknown href=tasks("list=quantified") />
+            </section>
+            <section class="card">
+                <h3>{strings::NEGATIVE}</h3>
+                <A href=tasks("list=negative")>
+                    {if dashboard.negative.vetoed {
+                        view! { <p class="error" data-figure="vetoed">{strings::VETOED}</p> }.into_any()
+                    } else {
+                        view! { <p class="ok">{strings::NEGATIVE_CLEAR}</p> }.into_any()
+                    }}
+                    {(dashboard.negative.awaiting_confirmation > 0).then(|| view! {
+                        <p>{strings::AWAITING_CONFIRMATION}" "{dashboard.negative.awaiting_confirmation}</p>
+                    })}
+                </A>
+            </section>
+        </div>
+
+        <section class="card">
+            <h3>{strings::BY_INDICATOR}</h3>
+            {dashboard.indicators.iter().map(|level1| view! { <IndicatorRows level1=level1.clone() campaign=dashboard.campaign.clone() /> }).collect_view()}
+        </section>
+
+        <section class="card">
+            <h3>{strings::BY_UNIT}</h3>
+            <table class="units">
+                <thead>
+                    <tr>
+                        <th rowspan="2">{strings::UNIT}</th>
+                        <th colspan="3">{strings::AS_LEAD}</th>
+                        <th colspan="4">{strings::AS_RESPONSIBLE}</th>
+                    </tr>
+                    <tr>
+                        <th>{strings::APPROVED}</th><th>{strings::IN_REVIEW}</th><th>{strings::OVERDUE}</th>
+                        <th>{strings::APPROVED}</th><th>{strings::IN_REVIEW}</th><th>{strings::RETURNED}</th><th>{strings::OVERDUE}</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {dashboard.units.iter().map(|unit| {
+                        let id = unit.unit.id;
+                        let lead_approved = strings::of_total(unit.lead.approved, unit.lead.total);
+                        let responsible_approved = strings::of_total(unit.responsible.approved, unit.responsible.total);
+                        view! {
+                            <tr data-unit=unit.unit.name.clone()>
+                                <th scope="row">{unit.unit.name.clone()}</th>
+                                <td><A href=tasks(&format!("lead_unit={id}"))>
+                                    <span data-figure="lead-approved">{lead_approved}</span>
+                                </A></td>
+                                <td>{unit.lead.in_review}</td>
+                                <td class:alert={unit.lead.overdue > 0}>{unit.lead.overdue}</td>
+                                <td><A href=tasks(&format!("responsible_unit={id}"))>
+                                    <span data-figure="responsible-approved">{responsible_approved}</span>
+                                </A></td>
+                                <td data-figure="responsible-in-review">{unit.responsible.in_review}</td>
+                                <td data-figure="responsible-returned">{unit.responsible.returned}</td>
+                                <td class:alert={unit.responsible.overdue > 0}>{unit.responsible.overdue}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+}
+
+/// A level-1 indicator's bar, its level-2 indicators' bars below.
+#[component]
+fn IndicatorRows(level1: IndicatorProgress, campaign: String) -> impl IntoView {
+    let href = |id: i64| format!("/tasks?campaign={campaign}&indicator={id}");
+    view! {
+        <details class="indicator">
+            <summary>
+                <StatusBar progress=level1.progress.clone() href=href(level1.id) label=format!("{}、{}", level1.code, level1.title) />
+            </summary>
+            {level1.children.iter().map(|level2| view! {
+                <StatusBar progress=level2.progress.clone() href=href(level2.id) label=format!("{}{}", level2.code, level2.title) />
+            }).collect_view()}
+        </details>
+    }
+}

@@ -1,0 +1,326 @@
+//! The browser client end to end, in a real headless Chromium (Debian's,
+//! driven through Debian's chromedriver), against `duban serve` with the
+//! demo data: the whole review flow, the dashboard following it, and an
+//! inspector who can read everything and change nothing. Screenshots of
+//! each page go to `DUBAN_SCREENSHOTS` (target/screenshots by default).
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use duban_tests::TestDb;
+use serde_json::Value;
+use thirtyfour::prelude::*;
+
+use crate::support::{Server, workspace};
+
+const STEP: Duration = Duration::from_secs(20);
+
+struct Browser {
+    driver: WebDriver,
+    base: String,
+    shots: PathBuf,
+    chromedriver: Child,
+}
+
+impl Browser {
+    async fn start(base: &str) -> Browser {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let chromedriver_path = std::env::var("DUBAN_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".to_owned());
+        let chromedriver = Command::new(&chromedriver_path)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|error| panic!("{chromedriver_path}: {error}; `cargo xtask setup` installs Debian's chromium-driver"));
+        let deadline = Instant::now() + STEP;
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let mut caps = DesiredCapabilities::chrome();
+        caps.set_binary(&std::env::var("DUBAN_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned())).unwrap();
+        for arg in [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1280,900",
+            "--lang=zh-CN",
+            // Nothing outside this machine is reachable, as in a county's intranet.
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+        ] {
+            caps.add_arg(arg).unwrap();
+        }
+        let profile = tempfile::tempdir().unwrap().keep();
+        caps.add_arg(&format!("--user-data-dir={}", profile.display())).unwrap();
+        let driver = WebDriver::new(format!("http://127.0.0.1:{port}"), caps).await.expect("a Chromium session");
+        let shots = std::env::var("DUBAN_SCREENSHOTS").map(PathBuf::from).unwrap_or_else(|_| workspace().join("target/screenshots"));
+        std::fs::create_dir_all(&shots).unwrap();
+        for stale in ["failure.png", "failure.html"] {
+            let _ = std::fs::remove_file(shots.join(stale));
+        }
+        Browser { driver, base: base.to_owned(), shots, chromedriver }
+    }
+
+    async fn open(&self, path: &str) {
+        self.driver.goto(format!("{}{path}", self.base)).await.unwrap();
+    }
+
+    async fn find(&self, css: &str) -> WebElement {
+        match self.driver.query(By::Css(css)).wait(STEP, Duration::from_millis(100)).first().await {
+            Ok(element) => element,
+            Err(error) => self.fail(&format!("{css}: {error}")).await,
+        }
+    }
+
+    /// Stops the test, leaving a screenshot and the page's DOM beside the
+    /// others to see what the browser showed.
+    async fn fail(&self, why: &str) -> ! {
+        let _ = self.driver.screenshot(&self.shots.join("failure.png")).await;
+        let source = self.driver.source().await.unwrap_or_default();
+        let _ = std::fs::write(self.shots.join("failure.html"), &source);
+        panic!("{why}\n(see failure.png and failure.html in {})", self.shots.display());
+    }
+
+    async fn absent(&self, css: &str) -> bool {
+        self.driver.find_all(By::Css(css)).await.unwrap().is_empty()
+    }
+
+    /// Waits until the element's text contains `text`.
+    async fn wait_text(&self, css: &str, text: &str) -> String {
+        let deadline = Instant::now() + STEP;
+        loop {
+            if let Ok(element) = self.driver.find(By::Css(css)).await
+                && let Ok(found) = element.text().await
+                && found.contains(text)
+            {
+                return found;
+            }
+            if Instant::now() > deadline {
+                self.fail(&format!("{css} never read {text:?}")).await;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn wait_gone(&self, css: &str) {
+        let deadline = Instant::now() + STEP;
+        while !self.absent(css).await {
+            if Instant::now() > deadline {
+                self.fail(&format!("{css} is still there")).await;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn shot(&self, name: &str) {
+        // Let charts and lists settle before the picture.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        self.driver.screenshot(&self.shots.join(format!("{name}.png"))).await.unwrap();
+    }
+
+    async fn sign_in(&self, username: &str) {
+        self.open("/").await;
+        // Whoever is signed in signs out first; wait until the app shows either.
+        let shown = self.find("form.login, button.sign-out").await;
+        if shown.tag_name().await.unwrap() == "button" {
+            shown.click().await.unwrap();
+        }
+        self.find("form.login input[name=username]").await.send_keys(username).await.unwrap();
+        self.find("form.login input[name=password]").await.send_keys(duban_tests::DEMO_PASSWORD).await.unwrap();
+        self.find("form.login button[type=submit]").await.click().await.unwrap();
+        self.find("button.sign-out").await;
+    }
+
+    async fn quit(mut self) {
+        self.driver.quit().await.unwrap();
+        let _ = self.chromedriver.kill();
+        let _ = self.chromedriver.wait();
+    }
+}
+
+fn pdf(path: &std::path::Path, content: &str) {
+    std::fs::write(path, format!("%PDF-1.7\n% {content}\n%%EOF\n")).unwrap();
+}
+
+fn api_login(base: &str, username: &str) -> (reqwest::blocking::Client, String) {
+    let http = reqwest::blocking::Client::new();
+    let login: Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": username, "password": duban_tests::DEMO_PASSWORD}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    (http, login["access_token"].as_str().unwrap().to_owned())
+}
+
+fn api_get(base: &str, username: &str, path: &str) -> Value {
+    let (http, token) = api_login(base, username);
+    http.get(format!("{base}{path}")).bearer_auth(token).send().unwrap().json().unwrap()
+}
+
+#[test]
+fn a_submission_is_returned_resubmitted_accepted_and_approved_in_the_browser() {
+    let dist = workspace().join("frontend/dist");
+    assert!(dist.join("index.html").exists(), "build the browser client first: cargo xtask frontend");
+    let db = TestDb::with_demo();
+    let evidence = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        evidence.path(),
+        &[
+            ("DATABASE_URL", db.url()),
+            ("DUBAN_STATIC_DIR", dist.to_str().unwrap()),
+            ("DUBAN_EVIDENCE_DIR", evidence.path().to_str().unwrap()),
+            ("DUBAN_LOG", "warn,duban=info"),
+        ],
+    );
+    let base = server.base.clone();
+
+    // The task: one that 县司法局 (sfj) leads; 罗雄街道 (lxjd) will be responsible.
+    let justice = api_get(&base, "sfj", "/api/v1/me")["unit"]["id"].as_i64().unwrap();
+    let township = api_get(&base, "lxjd", "/api/v1/me")["unit"]["id"].as_i64().unwrap();
+    let task = api_get(&base, "sfj", &format!("/api/v1/tasks?lead_unit={justice}&limit=1"))["items"][0].clone();
+    let task_id = task["id"].as_i64().unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let first_file = files.path().join("自查报告.pdf");
+    let second_file = files.path().join("自查报告（盖章）.pdf");
+    pdf(&first_file, "first");
+    pdf(&second_file, "second, stamped");
+
+    // The browser's part runs on its own runtime; the API checks around it block.
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    runtime.block_on(review_flow(&base, task_id, township, &first_file, &second_file));
+
+    // … and the API refuses the inspector's writes all the same.
+    let (http, token) = api_login(&base, "inspector");
+    let assignment =
+        api_get(&base, "inspector", &format!("/api/v1/assignments?task={task_id}&unit={township}"))["items"][0]["id"].as_i64().unwrap();
+    for (path, body) in [
+        (format!("/api/v1/assignments/{assignment}/submit"), serde_json::json!({})),
+        (format!("/api/v1/tasks/{task_id}/assignments"), serde_json::json!({"unit_ids": [township], "role": "responsible"})),
+        (format!("/api/v1/assignments/{assignment}/review"), serde_json::json!({"decision": "return", "reason": "x"})),
+    ] {
+        let status = http.post(format!("{base}{path}")).bearer_auth(&token).json(&body).send().unwrap().status();
+        assert_eq!(status, 403, "{path}");
+    }
+    drop(server);
+}
+
+async fn review_flow(base: &str, task_id: i64, township: i64, first_file: &std::path::Path, second_file: &std::path::Path) {
+    let browser = Browser::start(base).await;
+    let township_row = "tr[data-unit='罗雄街道']";
+    let panel = "article.assignment[data-unit='罗雄街道']";
+
+    // The lead office looks at the county and assigns the township.
+    browser.sign_in("yfzxb").await;
+    browser.find(".dashboard [data-figure=total-approved]").await;
+    browser.shot("01-dashboard").await;
+    browser.open("/tasks?q=行政").await;
+    browser.wait_text("[data-figure=task-count]", "共").await;
+    browser.shot("02-tasks").await;
+    browser.open(&format!("/tasks/{task_id}")).await;
+    browser.find(&format!("form.assign select[name=unit] option[value='{township}']")).await.click().await.unwrap();
+    browser.find("form.assign button[type=submit]").await.click().await.unwrap();
+    browser.find(panel).await;
+    browser.shot("03-task-assigned").await;
+    browser.open("/").await;
+    browser.wait_text(&format!("{township_row} [data-figure=responsible-approved]"), "0/1").await;
+
+    // The township uploads its material and submits it.
+    browser.sign_in("lxjd").await;
+    browser.open("/my").await;
+    browser.find(&format!("section.to-do {panel} input[type=file]")).await.send_keys(first_file.to_str().unwrap()).await.unwrap();
+    browser.find(&format!("section.to-do {panel} input[name=description]")).await.send_keys("2026年度自查报告").await.unwrap();
+    browser.find(&format!("section.to-do {panel} button.upload")).await.click().await.unwrap();
+    browser.wait_text(&format!("{panel} .evidence-item .file-name"), "自查报告.pdf").await;
+    browser.shot("04-my-unit-uploaded").await;
+    browser.find(&format!("{panel} button.submit")).await.click().await.unwrap();
+    browser.wait_gone(&format!("section.to-do {panel}")).await;
+
+    // The lead unit returns it with a reason.
+    browser.sign_in("sfj").await;
+    browser.open("/reviews").await;
+    // A return without a reason is refused, in Chinese, beside the button.
+    browser.find(&format!("{panel} button.return")).await.click().await.unwrap();
+    browser.wait_text(&format!("{panel} p.error"), "退回时必须填写原因").await;
+    browser.find(&format!("{panel} textarea[name=reason]")).await.send_keys("请补充盖章页").await.unwrap();
+    browser.shot("05-review-queue").await;
+    browser.find(&format!("{panel} button.return")).await.click().await.unwrap();
+    browser.find("[data-figure=queue-empty]").await;
+
+    // The township reads why, uploads a new version and submits again.
+    browser.sign_in("lxjd").await;
+    browser.open("/my").await;
+    browser.wait_text(&format!("section.returned {panel} [data-figure=return-reason]"), "请补充盖章页").await;
+    browser.shot("06-returned-with-reason").await;
+    browser.find(&format!("section.returned {panel} details.new-version summary")).await.click().await.unwrap();
+    browser
+        .find(&format!("section.returned {panel} details.new-version input[type=file]"))
+        .await
+        .send_keys(second_file.to_str().unwrap())
+        .await
+        .unwrap();
+    browser.find(&format!("section.returned {panel} details.new-version button.upload")).await.click().await.unwrap();
+    browser.find(&format!("section.returned {panel} .evidence-item[data-version='2']")).await;
+    browser.find(&format!("section.returned {panel} button.submit")).await.click().await.unwrap();
+    browser.wait_gone(&format!("section.returned {panel}")).await;
+
+    // The lead unit accepts; the lead office approves.
+    browser.sign_in("sfj").await;
+    browser.open("/reviews").await;
+    browser.find(&format!("{panel} button.accept")).await.click().await.unwrap();
+    browser.find("[data-figure=queue-empty]").await;
+    browser.sign_in("yfzxb").await;
+    browser.open("/reviews").await;
+    browser.wait_text(&format!("{panel} .evidence-item .file-name"), "自查报告（盖章）.pdf").await;
+    browser.find(&format!("{panel} button.approve")).await.click().await.unwrap();
+    browser.find("[data-figure=queue-empty]").await;
+
+    // The dashboard follows: the township's work is approved.
+    browser.open("/").await;
+    browser.wait_text(&format!("{township_row} [data-figure=responsible-approved]"), "1/1").await;
+    browser.shot("07-dashboard-after").await;
+    browser.open(&format!("/tasks/{task_id}")).await;
+    browser.find(&format!("{panel}[data-status=approved] .badge.sealed")).await;
+    browser.find(&format!("{panel} details.history summary")).await.click().await.unwrap();
+    let history = browser.wait_text(&format!("{panel} details.history ol"), "依法治县办最终通过").await;
+    assert!(history.contains("请补充盖章页"), "{history}");
+    browser.shot("08-task-approved").await;
+    browser.find(&format!("{panel} .evidence-item .actions button")).await.click().await.unwrap();
+    browser.find(&format!("{panel} iframe.preview")).await;
+
+    // An inspector reads everything and finds no control that writes.
+    browser.sign_in("inspector").await;
+    browser.find(".banner.read-only").await;
+    // An expired access token is renewed on the way, and the page the
+    // inspector asked for appears.
+    browser
+        .driver
+        .execute(
+            "const s = JSON.parse(localStorage.getItem('duban.session')); s.access_token = 'expired'; localStorage.setItem('duban.session', JSON.stringify(s));",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    browser.open(&format!("/tasks/{task_id}")).await;
+    browser.find(panel).await;
+    for control in
+        ["form.assign", ".uploader", "button.submit", "button.accept", "button.approve", "button.return", "button.withdraw", "textarea"]
+    {
+        assert!(browser.absent(control).await, "an inspector sees {control}");
+    }
+    browser.shot("09-inspector-task").await;
+    browser.open("/admin").await;
+    browser.find("[role=tab]").await;
+    assert!(browser.absent("form.inline input[name=name]").await, "an inspector may not add units");
+    browser.shot("10-inspector-admin").await;
+    browser.quit().await;
+}
