@@ -169,7 +169,9 @@ impl Content<'_> {
             "request_id": self.actor.request_id,
             "client_address": self.actor.client_address,
         });
-        serde_json::to_vec(&content).expect("JSON values serialise")
+        let mut bytes = Vec::new();
+        write_canonical(&content, &mut bytes);
+        bytes
     }
 
     fn hash(&self, prev_hash: &[u8]) -> [u8; 32] {
@@ -177,6 +179,40 @@ impl Content<'_> {
         hasher.update(prev_hash);
         hasher.update(self.canonical());
         hasher.finalize().into()
+    }
+}
+
+/// Writes JSON with every object's keys in sorted order, at every depth.
+/// The order is written out here rather than left to `serde_json::Map`,
+/// whose order a dependency can change (its `preserve_order` feature):
+/// the chain's hashes must not depend on how duban was built.
+fn write_canonical(value: &Value, out: &mut Vec<u8>) {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push(b'{');
+            for (index, key) in keys.into_iter().enumerate() {
+                if index > 0 {
+                    out.push(b',');
+                }
+                serde_json::to_writer(&mut *out, key).expect("a string serialises");
+                out.push(b':');
+                write_canonical(&map[key], out);
+            }
+            out.push(b'}');
+        }
+        Value::Array(items) => {
+            out.push(b'[');
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
+                    out.push(b',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(b']');
+        }
+        scalar => serde_json::to_writer(&mut *out, scalar).expect("a JSON scalar serialises"),
     }
 }
 
