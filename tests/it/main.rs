@@ -8,6 +8,7 @@ mod cli;
 mod dashboard;
 mod e2e;
 mod evidence;
+mod generate;
 mod import;
 mod imports;
 mod large_upload;

@@ -115,6 +115,7 @@ fn rows() -> Vec<Row> {
         row!("get" "/api/v1/calendar", |_i| "/api/v1/calendar?from=2026-02-01&to=2026-02-28".into(), body |_b| None, [U, R, R, R, R, R, R, D]),
         row!("put" "/api/v1/calendar/{day}", |_i| "/api/v1/calendar/2031-01-01".into(), body |_b| Some(json!({"is_workday": false})), [U, 204, D, D, D, D, D, D]),
         row!("delete" "/api/v1/calendar/{day}", |_i| "/api/v1/calendar/2031-01-02".into(), body |_b| None, [U, 404, D, D, D, D, D, D]),
+        row!("get" "/api/v1/dashboard", |_i| "/api/v1/dashboard".into(), body |_b| None, [U, R, R, R, R, R, R, D]),
         row!("get" "/api/v1/campaigns/{code}/dashboard", |_i| "/api/v1/campaigns/luoping/dashboard".into(), body |_b| None, [U, R, R, R, R, R, R, D]),
         row!("get" "/api/v1/campaigns/{code}/export.xlsx", |_i| "/api/v1/campaigns/luoping/export.xlsx".into(), body |_b| None, [U, R, R, R, R, R, R, D]),
         row!("get" "/api/v1/campaigns/{code}/export.csv", |_i| "/api/v1/campaigns/luoping/export.csv?table=units".into(), body |_b| None, [U, R, R, R, R, R, R, D]),

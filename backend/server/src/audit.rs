@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use crate::db::schema::audit_log;
 
 /// Serialises appends so that id order and chain order agree.
-const CHAIN_LOCK: i64 = 0x6175_6469_7400; // "audit\0"
+pub(crate) const CHAIN_LOCK: i64 = 0x6175_6469_7400; // "audit\0"
 /// The `prev_hash` of the first row.
 pub const GENESIS: [u8; 32] = [0; 32];
 
@@ -139,20 +139,104 @@ pub fn changed_fields(before: &Value, after: &Value) -> (Value, Value) {
 }
 
 /// A row as hashed: everything but the hashes themselves.
-struct Content<'a> {
-    id: i64,
-    at: DateTime<Utc>,
-    actor: &'a Actor,
-    action: &'a str,
-    entity_type: Option<&'a str>,
-    entity_id: Option<&'a str>,
-    before: Option<&'a Value>,
-    after: Option<&'a Value>,
+pub(crate) struct Content<'a> {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor: &'a Actor,
+    pub action: &'a str,
+    pub entity_type: Option<&'a str>,
+    pub entity_id: Option<&'a str>,
+    pub before: Option<&'a Value>,
+    pub after: Option<&'a Value>,
 }
 
+/// The columns of a row in the order [`Content::write_csv`] writes them,
+/// for appending many rows at once with `COPY` (`duban gen-data`).
+pub(crate) const COPY_COLUMNS: (
+    audit_log::id,
+    audit_log::at,
+    audit_log::actor_kind,
+    audit_log::actor_id,
+    audit_log::actor_name,
+    audit_log::unit_id,
+    audit_log::action,
+    audit_log::entity_type,
+    audit_log::entity_id,
+    audit_log::before,
+    audit_log::after,
+    audit_log::request_id,
+    audit_log::client_address,
+    audit_log::prev_hash,
+    audit_log::hash,
+) = (
+    audit_log::id,
+    audit_log::at,
+    audit_log::actor_kind,
+    audit_log::actor_id,
+    audit_log::actor_name,
+    audit_log::unit_id,
+    audit_log::action,
+    audit_log::entity_type,
+    audit_log::entity_id,
+    audit_log::before,
+    audit_log::after,
+    audit_log::request_id,
+    audit_log::client_address,
+    audit_log::prev_hash,
+    audit_log::hash,
+);
+
 impl Content<'_> {
-    /// Canonical bytes: serde_json writes object keys sorted, and jsonb
-    /// gives back the same values, so a row read back hashes the same.
+    /// The row as one line of `COPY … (FORMAT csv)` in [`COPY_COLUMNS`]
+    /// order: an empty unquoted field is NULL, text is quoted.
+    pub(crate) fn write_csv(&self, prev_hash: &[u8], hash: &[u8], out: &mut Vec<u8>) {
+        fn text(out: &mut Vec<u8>, value: Option<&str>) {
+            if let Some(value) = value {
+                out.push(b'"');
+                out.extend_from_slice(value.replace('"', "\"\"").as_bytes());
+                out.push(b'"');
+            }
+        }
+        fn number(out: &mut Vec<u8>, value: Option<i64>) {
+            if let Some(value) = value {
+                out.extend_from_slice(value.to_string().as_bytes());
+            }
+        }
+        let json = |value: Option<&Value>| value.map(|value| value.to_string());
+        number(out, Some(self.id));
+        out.push(b',');
+        out.extend_from_slice(self.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true).as_bytes());
+        out.push(b',');
+        text(out, Some(self.actor.kind.as_str()));
+        out.push(b',');
+        number(out, self.actor.id);
+        out.push(b',');
+        text(out, self.actor.name.as_deref());
+        out.push(b',');
+        number(out, self.actor.unit_id);
+        out.push(b',');
+        text(out, Some(self.action));
+        out.push(b',');
+        text(out, self.entity_type);
+        out.push(b',');
+        text(out, self.entity_id);
+        out.push(b',');
+        text(out, json(self.before).as_deref());
+        out.push(b',');
+        text(out, json(self.after).as_deref());
+        out.push(b',');
+        text(out, self.actor.request_id.as_deref());
+        out.push(b',');
+        text(out, self.actor.client_address.as_deref());
+        out.push(b',');
+        out.extend_from_slice(format!("\\x{}", hex::encode(prev_hash)).as_bytes());
+        out.push(b',');
+        out.extend_from_slice(format!("\\x{}", hex::encode(hash)).as_bytes());
+        out.push(b'\n');
+    }
+
+    /// Canonical bytes: object keys sorted at every depth, and jsonb gives
+    /// back the same values, so a row read back hashes the same.
     fn canonical(&self) -> Vec<u8> {
         let content = json!({
             "id": self.id,
@@ -174,7 +258,7 @@ impl Content<'_> {
         bytes
     }
 
-    fn hash(&self, prev_hash: &[u8]) -> [u8; 32] {
+    pub(crate) fn hash(&self, prev_hash: &[u8]) -> [u8; 32] {
         let mut hasher = Sha256::new();
         hasher.update(prev_hash);
         hasher.update(self.canonical());

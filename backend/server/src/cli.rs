@@ -94,6 +94,17 @@ enum Command {
     },
     /// Load the demo data (the Luoping roster and breakdown, demo accounts).
     SeedDemo,
+    /// Generate a province-sized dataset for benchmarks: the demo county and
+    /// copies of it up to N counties, with assignments, evidence metadata,
+    /// reviews and audit rows. Adds only what is missing when run again.
+    GenData {
+        /// How many counties (129 is a province such as Yunnan).
+        #[arg(long, default_value_t = 1)]
+        counties: u32,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Manage accounts on the server, e.g. the first administrator.
     User {
         #[command(subcommand)]
@@ -264,6 +275,29 @@ fn execute(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
             let db = Database::open(settings)?;
             for report in seeds::load_demo(&mut *db.pool.get()?)? {
                 print!("{report}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::GenData { counties, json } => {
+            if settings.production {
+                anyhow::bail!("production mode: generated data has no place in a real county's database");
+            }
+            let db = Database::open(settings)?;
+            let generated = crate::generate::generate(&mut *db.pool.get()?, counties, &mut |line| eprintln!("gen-data: {line}"))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&generated)?);
+            } else {
+                println!(
+                    "{} counties: {} tasks, {} units, {} assignments, {} evidence, {} decisions, {} audit rows in {:.1} s",
+                    generated.counties,
+                    generated.tasks,
+                    generated.units,
+                    generated.assignments,
+                    generated.evidence,
+                    generated.decisions,
+                    generated.audit_rows,
+                    generated.total_seconds
+                );
             }
             Ok(ExitCode::SUCCESS)
         }

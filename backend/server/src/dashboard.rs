@@ -9,7 +9,8 @@ use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Text};
 use duban_dto::api::{
-    AssignmentCounts, Dashboard, IndicatorProgress, ListProgress, NegativeSummary, Progress, QuantifiedSummary, UnitProgress, UnitRef,
+    AssignmentCounts, CampaignProgress, Dashboard, IndicatorProgress, ListProgress, NegativeSummary, Progress, ProvinceDashboard,
+    QuantifiedSummary, UnitProgress, UnitRef,
 };
 use duban_dto::{Comparator, Outcome, ScheduleLight as Light, TaskList, TaskStatus};
 
@@ -55,18 +56,28 @@ const DUE_SOON_DAYS: i64 = 7;
 /// [`light`] as an SQL condition on `tasks`, for the task list's filter.
 /// A test checks that both agree on every task.
 pub fn light_condition(wanted: Light, today: NaiveDate) -> String {
+    let elapsed = format!("(SELECT {} FROM campaigns c WHERE c.id = tasks.campaign_id)", elapsed_sql("c", today));
+    light_sql(wanted, today, &elapsed)
+}
+
+/// The share of a campaign's period elapsed on `today`, 0 to 1, as SQL on
+/// the campaigns row `alias`; NULL without a period.
+fn elapsed_sql(alias: &str, today: NaiveDate) -> String {
+    format!(
+        "CASE WHEN {alias}.period_start IS NULL OR {alias}.period_end IS NULL OR {alias}.period_end <= {alias}.period_start THEN NULL \
+         ELSE LEAST(1.0, GREATEST(0.0, (DATE '{today}' - {alias}.period_start)::float8 / ({alias}.period_end - {alias}.period_start))) END"
+    )
+}
+
+/// [`light`] in SQL, given the SQL of the elapsed share.
+fn light_sql(wanted: Light, today: NaiveDate, elapsed: &str) -> String {
     let weight = format!(
         "(CASE tasks.rollup_status WHEN 'in_progress' THEN {progress} WHEN 'returned' THEN {progress} \
          WHEN 'submitted' THEN {submitted} WHEN 'approved' THEN 1.0 ELSE 0.0 END)",
         progress = weight(TaskStatus::InProgress),
         submitted = weight(TaskStatus::Submitted),
     );
-    let elapsed = format!(
-        "(SELECT CASE WHEN c.period_start IS NULL OR c.period_end IS NULL OR c.period_end <= c.period_start THEN NULL \
-         ELSE LEAST(1.0, GREATEST(0.0, (DATE '{today}' - c.period_start)::float8 / (c.period_end - c.period_start))) END \
-         FROM campaigns c WHERE c.id = tasks.campaign_id)"
-    );
-    let behind = format!("COALESCE({elapsed} - {weight}, 0.0)");
+    let behind = format!("COALESCE(({elapsed}) - {weight}, 0.0)");
     let open = "tasks.rollup_status <> 'approved'";
     // COALESCE: a task without a due date is not due, where SQL would say "unknown".
     let red = format!("({open} AND (COALESCE(tasks.next_due < DATE '{today}', false) OR {behind} > {FAR_BEHIND}))");
@@ -249,6 +260,115 @@ pub fn dashboard(conn: &mut PgConnection, _catalog: &ReadCatalog, _progress: &Re
         quantified: quantified_summary(conn, campaign_id, &today.year().to_string())?,
         negative: negative_summary(conn, campaign_id)?,
     })
+}
+
+#[derive(QueryableByName)]
+struct ProvinceRow {
+    #[diesel(sql_type = BigInt)]
+    campaign_id: i64,
+    #[diesel(sql_type = Text)]
+    list: String,
+    #[diesel(sql_type = Text)]
+    status: String,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    overdue: bool,
+    #[diesel(sql_type = Text)]
+    light: String,
+    #[diesel(sql_type = BigInt)]
+    tasks: i64,
+}
+
+/// The province (every campaign) today: each county's progress and the
+/// totals. One grouped query over the tasks' stored status, so it stays
+/// fast however many counties there are.
+pub fn province(conn: &mut PgConnection, _catalog: &ReadCatalog, _progress: &ReadProgress) -> Result<ProvinceDashboard, ApiError> {
+    let today = clock::today();
+    let elapsed = elapsed_sql("c", today);
+    let light = format!(
+        "CASE WHEN {} THEN 'red' WHEN {} THEN 'yellow' ELSE 'green' END",
+        light_sql(Light::Red, today, &elapsed),
+        light_sql(Light::Yellow, today, &elapsed)
+    );
+    let rows: Vec<ProvinceRow> = diesel::sql_query(format!(
+        "SELECT tasks.campaign_id, tasks.list, tasks.rollup_status AS status,
+                COALESCE(tasks.rollup_status <> 'approved' AND tasks.next_due < DATE '{today}', false) AS overdue,
+                {light} AS light, count(*) AS tasks
+         FROM tasks JOIN campaigns c ON c.id = tasks.campaign_id
+         GROUP BY 1, 2, 3, 4, 5"
+    ))
+    .load(conn)?;
+    let campaign_rows: Vec<(i64, String, String, String, Option<NaiveDate>, Option<NaiveDate>)> = campaigns::table
+        .inner_join(crate::db::schema::regions::table)
+        .order(campaigns::id)
+        .select((
+            campaigns::id,
+            campaigns::code,
+            campaigns::name,
+            crate::db::schema::regions::name,
+            campaigns::period_start,
+            campaigns::period_end,
+        ))
+        .load(conn)?;
+    let vetoed: Vec<i64> = negative_reports::table
+        .inner_join(tasks::table)
+        .filter(negative_reports::confirmed_at.is_not_null())
+        .select(tasks::campaign_id)
+        .distinct()
+        .load(conn)?;
+
+    let add = |progress: &mut Progress, row: &ProvinceRow| {
+        let status = TaskStatus::parse(&row.status).expect("the CHECK constraint admits only known statuses");
+        progress.tasks += row.tasks;
+        match status {
+            TaskStatus::Approved => progress.approved += row.tasks,
+            TaskStatus::Submitted => progress.submitted += row.tasks,
+            TaskStatus::InProgress => progress.in_progress += row.tasks,
+            TaskStatus::Returned => progress.returned += row.tasks,
+            TaskStatus::NotStarted | TaskStatus::Overdue => progress.not_started += row.tasks,
+        }
+        if row.overdue {
+            progress.overdue += row.tasks;
+        }
+        match row.light.as_str() {
+            "red" => progress.lights.red += row.tasks,
+            "yellow" => progress.lights.yellow += row.tasks,
+            _ => progress.lights.green += row.tasks,
+        }
+    };
+    let mut total = Progress::default();
+    let mut per_list: BTreeMap<TaskList, Progress> = BTreeMap::new();
+    let mut per_campaign: BTreeMap<i64, Progress> = BTreeMap::new();
+    for row in &rows {
+        add(&mut total, row);
+        add(per_list.entry(TaskList::parse(&row.list).expect("the CHECK constraint admits only known lists")).or_default(), row);
+        add(per_campaign.entry(row.campaign_id).or_default(), row);
+    }
+    Ok(ProvinceDashboard {
+        as_of: today,
+        total,
+        lists: TaskList::ALL.iter().map(|&list| ListProgress { list, progress: per_list.remove(&list).unwrap_or_default() }).collect(),
+        campaigns: campaign_rows
+            .into_iter()
+            .map(|(id, code, name, region, start, end)| CampaignProgress {
+                code,
+                name,
+                region,
+                elapsed_percent: elapsed_share(start, end, today).map(|share| (share * 1000.0).round() / 10.0),
+                progress: per_campaign.remove(&id).unwrap_or_default(),
+                vetoed: vetoed.contains(&id),
+            })
+            .collect(),
+    })
+}
+
+/// The share of a period elapsed on `today`, 0 to 1.
+fn elapsed_share(start: Option<NaiveDate>, end: Option<NaiveDate>, today: NaiveDate) -> Option<f64> {
+    match (start, end) {
+        (Some(start), Some(end)) if end > start => {
+            Some(((today - start).num_days() as f64 / (end - start).num_days() as f64).clamp(0.0, 1.0))
+        }
+        _ => None,
+    }
 }
 
 /// Each quantified task's outcome for the year, from every target's

@@ -17,6 +17,7 @@ pub mod dashboard;
 pub mod db;
 pub mod evidence;
 pub mod export;
+pub mod generate;
 pub mod http;
 pub mod import;
 pub mod negative;

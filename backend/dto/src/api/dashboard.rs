@@ -117,3 +117,26 @@ pub struct NegativeSummary {
     /// Reported occurrences the lead office has not confirmed yet.
     pub awaiting_confirmation: i64,
 }
+
+/// Every campaign of the province at a glance.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProvinceDashboard {
+    pub as_of: NaiveDate,
+    pub total: Progress,
+    pub lists: Vec<ListProgress>,
+    /// Each county's campaign, in the order they were created.
+    pub campaigns: Vec<CampaignProgress>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CampaignProgress {
+    pub code: String,
+    pub name: String,
+    pub region: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elapsed_percent: Option<f64>,
+    pub progress: Progress,
+    pub vetoed: bool,
+}

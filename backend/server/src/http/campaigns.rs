@@ -1,6 +1,6 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, web};
-use duban_dto::api::{CampaignSummary, Dashboard, Indicator};
+use duban_dto::api::{CampaignSummary, Dashboard, Indicator, ProvinceDashboard};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -133,4 +133,14 @@ pub async fn campaign_dashboard(
     let catalog = caller.read_catalog()?;
     let progress = caller.read_progress()?;
     Ok(web::Json(state.db(move |conn| dashboard::dashboard(conn, &catalog, &progress, &code)).await?))
+}
+
+/// Every campaign at once (a province running the checklist in all its
+/// counties): each county's progress and schedule lights, and the totals.
+#[utoipa::path(tag = "campaigns", responses((status = 200, description = "The province's dashboard", body = ProvinceDashboard)))]
+#[get("/dashboard")]
+pub async fn province_dashboard(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<ProvinceDashboard>, ApiError> {
+    let catalog = caller.read_catalog()?;
+    let progress = caller.read_progress()?;
+    Ok(web::Json(state.db(move |conn| dashboard::province(conn, &catalog, &progress)).await?))
 }

@@ -115,6 +115,7 @@ fn api_routes(config: &mut ServiceConfig) {
         .service(campaigns::get_campaign)
         .service(campaigns::indicator_tree)
         .service(campaigns::campaign_dashboard)
+        .service(campaigns::province_dashboard)
         .service(campaigns::export_workbook)
         .service(campaigns::export_csv)
         .service(tasks::list_tasks)
