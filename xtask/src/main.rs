@@ -4,6 +4,7 @@
 //! (install what is missing, build, run duban with the demo data) and
 //! `cargo xtask test` (install what is missing, run every test).
 
+mod bench;
 mod schemathesis;
 mod seeds;
 mod setup;
@@ -45,6 +46,20 @@ enum Task {
     },
     /// Regenerate openapi/openapi.json from the code.
     Openapi,
+    /// Measure duban at provincial scale (see BENCHMARKS.md): generate the
+    /// data, load a release server with wrk, compare with pgbench, write
+    /// BENCHMARKS.md and target/bench/results.json.
+    Bench {
+        /// Counties to generate; 129 is the provincial case.
+        #[arg(long, default_value_t = 129)]
+        counties: u32,
+        /// Seconds per load run.
+        #[arg(long, default_value_t = 5)]
+        seconds: u32,
+        /// Concurrencies to load each operation at, comma-separated.
+        #[arg(long, default_value = "1,4,16", value_delimiter = ',')]
+        concurrency: Vec<u32>,
+    },
 }
 
 pub fn workspace_root() -> PathBuf {
@@ -59,5 +74,6 @@ fn main() -> anyhow::Result<()> {
         Task::Test => tasks::test(),
         Task::Seeds { check } => seeds::regenerate(check),
         Task::Openapi => tasks::openapi(),
+        Task::Bench { counties, seconds, concurrency } => bench::bench(&bench::BenchOptions { counties, seconds, concurrency }),
     }
 }

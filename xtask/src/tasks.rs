@@ -7,7 +7,7 @@ use duban_pgcluster::{Cluster, ClusterOptions};
 
 use crate::{setup, workspace_root};
 
-fn run(command: &mut Command) -> anyhow::Result<()> {
+pub(crate) fn run(command: &mut Command) -> anyhow::Result<()> {
     let shown = format!("{:?}", command.get_program());
     let status = command.current_dir(workspace_root()).status().with_context(|| format!("starting {shown}"))?;
     if !status.success() {
@@ -16,7 +16,7 @@ fn run(command: &mut Command) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn cargo() -> Command {
+pub(crate) fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
 }
 

@@ -1,0 +1,999 @@
+//! `cargo xtask bench`: duban's cost at provincial scale, measured.
+//!
+//! One run: a fresh PostgreSQL, `duban gen-data --counties N`, a release
+//! `duban serve` on loopback, then wrk (Debian's) against each key
+//! operation at several concurrencies, and — as this machine's own ceiling,
+//! measured in the same run — a trivial endpoint and pgbench running the
+//! very SQL the server ran for the same request (captured from
+//! PostgreSQL's statement log). Also the upload of 1 GiB against a plain
+//! file copy, the server's memory, imports, and the query plans of the hot
+//! paths. Writes BENCHMARKS.md and target/bench/results.json.
+//!
+//! Targets are judged as ratios within the run, since absolute times on a
+//! shared two-core machine drift from run to run. Nothing here asserts:
+//! the figures are printed and committed, and misses are listed as such.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use duban_pgcluster::{Cluster, ClusterOptions};
+use serde_json::{Value, json};
+
+use crate::{setup, workspace_root};
+
+pub struct BenchOptions {
+    pub counties: u32,
+    pub seconds: u32,
+    pub concurrency: Vec<u32>,
+}
+
+/// One wrk or pgbench run.
+#[derive(Debug, Clone, Default)]
+struct Load {
+    requests_per_second: f64,
+    p50_ms: Option<f64>,
+    p99_ms: Option<f64>,
+    mean_ms: Option<f64>,
+    errors: u64,
+}
+
+impl Load {
+    fn json(&self) -> Value {
+        json!({"requests_per_second": self.requests_per_second, "p50_ms": self.p50_ms, "p99_ms": self.p99_ms,
+               "mean_ms": self.mean_ms, "errors": self.errors})
+    }
+}
+
+/// What one operation needs to be called.
+struct Operation {
+    name: &'static str,
+    method: &'static str,
+    path: String,
+    bearer: String,
+    content_type: Option<&'static str>,
+    body: Option<String>,
+    /// Compare with pgbench running the SQL the server ran for it.
+    baseline: bool,
+}
+
+pub fn bench(options: &BenchOptions) -> anyhow::Result<()> {
+    setup::debian_packages(&["wrk", "curl", "postgresql", "postgresql-contrib"])?;
+    let started = Instant::now();
+    eprintln!("xtask: building duban (release)");
+    crate::tasks::run(crate::tasks::cargo().args(["build", "--release", "--locked", "-p", "duban"]))?;
+    let duban = workspace_root().join("target/release/duban");
+    let scratch = tempfile::Builder::new().prefix("duban-bench-").tempdir_in("/tmp")?;
+    std::fs::set_permissions(scratch.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+    let mut cluster_options = ClusterOptions::new(scratch.path().join("pg"));
+    cluster_options.log_file = scratch.path().join("postgres.log");
+    let mut cluster = Cluster::start(&cluster_options)?;
+    let result = run_bench(options, &duban, &cluster, &cluster_options.log_file, scratch.path(), started);
+    cluster.stop();
+    result
+}
+
+fn psql(cluster: &Cluster, database: &str, sql: &str) -> anyhow::Result<String> {
+    let bin = duban_pgcluster::find_bin_dir().map(|dir| dir.join("psql")).unwrap_or_else(|_| "psql".into());
+    let output = Command::new(bin)
+        .args(["-h", &cluster.socket_dir().display().to_string(), "-p", &duban_pgcluster::PORT.to_string(), "-U", "postgres"])
+        .args(["-d", database, "-At", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .output()?;
+    if !output.status.success() {
+        bail!("psql: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+fn run_bench(
+    options: &BenchOptions,
+    duban: &Path,
+    cluster: &Cluster,
+    pg_log: &Path,
+    scratch: &Path,
+    started: Instant,
+) -> anyhow::Result<()> {
+    psql(cluster, "postgres", "CREATE DATABASE bench")?;
+    let url = cluster.url("bench");
+    let evidence_dir = scratch.join("evidence");
+    let env = |command: &mut Command| {
+        command
+            .env("DATABASE_URL", &url)
+            .env("DUBAN_EVIDENCE_DIR", &evidence_dir)
+            .env("DUBAN_LOG", "warn")
+            // Room for the 1 GiB upload.
+            .env("DUBAN_MAX_UPLOAD_MB", "2048")
+            .env_remove("DUBAN_STATIC_DIR");
+    };
+
+    eprintln!("xtask: generating {} counties", options.counties);
+    let mut command = Command::new(duban);
+    env(&mut command);
+    let output = command.args(["gen-data", "--counties", &options.counties.to_string(), "--json"]).stderr(Stdio::inherit()).output()?;
+    if !output.status.success() {
+        bail!("duban gen-data failed");
+    }
+    let generated: Value = serde_json::from_slice(&output.stdout).context("gen-data's summary")?;
+
+    eprintln!("xtask: starting duban serve (release)");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut command = Command::new(duban);
+    env(&mut command);
+    let server =
+        Server(command.args(["serve", "--listen", &format!("127.0.0.1:{port}")]).stdout(Stdio::null()).stderr(Stdio::inherit()).spawn()?);
+    wait_until(|| curl(&["-sf", &format!("{base}/healthz")]).is_ok(), "duban to answer")?;
+    std::thread::sleep(Duration::from_secs(3));
+    let idle_rss = rss_kib(server.0.id())?;
+
+    // Credentials: a portal's key for reading, unit users for their work.
+    let admin = login(&base, "admin")?;
+    let client = post_json(&base, &admin, "/api/v1/api-clients", &json!({"name": "bench portal"}))?;
+    let key = post_json(
+        &base,
+        &admin,
+        &format!("/api/v1/api-clients/{}/keys", client["id"]),
+        &json!({"scopes": ["tasks:read", "progress:read", "evidence:read", "audit:read", "import:write"]}),
+    )?["key"]
+        .as_str()
+        .context("a key")?
+        .to_owned();
+    let township = login(&base, "lxjd")?;
+    let me = get_json(&base, &township, "/api/v1/me")?;
+    let unit = me["unit"]["id"].as_i64().context("lxjd's unit")?;
+    let assignment = get_json(&base, &township, &format!("/api/v1/assignments?unit={unit}&status=in_progress&limit=1"))?["items"][0]["id"]
+        .as_i64()
+        .context("an assignment of 罗雄街道 in progress")?;
+    let middle = options.counties.div_ceil(2).max(1);
+    let campaign = if middle == 1 { "luoping".to_owned() } else { format!("county-{middle:03}") };
+    let busiest = get_json(&base, &key, &format!("/api/v1/tasks?campaign={campaign}&sort=-updated_at&limit=1"))?["items"][0]["id"]
+        .as_i64()
+        .context("a task")?;
+
+    // A real file to download, uploaded once.
+    let small = scratch.join("material.pdf");
+    std::fs::write(&small, pdf_bytes(256 << 10))?;
+    let uploaded = curl_json(&[
+        "-sf",
+        "-H",
+        &format!("Authorization: Bearer {township}"),
+        "-F",
+        &format!("file=@{};filename=material.pdf", small.display()),
+        &format!("{base}/api/v1/assignments/{assignment}/evidence"),
+    ])?;
+    let version = uploaded[0]["current"]["id"].as_i64().context("the uploaded version")?;
+
+    let upload_body = multipart(64 << 10);
+    let operations = vec![
+        Operation {
+            name: "trivial endpoint (GET /healthz)",
+            method: "GET",
+            path: "/healthz".into(),
+            bearer: String::new(),
+            content_type: None,
+            body: None,
+            baseline: false,
+        },
+        Operation {
+            name: "sign in (argon2id)",
+            method: "POST",
+            path: "/api/v1/auth/login".into(),
+            bearer: String::new(),
+            content_type: Some("application/json"),
+            body: Some(json!({"username": "inspector", "password": "duban-demo-2026"}).to_string()),
+            baseline: false,
+        },
+        Operation {
+            name: "task list with filters",
+            method: "GET",
+            path: format!("/api/v1/tasks?campaign={campaign}&list=basic&status=in_progress&limit=50"),
+            bearer: key.clone(),
+            content_type: None,
+            body: None,
+            baseline: true,
+        },
+        Operation {
+            name: "task detail",
+            method: "GET",
+            path: format!("/api/v1/tasks/{busiest}"),
+            bearer: key.clone(),
+            content_type: None,
+            body: None,
+            baseline: true,
+        },
+        Operation {
+            name: "county dashboard",
+            method: "GET",
+            path: format!("/api/v1/campaigns/{campaign}/dashboard"),
+            bearer: key.clone(),
+            content_type: None,
+            body: None,
+            baseline: true,
+        },
+        Operation {
+            name: "province dashboard",
+            method: "GET",
+            path: "/api/v1/dashboard".into(),
+            bearer: key.clone(),
+            content_type: None,
+            body: None,
+            baseline: true,
+        },
+        Operation {
+            name: "audit query (one action, newest 50)",
+            method: "GET",
+            path: "/api/v1/audit?action=review.return&limit=50".into(),
+            bearer: key.clone(),
+            content_type: None,
+            body: None,
+            baseline: true,
+        },
+        Operation {
+            name: "evidence download (256 KiB)",
+            method: "GET",
+            path: format!("/api/v1/evidence-versions/{version}/content"),
+            bearer: key.clone(),
+            content_type: None,
+            body: None,
+            baseline: false,
+        },
+        Operation {
+            name: "evidence upload (64 KiB)",
+            method: "POST",
+            path: format!("/api/v1/assignments/{assignment}/evidence"),
+            bearer: township.clone(),
+            content_type: Some("multipart/form-data; boundary=dubanbench"),
+            body: Some(upload_body),
+            baseline: false,
+        },
+    ];
+
+    let mut loads: Vec<(String, u32, Load, Option<Load>)> = Vec::new();
+    let mut plans: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut peak_rss = idle_rss;
+    for operation in &operations {
+        let script = scratch.join("request.lua");
+        std::fs::write(&script, lua(operation))?;
+        let baseline = if operation.baseline {
+            let statements = capture_sql(cluster, pg_log, &base, operation)?;
+            plans.insert(operation.name.to_owned(), seq_scans(cluster, &statements)?);
+            let file = scratch.join("baseline.sql");
+            std::fs::write(&file, statements.iter().map(|statement| format!("{statement};\n")).collect::<String>())?;
+            Some(file)
+        } else {
+            None
+        };
+        for &concurrency in &options.concurrency {
+            // Signing in is deliberately slow; a few seconds at low concurrency tell enough.
+            if operation.name.starts_with("sign in") && concurrency > 4 {
+                continue;
+            }
+            eprintln!("xtask: {} at concurrency {concurrency}", operation.name);
+            let load = wrk(&format!("{base}{}", operation.path), &script, concurrency, options.seconds)?;
+            peak_rss = peak_rss.max(rss_kib(server.0.id())?);
+            let pg = match &baseline {
+                Some(file) => Some(pgbench(cluster, file, concurrency, options.seconds)?),
+                None => None,
+            };
+            loads.push((operation.name.to_owned(), concurrency, load, pg));
+        }
+    }
+
+    eprintln!("xtask: uploading 1 GiB");
+    let big = scratch.join("big.pdf");
+    write_big_pdf(&big, 1 << 30)?;
+    let copy_target = evidence_dir.join("copy-test.bin");
+    let copy_started = Instant::now();
+    std::fs::copy(&big, &copy_target)?;
+    std::fs::File::open(&copy_target)?.sync_all()?;
+    let copy_seconds = copy_started.elapsed().as_secs_f64();
+    std::fs::remove_file(&copy_target)?;
+    let before_upload = rss_kib(server.0.id())?;
+    let pid = server.0.id();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampling = done.clone();
+    let sampler = std::thread::spawn(move || {
+        let mut peak = 0;
+        while !sampling.load(std::sync::atomic::Ordering::Relaxed) {
+            match rss_kib(pid) {
+                Ok(rss) => peak = peak.max(rss),
+                Err(_) => break,
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        peak
+    });
+    let upload_started = Instant::now();
+    let uploaded_big = curl_json(&[
+        "-sf",
+        "-H",
+        &format!("Authorization: Bearer {}", login(&base, "lxjd")?),
+        "-F",
+        &format!("file=@{};filename=一年的执法记录.pdf", big.display()),
+        &format!("{base}/api/v1/assignments/{assignment}/evidence"),
+    ])?;
+    let upload_seconds = upload_started.elapsed().as_secs_f64();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let upload_peak = sampler.join().unwrap_or(before_upload);
+    anyhow::ensure!(uploaded_big[0]["current"]["size"].as_i64() == Some(1 << 30), "the 1 GiB upload was not stored whole");
+    std::fs::remove_file(&big)?;
+
+    eprintln!("xtask: importing one county's table through the API");
+    let office = login(&base, "yfzxb")?;
+    let dump = workspace_root().join("seeds/luoping-task-breakdown.txt");
+    let mut import_ms = Vec::new();
+    for run in 1..=5 {
+        let job = curl_json(&[
+            "-sf",
+            "-H",
+            &format!("Authorization: Bearer {office}"),
+            "-H",
+            "Content-Type: text/plain",
+            "--data-binary",
+            &format!("@{}", dump.display()),
+            &format!("{base}/api/v1/imports?kind=breakdown&campaign=bench-import-{run}"),
+        ])?;
+        let id = job["id"].as_i64().context("an import job")?;
+        let mut finished = job;
+        wait_until(
+            || {
+                finished = get_json(&base, &office, &format!("/api/v1/imports/{id}")).unwrap_or_default();
+                !matches!(finished["status"].as_str(), Some("queued" | "running"))
+            },
+            "the import job",
+        )?;
+        anyhow::ensure!(finished["status"] == "completed", "import failed: {finished}");
+        // The server's own span of the job: from the file received to the import committed.
+        let at = |field: &str| finished[field].as_str().and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok());
+        if let (Some(start), Some(end)) = (at("created_at"), at("finished_at")) {
+            import_ms.push((end - start).num_microseconds().unwrap_or(0) as f64 / 1000.0);
+        }
+    }
+    import_ms.sort_by(f64::total_cmp);
+
+    let final_rss = rss_kib(server.0.id())?;
+    drop(server);
+
+    let machine = machine();
+    let results = json!({
+        "counties": options.counties,
+        "seconds_per_run": options.seconds,
+        "generated": generated,
+        "machine": machine,
+        "server_rss_kib": {"idle": idle_rss, "peak_under_load": peak_rss, "end": final_rss},
+        "loads": loads.iter().map(|(name, concurrency, load, pg)| json!({
+            "operation": name, "concurrency": concurrency, "duban": load.json(), "pgbench": pg.as_ref().map(Load::json),
+        })).collect::<Vec<_>>(),
+        "upload_1gib": {"seconds": upload_seconds, "mib_per_second": 1024.0 / upload_seconds,
+                        "file_copy_seconds": copy_seconds, "file_copy_mib_per_second": 1024.0 / copy_seconds,
+                        "rss_growth_kib": upload_peak.saturating_sub(before_upload)},
+        "import_one_county_ms": import_ms,
+        "sequential_scans": plans,
+        "elapsed_seconds": started.elapsed().as_secs_f64(),
+    });
+    let out_dir = workspace_root().join("target/bench");
+    std::fs::create_dir_all(&out_dir)?;
+    std::fs::write(out_dir.join("results.json"), serde_json::to_string_pretty(&results)?)?;
+    let markdown = report(&results);
+    std::fs::write(workspace_root().join("BENCHMARKS.md"), &markdown)?;
+    println!("{markdown}");
+    eprintln!("xtask: wrote BENCHMARKS.md and {}", out_dir.join("results.json").display());
+    Ok(())
+}
+
+/// Stops the server when the bench ends, however it ends.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // SIGTERM: duban shuts down cleanly.
+        let _ = Command::new("kill").arg(self.0.id().to_string()).status();
+        let _ = self.0.wait();
+    }
+}
+
+fn wait_until(mut condition: impl FnMut() -> bool, what: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while !condition() {
+        if Instant::now() > deadline {
+            bail!("timed out waiting for {what}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(())
+}
+
+fn curl(args: &[&str]) -> anyhow::Result<String> {
+    // -sf everywhere, but show the body of a refusal: it says why.
+    let args: Vec<&str> = args.iter().map(|arg| if *arg == "-sf" { "-sS" } else { arg }).collect();
+    let output = Command::new("curl").arg("--fail-with-body").args(&args).output()?;
+    if !output.status.success() {
+        bail!("curl {}: {}{}", args.join(" "), String::from_utf8_lossy(&output.stderr), String::from_utf8_lossy(&output.stdout));
+    }
+    Ok(String::from_utf8(output.stdout)?)
+}
+
+fn curl_json(args: &[&str]) -> anyhow::Result<Value> {
+    Ok(serde_json::from_str(&curl(args)?)?)
+}
+
+fn login(base: &str, username: &str) -> anyhow::Result<String> {
+    let body = json!({"username": username, "password": "duban-demo-2026"}).to_string();
+    let tokens = curl_json(&["-sf", "-H", "Content-Type: application/json", "-d", &body, &format!("{base}/api/v1/auth/login")])?;
+    Ok(tokens["access_token"].as_str().context("an access token")?.to_owned())
+}
+
+fn get_json(base: &str, bearer: &str, path: &str) -> anyhow::Result<Value> {
+    curl_json(&["-sf", "-H", &format!("Authorization: Bearer {bearer}"), &format!("{base}{path}")])
+}
+
+fn post_json(base: &str, bearer: &str, path: &str, body: &Value) -> anyhow::Result<Value> {
+    curl_json(&[
+        "-sf",
+        "-H",
+        &format!("Authorization: Bearer {bearer}"),
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        &body.to_string(),
+        &format!("{base}{path}"),
+    ])
+}
+
+fn rss_kib(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let line = status.lines().find(|line| line.starts_with("VmRSS:")).context("VmRSS")?;
+    Ok(line.split_whitespace().nth(1).context("VmRSS value")?.parse()?)
+}
+
+fn pdf_bytes(size: usize) -> Vec<u8> {
+    let mut bytes = b"%PDF-1.7\n%".to_vec();
+    bytes.resize(size - 6, b'x');
+    bytes.extend_from_slice(b"\n%%EOF");
+    bytes
+}
+
+fn write_big_pdf(path: &Path, size: u64) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
+    file.write_all(b"%PDF-1.7\n%")?;
+    // Varied content, so nothing along the way can shortcut it.
+    let mut block = vec![0u8; 1 << 20];
+    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut written = 10u64;
+    while written < size - 6 {
+        for byte in block.iter_mut() {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            *byte = state as u8;
+        }
+        let take = (size - 6 - written).min(block.len() as u64) as usize;
+        file.write_all(&block[..take])?;
+        written += take as u64;
+    }
+    file.write_all(b"\n%%EOF")?;
+    file.flush()?;
+    Ok(())
+}
+
+fn multipart(size: usize) -> String {
+    let content = String::from_utf8(pdf_bytes(size)).expect("ASCII");
+    format!(
+        "--dubanbench\r\nContent-Disposition: form-data; name=\"file\"; filename=\"bench.pdf\"\r\nContent-Type: application/pdf\r\n\r\n{content}\r\n--dubanbench--\r\n"
+    )
+}
+
+fn lua_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn lua(operation: &Operation) -> String {
+    let mut script = format!("wrk.method = {}\n", lua_string(operation.method));
+    if !operation.bearer.is_empty() {
+        let _ = writeln!(script, "wrk.headers[\"Authorization\"] = {}", lua_string(&format!("Bearer {}", operation.bearer)));
+    }
+    if let Some(content_type) = operation.content_type {
+        let _ = writeln!(script, "wrk.headers[\"Content-Type\"] = {}", lua_string(content_type));
+    }
+    if let Some(body) = &operation.body {
+        let _ = writeln!(script, "wrk.body = {}", lua_string(body));
+    }
+    // Count answers that are not successes, so a bench of errors cannot pass for a fast one.
+    script.push_str("errors = 0\nresponse = function(status, headers, body) if status >= 400 then errors = errors + 1 end end\n");
+    script
+}
+
+fn duration_ms(text: &str) -> Option<f64> {
+    let text = text.trim();
+    let (number, factor) = if let Some(n) = text.strip_suffix("us") {
+        (n, 0.001)
+    } else if let Some(n) = text.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = text.strip_suffix('m') {
+        (n, 60_000.0)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1000.0)
+    } else {
+        (text, 1.0)
+    };
+    number.trim().parse::<f64>().ok().map(|value| value * factor)
+}
+
+fn wrk(url: &str, script: &Path, concurrency: u32, seconds: u32) -> anyhow::Result<Load> {
+    let threads = concurrency.min(2);
+    let output = Command::new("wrk")
+        .args(["-t", &threads.to_string(), "-c", &concurrency.to_string(), "-d", &format!("{seconds}s"), "--latency", "--timeout", "30s"])
+        .arg("-s")
+        .arg(script)
+        .arg(url)
+        .output()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        bail!("wrk failed: {text}{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let mut load = Load::default();
+    for line in text.lines() {
+        let line = line.trim();
+        if let Some(rate) = line.strip_prefix("Requests/sec:") {
+            load.requests_per_second = rate.trim().parse().unwrap_or(0.0);
+        } else if let Some(rest) = line.strip_prefix("50%") {
+            load.p50_ms = duration_ms(rest);
+        } else if let Some(rest) = line.strip_prefix("99%") {
+            load.p99_ms = duration_ms(rest);
+        } else if let Some(rest) = line.strip_prefix("Non-2xx or 3xx responses:") {
+            load.errors += rest.trim().parse::<u64>().unwrap_or(0);
+        } else if line.starts_with("Socket errors:") {
+            load.errors += line.split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse::<u64>().ok()).sum::<u64>();
+        }
+    }
+    Ok(load)
+}
+
+fn pgbench(cluster: &Cluster, script: &Path, concurrency: u32, seconds: u32) -> anyhow::Result<Load> {
+    let bin = duban_pgcluster::find_bin_dir().map(|dir| dir.join("pgbench")).unwrap_or_else(|_| "pgbench".into());
+    let bin = if bin.exists() { bin } else { PathBuf::from("/usr/bin/pgbench") };
+    let output = Command::new(bin)
+        .args(["-h", &cluster.socket_dir().display().to_string(), "-p", &duban_pgcluster::PORT.to_string(), "-U", "postgres"])
+        .args(["-n", "-M", "prepared", "-c", &concurrency.to_string(), "-j", &concurrency.min(2).to_string(), "-T", &seconds.to_string()])
+        .arg("-f")
+        .arg(script)
+        .arg("bench")
+        .output()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        bail!("pgbench failed: {text}{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let mut load = Load::default();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("tps = ") {
+            load.requests_per_second = rest.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(0.0);
+        } else if let Some(rest) = line.strip_prefix("latency average = ") {
+            load.mean_ms = rest.split_whitespace().next().and_then(|n| n.parse().ok());
+        } else if let Some(rest) = line.strip_prefix("number of failed transactions: ") {
+            load.errors = rest.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(0);
+        }
+    }
+    Ok(load)
+}
+
+/// The SQL the server runs for one request, read from PostgreSQL's
+/// statement log with the parameters filled in.
+fn capture_sql(cluster: &Cluster, pg_log: &Path, base: &str, operation: &Operation) -> anyhow::Result<Vec<String>> {
+    // One request first, so the capture sees steady state (no first-use work).
+    call(base, operation)?;
+    psql(cluster, "postgres", "ALTER SYSTEM SET log_statement = 'all'")?;
+    psql(cluster, "postgres", "ALTER SYSTEM SET log_line_prefix = '@@duban-bench@@ '")?;
+    psql(cluster, "postgres", "SELECT pg_reload_conf()")?;
+    std::thread::sleep(Duration::from_millis(300));
+    let offset = std::fs::metadata(pg_log)?.len();
+    call(base, operation)?;
+    std::thread::sleep(Duration::from_millis(300));
+    psql(cluster, "postgres", "ALTER SYSTEM RESET log_statement")?;
+    psql(cluster, "postgres", "ALTER SYSTEM RESET log_line_prefix")?;
+    psql(cluster, "postgres", "SELECT pg_reload_conf()")?;
+    let log = std::fs::read(pg_log)?;
+    let text = String::from_utf8_lossy(&log[offset as usize..]).into_owned();
+    Ok(statements_of(&text))
+}
+
+fn call(base: &str, operation: &Operation) -> anyhow::Result<()> {
+    let mut args: Vec<String> = vec!["-sf".into(), "-o".into(), "/dev/null".into(), "-X".into(), operation.method.into()];
+    if !operation.bearer.is_empty() {
+        args.extend(["-H".into(), format!("Authorization: Bearer {}", operation.bearer)]);
+    }
+    if let Some(content_type) = operation.content_type {
+        args.extend(["-H".into(), format!("Content-Type: {content_type}")]);
+    }
+    if let Some(body) = &operation.body {
+        args.extend(["--data-binary".into(), body.clone()]);
+    }
+    args.push(format!("{base}{}", operation.path));
+    curl(&args.iter().map(String::as_str).collect::<Vec<_>>()).map(drop)
+}
+
+/// Statements and their parameters from log lines prefixed `@@duban-bench@@`.
+fn statements_of(log: &str) -> Vec<String> {
+    let mut entries: Vec<String> = Vec::new();
+    for line in log.lines() {
+        if let Some(entry) = line.strip_prefix("@@duban-bench@@ ") {
+            entries.push(entry.to_owned());
+        } else if let Some(last) = entries.last_mut() {
+            // A statement written over several lines continues here.
+            last.push(' ');
+            last.push_str(line.trim());
+        }
+    }
+    let mut statements: Vec<String> = Vec::new();
+    for entry in entries {
+        if let Some(detail) = entry.strip_prefix("DETAIL:  parameters: ") {
+            if let Some(last) = statements.last_mut() {
+                *last = fill_parameters(last, detail);
+            }
+            continue;
+        }
+        let Some(message) = entry.strip_prefix("LOG:  ") else { continue };
+        let statement = if let Some(rest) = message.strip_prefix("statement: ") {
+            rest
+        } else if let Some(rest) = message.strip_prefix("execute ") {
+            rest.split_once(": ").map_or(rest, |(_, sql)| sql)
+        } else {
+            continue;
+        };
+        // The capture's own settings are not part of the request.
+        if statement.contains("ALTER SYSTEM") || statement.contains("pg_reload_conf") {
+            continue;
+        }
+        statements.push(statement.trim().trim_end_matches(';').to_owned());
+    }
+    statements
+}
+
+/// Replaces $1, $2 … with the logged values (`$1 = '5', $2 = NULL`).
+fn fill_parameters(sql: &str, detail: &str) -> String {
+    let mut values: Vec<(usize, String)> = Vec::new();
+    let mut rest = detail;
+    while let Some(start) = rest.find('$') {
+        rest = &rest[start + 1..];
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        let Ok(index) = digits.parse::<usize>() else { break };
+        rest = rest[digits.len()..].trim_start_matches(" = ");
+        let value = if let Some(quoted) = rest.strip_prefix('\'') {
+            // A quoted value ends at a quote not doubled.
+            let mut end = 0;
+            let bytes = quoted.as_bytes();
+            while end < bytes.len() {
+                if bytes[end] == b'\'' {
+                    if bytes.get(end + 1) == Some(&b'\'') {
+                        end += 2;
+                        continue;
+                    }
+                    break;
+                }
+                end += 1;
+            }
+            let value = format!("'{}'", &quoted[..end]);
+            rest = &quoted[(end + 1).min(quoted.len())..];
+            value
+        } else {
+            let end = rest.find(',').unwrap_or(rest.len());
+            let value = rest[..end].trim().to_owned();
+            rest = &rest[end..];
+            value
+        };
+        values.push((index, value));
+    }
+    // Highest index first, so $1 does not eat the start of $10.
+    values.sort_by(|a, b| b.0.cmp(&a.0));
+    let mut filled = sql.to_owned();
+    for (index, value) in values {
+        filled = filled.replace(&format!("${index}"), &value);
+    }
+    filled
+}
+
+/// Sequential scans on big tables in the plans of these statements.
+fn seq_scans(cluster: &Cluster, statements: &[String]) -> anyhow::Result<Vec<String>> {
+    let mut found = Vec::new();
+    for statement in statements {
+        let upper = statement.trim_start().to_uppercase();
+        if !upper.starts_with("SELECT") && !upper.starts_with("WITH") {
+            continue;
+        }
+        let plan = match psql(cluster, "bench", &format!("EXPLAIN {statement}")) {
+            Ok(plan) => plan,
+            Err(_) => continue,
+        };
+        for line in plan.lines().filter(|line| line.contains("Seq Scan on")) {
+            let table = line.split("Seq Scan on ").nth(1).and_then(|rest| rest.split_whitespace().next()).unwrap_or_default();
+            let rows: i64 =
+                psql(cluster, "bench", &format!("SELECT reltuples::bigint FROM pg_class WHERE relname = '{table}'"))?.parse().unwrap_or(0);
+            if rows > 100_000 {
+                found.push(format!("{table} ({rows} rows): {}", line.trim()));
+            }
+        }
+    }
+    Ok(found)
+}
+
+fn machine() -> Value {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines().find(|line| line.starts_with("model name")).and_then(|line| line.split(':').nth(1)).map(|s| s.trim().to_owned())
+        })
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let memory_gib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|info| info.lines().next().and_then(|line| line.split_whitespace().nth(1)).and_then(|kib| kib.parse::<f64>().ok()))
+        .map(|kib| kib / 1024.0 / 1024.0)
+        .unwrap_or(0.0);
+    let command_output = |program: &str, args: &[&str]| {
+        Command::new(program)
+            .args(args)
+            .output()
+            .ok()
+            .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+            .unwrap_or_default()
+    };
+    let postgres = duban_pgcluster::find_bin_dir()
+        .map(|dir| command_output(&dir.join("postgres").display().to_string(), &["--version"]))
+        .unwrap_or_default();
+    json!({
+        "cpu": cpu,
+        "cores": cores,
+        "memory_gib": (memory_gib * 10.0).round() / 10.0,
+        "kernel": command_output("uname", &["-sr"]),
+        "postgres": postgres,
+        "rustc": command_output("rustc", &["--version"]),
+        "wrk": command_output("wrk", &["--version"]).lines().next().unwrap_or_default(),
+        "date": command_output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
+    })
+}
+
+fn number(value: &Value) -> f64 {
+    value.as_f64().unwrap_or(0.0)
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "**missed**" }
+}
+
+/// BENCHMARKS.md from the results.
+fn report(results: &Value) -> String {
+    let mut out = String::new();
+    let machine = &results["machine"];
+    let generated = &results["generated"];
+    let _ = writeln!(out, "# Benchmarks\n");
+    let _ = writeln!(
+        out,
+        "Measured by `cargo xtask bench --counties {}` on {}; every figure below comes from that one run \
+         ({} s per load run, {:.0} s in all). Reproduce with the same command; it writes this file and \
+         `target/bench/results.json`.\n",
+        results["counties"],
+        machine["date"].as_str().unwrap_or_default(),
+        results["seconds_per_run"],
+        number(&results["elapsed_seconds"])
+    );
+    let _ = writeln!(
+        out,
+        "**Machine**: {}, {} cores, {} GiB RAM; {}; {}; {}; load by {} on loopback against a release build.\n",
+        machine["cpu"].as_str().unwrap_or_default(),
+        machine["cores"],
+        machine["memory_gib"],
+        machine["kernel"].as_str().unwrap_or_default(),
+        machine["postgres"].as_str().unwrap_or_default(),
+        machine["rustc"].as_str().unwrap_or_default(),
+        machine["wrk"].as_str().unwrap_or_default()
+    );
+    let _ = writeln!(out, "## Data (`duban gen-data`)\n");
+    let _ = writeln!(out, "| counties | campaigns | tasks | units | assignments | evidence | decisions | audit rows | generated in |");
+    let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(
+        out,
+        "| {} | {} | {} | {} | {} | {} | {} | {} | {:.0} s |\n",
+        generated["counties"],
+        generated["campaigns"],
+        generated["tasks"],
+        generated["units"],
+        generated["assignments"],
+        generated["evidence"],
+        generated["decisions"],
+        generated["audit_rows"],
+        number(&generated["total_seconds"])
+    );
+
+    // Targets, as ratios within the run.
+    let loads = results["loads"].as_array().cloned().unwrap_or_default();
+    let find = |name: &str| -> Vec<&Value> {
+        loads.iter().filter(|load| load["operation"].as_str().is_some_and(|n| n.starts_with(name))).collect()
+    };
+    let ratio_line = |name: &str| -> (String, bool) {
+        let mut worst: Option<(f64, u64)> = None;
+        for load in find(name) {
+            let duban = number(&load["duban"]["requests_per_second"]);
+            let pg = number(&load["pgbench"]["requests_per_second"]);
+            if pg > 0.0 {
+                let ratio = duban / pg;
+                if worst.is_none_or(|(r, _)| ratio < r) {
+                    worst = Some((ratio, load["concurrency"].as_u64().unwrap_or(0)));
+                }
+            }
+        }
+        match worst {
+            Some((ratio, concurrency)) => {
+                (format!("{:.0} % of pgbench (lowest, at concurrency {concurrency})", ratio * 100.0), ratio >= 0.5)
+            }
+            None => ("not measured".to_owned(), false),
+        }
+    };
+    let province_p99 = find("province dashboard").iter().filter_map(|load| load["duban"]["p99_ms"].as_f64()).fold(0.0, f64::max);
+    let upload = &results["upload_1gib"];
+    let upload_ratio = number(&upload["mib_per_second"]) / number(&upload["file_copy_mib_per_second"]).max(1e-9);
+    let upload_rss_mib = number(&upload["rss_growth_kib"]) / 1024.0;
+    let imports: Vec<f64> = results["import_one_county_ms"].as_array().map(|v| v.iter().map(number).collect()).unwrap_or_default();
+    let import_median = imports.get(imports.len() / 2).copied().unwrap_or(f64::NAN);
+    let province_import = number(&generated["table_import_seconds"]);
+    let idle_mib = number(&results["server_rss_kib"]["idle"]) / 1024.0;
+    let (list_text, list_met) = ratio_line("task list");
+    let (detail_text, detail_met) = ratio_line("task detail");
+    let tables = number(&generated["counties"]) - 1.0;
+    let targets = [
+        ("task list throughput ≥ 50 % of pgbench on the same SQL", list_text, list_met),
+        ("task detail throughput ≥ 50 % of pgbench on the same SQL", detail_text, detail_met),
+        ("province dashboard p99 ≤ 50 ms", format!("{province_p99:.1} ms (worst concurrency)"), province_p99 <= 50.0),
+        (
+            "evidence upload ≥ 80 % of a plain file copy",
+            format!(
+                "{:.0} % ({:.0} MiB/s against {:.0} MiB/s for copy + fsync)",
+                upload_ratio * 100.0,
+                number(&upload["mib_per_second"]),
+                number(&upload["file_copy_mib_per_second"])
+            ),
+            upload_ratio >= 0.8,
+        ),
+        ("server RSS growth ≤ 32 MiB for a 1 GiB upload", format!("{upload_rss_mib:.1} MiB"), upload_rss_mib <= 32.0),
+        (
+            "import of one county's table ≤ 200 ms",
+            format!("{import_median:.0} ms (median of {} through the API)", imports.len()),
+            import_median <= 200.0,
+        ),
+        (
+            "import of the province's tables ≤ 30 s",
+            format!(
+                "{province_import:.1} s for {tables:.0} tables (rosters aside; with them {:.1} s)",
+                number(&generated["import_seconds"])
+            ),
+            province_import <= 30.0,
+        ),
+        ("server RSS ≤ 64 MiB idle", format!("{idle_mib:.1} MiB"), idle_mib <= 64.0),
+    ];
+    let _ = writeln!(out, "## Targets\n");
+    let _ = writeln!(out, "| target | measured | verdict |");
+    let _ = writeln!(out, "|---|---|---|");
+    for (target, measured, met) in &targets {
+        let _ = writeln!(out, "| {target} | {measured} | {} |", verdict(*met));
+    }
+    let _ = writeln!(out);
+
+    let _ = writeln!(out, "## Throughput and latency\n");
+    let _ = writeln!(
+        out,
+        "duban: wrk, requests per second and latency percentiles. pgbench: the SQL duban ran for the same request, replayed at the same concurrency (transactions per second, mean latency).\n"
+    );
+    let _ = writeln!(out, "| operation | concurrency | req/s | p50 | p99 | errors | pgbench tps | pgbench mean | duban / pgbench |");
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let ms = |value: &Value| value.as_f64().map_or("—".to_owned(), |ms| format!("{ms:.1} ms"));
+    for load in &loads {
+        let duban = &load["duban"];
+        let pg = &load["pgbench"];
+        let (pg_tps, pg_mean, ratio) = if pg.is_null() {
+            ("—".to_owned(), "—".to_owned(), "—".to_owned())
+        } else {
+            let tps = number(&pg["requests_per_second"]);
+            (format!("{tps:.0}"), ms(&pg["mean_ms"]), format!("{:.0} %", number(&duban["requests_per_second"]) / tps.max(1e-9) * 100.0))
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.0} | {} | {} | {} | {pg_tps} | {pg_mean} | {ratio} |",
+            load["operation"].as_str().unwrap_or_default(),
+            load["concurrency"],
+            number(&duban["requests_per_second"]),
+            ms(&duban["p50_ms"]),
+            ms(&duban["p99_ms"]),
+            duban["errors"]
+        );
+    }
+    let rss = &results["server_rss_kib"];
+    let _ = writeln!(
+        out,
+        "\nServer memory (RSS): {:.1} MiB idle after start, {:.1} MiB at the highest under load, {:.1} MiB at the end.\n",
+        number(&rss["idle"]) / 1024.0,
+        number(&rss["peak_under_load"]) / 1024.0,
+        number(&rss["end"]) / 1024.0
+    );
+    let _ = writeln!(
+        out,
+        "1 GiB upload: {:.1} s ({:.0} MiB/s), server RSS growth {:.1} MiB; the same file copied and fsynced on the same disk: {:.1} s.\n",
+        number(&upload["seconds"]),
+        number(&upload["mib_per_second"]),
+        upload_rss_mib,
+        number(&upload["file_copy_seconds"])
+    );
+    let _ = writeln!(
+        out,
+        "Imports: one county's table (229 tasks, its indicators, parties and lead assignments) through `POST /api/v1/imports`, \
+         job start to finish: {} ms. `gen-data` imported {tables:.0} county tables in {province_import:.1} s and their rosters and \
+         tables in {:.1} s.\n",
+        imports.iter().map(|ms| format!("{ms:.0}")).collect::<Vec<_>>().join(", "),
+        number(&generated["import_seconds"])
+    );
+
+    let _ = writeln!(out, "## Query plans\n");
+    let scans = results["sequential_scans"].as_object().cloned().unwrap_or_default();
+    let flagged: Vec<String> = scans
+        .iter()
+        .flat_map(|(operation, lines)| {
+            lines
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(move |line| format!("- {operation}: {}", line.as_str().unwrap_or_default()))
+        })
+        .collect();
+    if flagged.is_empty() {
+        let _ = writeln!(
+            out,
+            "EXPLAIN of every SELECT the measured reads ran ({}) shows no sequential scan of a table over 100 000 rows.",
+            scans.keys().cloned().collect::<Vec<_>>().join(", ")
+        );
+    } else {
+        let _ = writeln!(out, "Sequential scans of tables over 100 000 rows in the plans of the measured reads:\n");
+        for line in flagged {
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_wrk_durations() {
+        assert_eq!(duration_ms("250.00us"), Some(0.25));
+        assert_eq!(duration_ms(" 1.50ms"), Some(1.5));
+        assert_eq!(duration_ms("2.00s"), Some(2000.0));
+    }
+
+    #[test]
+    fn fills_logged_parameters() {
+        let sql = "SELECT * FROM tasks WHERE id = $1 AND code = $10 AND q = $2";
+        let filled = fill_parameters(sql, "$1 = '5', $2 = 'it''s', $10 = NULL");
+        assert_eq!(filled, "SELECT * FROM tasks WHERE id = '5' AND code = NULL AND q = 'it''s'");
+    }
+
+    #[test]
+    fn reads_statements_from_the_log() {
+        let log = "@@duban-bench@@ LOG:  execute s1: SELECT 1\n  FROM t WHERE a = $1\n@@duban-bench@@ DETAIL:  parameters: $1 = '3'\n@@duban-bench@@ LOG:  statement: BEGIN\n";
+        assert_eq!(statements_of(log), ["SELECT 1 FROM t WHERE a = '3'", "BEGIN"]);
+    }
+}
