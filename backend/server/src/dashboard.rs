@@ -30,19 +30,38 @@ fn weight(status: TaskStatus) -> f64 {
     }
 }
 
+/// Where a task's next due date stands on a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Due {
+    Overdue,
+    /// Within [`DUE_SOON_DAYS`].
+    Soon,
+    /// Later, or no due date.
+    Later,
+}
+
+impl Due {
+    pub fn of(next_due: Option<NaiveDate>, today: NaiveDate) -> Due {
+        match next_due {
+            Some(due) if due < today => Due::Overdue,
+            Some(due) if (due - today).num_days() <= DUE_SOON_DAYS => Due::Soon,
+            _ => Due::Later,
+        }
+    }
+}
+
 /// The schedule light of one task. Red: past due, or more than half the
 /// campaign's time behind; yellow: due within seven days, or more than a
 /// fifth behind; green: otherwise, and always once approved.
 /// [`light_condition`] states the same rule in SQL.
-pub fn light(status: TaskStatus, next_due: Option<NaiveDate>, elapsed: Option<f64>, today: NaiveDate) -> Light {
+pub fn light(status: TaskStatus, due: Due, elapsed: Option<f64>) -> Light {
     if status == TaskStatus::Approved {
         return Light::Green;
     }
     let behind = elapsed.map_or(0.0, |elapsed| elapsed - weight(status));
-    let overdue = next_due.is_some_and(|due| due < today);
-    if overdue || behind > FAR_BEHIND {
+    if due == Due::Overdue || behind > FAR_BEHIND {
         Light::Red
-    } else if next_due.is_some_and(|due| (due - today).num_days() <= DUE_SOON_DAYS) || behind > BEHIND {
+    } else if due == Due::Soon || behind > BEHIND {
         Light::Yellow
     } else {
         Light::Green
@@ -103,24 +122,29 @@ struct TaskFacts {
 fn progress_of<'a>(tasks: impl Iterator<Item = &'a TaskFacts>) -> Progress {
     let mut progress = Progress::default();
     for task in tasks {
-        progress.tasks += 1;
-        match task.status {
-            TaskStatus::Approved => progress.approved += 1,
-            TaskStatus::Submitted => progress.submitted += 1,
-            TaskStatus::InProgress => progress.in_progress += 1,
-            TaskStatus::Returned => progress.returned += 1,
-            TaskStatus::NotStarted | TaskStatus::Overdue => progress.not_started += 1,
-        }
-        if task.overdue {
-            progress.overdue += 1;
-        }
-        match task.light {
-            Light::Red => progress.lights.red += 1,
-            Light::Yellow => progress.lights.yellow += 1,
-            Light::Green => progress.lights.green += 1,
-        }
+        count_into(&mut progress, task, 1);
     }
     progress
+}
+
+/// Adds `count` tasks like `task` to `progress`.
+fn count_into(progress: &mut Progress, task: &TaskFacts, count: i64) {
+    progress.tasks += count;
+    match task.status {
+        TaskStatus::Approved => progress.approved += count,
+        TaskStatus::Submitted => progress.submitted += count,
+        TaskStatus::InProgress => progress.in_progress += count,
+        TaskStatus::Returned => progress.returned += count,
+        TaskStatus::NotStarted | TaskStatus::Overdue => progress.not_started += count,
+    }
+    if task.overdue {
+        progress.overdue += count;
+    }
+    match task.light {
+        Light::Red => progress.lights.red += count,
+        Light::Yellow => progress.lights.yellow += count,
+        Light::Green => progress.lights.green += count,
+    }
 }
 
 #[derive(QueryableByName)]
@@ -172,7 +196,7 @@ pub fn dashboard(conn: &mut PgConnection, _catalog: &ReadCatalog, _progress: &Re
                 indicator_id: *indicator_id,
                 status,
                 overdue: status != TaskStatus::Approved && next_due.is_some_and(|due| due < today),
-                light: light(status, *next_due, elapsed, today),
+                light: light(status, Due::of(*next_due, today), elapsed),
             }
         })
         .collect();
@@ -270,32 +294,27 @@ struct ProvinceRow {
     list: String,
     #[diesel(sql_type = Text)]
     status: String,
-    #[diesel(sql_type = diesel::sql_types::Bool)]
-    overdue: bool,
     #[diesel(sql_type = Text)]
-    light: String,
+    due: String,
     #[diesel(sql_type = BigInt)]
     tasks: i64,
 }
 
 /// The province (every campaign) today: each county's progress and the
-/// totals. One grouped query over the tasks' stored status, so it stays
-/// fast however many counties there are.
+/// totals. One grouped query over the tasks' stored status, its rows few
+/// (campaign × list × status × due), and the lights worked out from them
+/// by the same rule as a single task's.
 pub fn province(conn: &mut PgConnection, _catalog: &ReadCatalog, _progress: &ReadProgress) -> Result<ProvinceDashboard, ApiError> {
     let today = clock::today();
-    let elapsed = elapsed_sql("c", today);
-    let light = format!(
-        "CASE WHEN {} THEN 'red' WHEN {} THEN 'yellow' ELSE 'green' END",
-        light_sql(Light::Red, today, &elapsed),
-        light_sql(Light::Yellow, today, &elapsed)
-    );
-    let rows: Vec<ProvinceRow> = diesel::sql_query(format!(
-        "SELECT tasks.campaign_id, tasks.list, tasks.rollup_status AS status,
-                COALESCE(tasks.rollup_status <> 'approved' AND tasks.next_due < DATE '{today}', false) AS overdue,
-                {light} AS light, count(*) AS tasks
-         FROM tasks JOIN campaigns c ON c.id = tasks.campaign_id
-         GROUP BY 1, 2, 3, 4, 5"
-    ))
+    let rows: Vec<ProvinceRow> = diesel::sql_query(
+        "SELECT campaign_id, list, rollup_status AS status,
+                CASE WHEN next_due < $1 THEN 'overdue' WHEN next_due <= $1 + $2 THEN 'soon' ELSE 'later' END AS due,
+                count(*) AS tasks
+         FROM tasks
+         GROUP BY 1, 2, 3, 4",
+    )
+    .bind::<Date, _>(today)
+    .bind::<diesel::sql_types::Integer, _>(DUE_SOON_DAYS as i32)
     .load(conn)?;
     let campaign_rows: Vec<(i64, String, String, String, Option<NaiveDate>, Option<NaiveDate>)> = campaigns::table
         .inner_join(crate::db::schema::regions::table)
@@ -309,6 +328,8 @@ pub fn province(conn: &mut PgConnection, _catalog: &ReadCatalog, _progress: &Rea
             campaigns::period_end,
         ))
         .load(conn)?;
+    let elapsed: BTreeMap<i64, Option<f64>> =
+        campaign_rows.iter().map(|(id, _, _, _, start, end)| (*id, elapsed_share(*start, *end, today))).collect();
     let vetoed: Vec<i64> = negative_reports::table
         .inner_join(tasks::table)
         .filter(negative_reports::confirmed_at.is_not_null())
@@ -316,32 +337,26 @@ pub fn province(conn: &mut PgConnection, _catalog: &ReadCatalog, _progress: &Rea
         .distinct()
         .load(conn)?;
 
-    let add = |progress: &mut Progress, row: &ProvinceRow| {
-        let status = TaskStatus::parse(&row.status).expect("the CHECK constraint admits only known statuses");
-        progress.tasks += row.tasks;
-        match status {
-            TaskStatus::Approved => progress.approved += row.tasks,
-            TaskStatus::Submitted => progress.submitted += row.tasks,
-            TaskStatus::InProgress => progress.in_progress += row.tasks,
-            TaskStatus::Returned => progress.returned += row.tasks,
-            TaskStatus::NotStarted | TaskStatus::Overdue => progress.not_started += row.tasks,
-        }
-        if row.overdue {
-            progress.overdue += row.tasks;
-        }
-        match row.light.as_str() {
-            "red" => progress.lights.red += row.tasks,
-            "yellow" => progress.lights.yellow += row.tasks,
-            _ => progress.lights.green += row.tasks,
-        }
-    };
     let mut total = Progress::default();
     let mut per_list: BTreeMap<TaskList, Progress> = BTreeMap::new();
     let mut per_campaign: BTreeMap<i64, Progress> = BTreeMap::new();
     for row in &rows {
-        add(&mut total, row);
-        add(per_list.entry(TaskList::parse(&row.list).expect("the CHECK constraint admits only known lists")).or_default(), row);
-        add(per_campaign.entry(row.campaign_id).or_default(), row);
+        let status = TaskStatus::parse(&row.status).expect("the CHECK constraint admits only known statuses");
+        let due = match row.due.as_str() {
+            "overdue" => Due::Overdue,
+            "soon" => Due::Soon,
+            _ => Due::Later,
+        };
+        let facts = TaskFacts {
+            list: TaskList::parse(&row.list).expect("the CHECK constraint admits only known lists"),
+            indicator_id: None,
+            status,
+            overdue: status != TaskStatus::Approved && due == Due::Overdue,
+            light: light(status, due, elapsed.get(&row.campaign_id).copied().flatten()),
+        };
+        for progress in [&mut total, per_list.entry(facts.list).or_default(), per_campaign.entry(row.campaign_id).or_default()] {
+            count_into(progress, &facts, row.tasks);
+        }
     }
     Ok(ProvinceDashboard {
         as_of: today,
@@ -349,11 +364,11 @@ pub fn province(conn: &mut PgConnection, _catalog: &ReadCatalog, _progress: &Rea
         lists: TaskList::ALL.iter().map(|&list| ListProgress { list, progress: per_list.remove(&list).unwrap_or_default() }).collect(),
         campaigns: campaign_rows
             .into_iter()
-            .map(|(id, code, name, region, start, end)| CampaignProgress {
+            .map(|(id, code, name, region, _, _)| CampaignProgress {
                 code,
                 name,
                 region,
-                elapsed_percent: elapsed_share(start, end, today).map(|share| (share * 1000.0).round() / 10.0),
+                elapsed_percent: elapsed[&id].map(|share| (share * 1000.0).round() / 10.0),
                 progress: per_campaign.remove(&id).unwrap_or_default(),
                 vetoed: vetoed.contains(&id),
             })
@@ -458,12 +473,15 @@ mod tests {
     #[test]
     fn lights_follow_due_dates_and_elapsed_time() {
         let today = day("2026-06-01");
-        assert_eq!(light(TaskStatus::Approved, Some(day("2026-01-01")), Some(0.9), today), Light::Green);
-        assert_eq!(light(TaskStatus::InProgress, Some(day("2026-05-31")), Some(0.1), today), Light::Red);
-        assert_eq!(light(TaskStatus::NotStarted, None, Some(0.6), today), Light::Red);
-        assert_eq!(light(TaskStatus::InProgress, Some(day("2026-06-08")), Some(0.1), today), Light::Yellow);
-        assert_eq!(light(TaskStatus::NotStarted, None, Some(0.3), today), Light::Yellow);
-        assert_eq!(light(TaskStatus::Submitted, Some(day("2026-07-01")), Some(0.9), today), Light::Green);
-        assert_eq!(light(TaskStatus::NotStarted, None, None, today), Light::Green);
+        let due = |date: &str| Due::of(Some(day(date)), today);
+        assert_eq!(due("2026-06-08"), Due::Soon);
+        assert_eq!(due("2026-06-09"), Due::Later);
+        assert_eq!(light(TaskStatus::Approved, due("2026-01-01"), Some(0.9)), Light::Green);
+        assert_eq!(light(TaskStatus::InProgress, due("2026-05-31"), Some(0.1)), Light::Red);
+        assert_eq!(light(TaskStatus::NotStarted, Due::Later, Some(0.6)), Light::Red);
+        assert_eq!(light(TaskStatus::InProgress, due("2026-06-08"), Some(0.1)), Light::Yellow);
+        assert_eq!(light(TaskStatus::NotStarted, Due::Later, Some(0.3)), Light::Yellow);
+        assert_eq!(light(TaskStatus::Submitted, due("2026-07-01"), Some(0.9)), Light::Green);
+        assert_eq!(light(TaskStatus::NotStarted, Due::Later, None), Light::Green);
     }
 }
