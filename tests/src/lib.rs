@@ -146,7 +146,7 @@ impl TestDb {
 
     /// A connection pool such as the server uses.
     pub fn pool(&self) -> duban::db::PgPool {
-        diesel::r2d2::Pool::builder().max_size(4).build(diesel::r2d2::ConnectionManager::new(&self.url)).expect("building a pool")
+        duban::db::pool(&self.url, 4).expect("building a pool")
     }
 }
 

@@ -7,6 +7,7 @@ pub mod schema;
 
 use std::path::Path;
 
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
 use diesel::sql_types::{BigInt, Bool};
@@ -38,6 +39,33 @@ pub enum DbError {
     Pool(#[from] diesel::r2d2::PoolError),
 }
 
+/// How duban's connections plan their queries. duban runs many short
+/// queries, each by a prepared statement with parameters:
+/// - generic plans: PostgreSQL otherwise re-plans most of them on every
+///   execution (arrays of ids, subqueries), and planning cost more than
+///   running them — at provincial scale the task list went from 1,360 to
+///   2,110 requests/s;
+/// - no parallel workers and no JIT: on a small server they take cores
+///   from the other requests and add start-up time to queries of a few
+///   milliseconds (the county dashboard went from 62 to 169 requests/s).
+///
+/// Measured by `cargo xtask bench`; see BENCHMARKS.md.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionSettings;
+
+pub const SESSION_SETTINGS: &str = "SET plan_cache_mode = force_generic_plan; SET max_parallel_workers_per_gather = 0; SET jit = off";
+
+impl diesel::r2d2::CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSettings {
+    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute(SESSION_SETTINGS).map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// A pool of connections to `url` with duban's [`SessionSettings`].
+pub fn pool(url: &str, size: u32) -> Result<PgPool, diesel::r2d2::PoolError> {
+    Pool::builder().max_size(size).connection_customizer(Box::new(SessionSettings)).build(ConnectionManager::new(url))
+}
+
 /// An open database, with the embedded cluster it runs on, if any.
 ///
 /// Fields drop in declaration order: the pool's connections close before
@@ -62,7 +90,7 @@ impl Database {
             }
         };
         migrate(&mut PgConnection::establish(&url)?)?;
-        let pool = Pool::builder().max_size(settings.db_pool_size).build(ConnectionManager::new(&url))?;
+        let pool = pool(&url, settings.db_pool_size)?;
         Ok(Database { pool, url, cluster })
     }
 
