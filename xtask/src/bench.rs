@@ -574,6 +574,8 @@ fn pgbench(cluster: &Cluster, script: &Path, concurrency: u32, seconds: u32) -> 
         .arg("-f")
         .arg(script)
         .arg("bench")
+        // The server's sessions plan with these; pgbench's must too.
+        .env("PGOPTIONS", duban_pgcluster::session_settings_pgoptions())
         .output()?;
     let text = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {

@@ -23,6 +23,23 @@ use std::time::{Duration, Instant};
 /// listens on TCP.
 pub const PORT: u16 = 5432;
 
+/// The settings every duban session runs with, as (parameter, value)
+/// pairs: the server sets them on each pooled connection and the benchmark
+/// gives pgbench the same, so the two run the same plans. Why these values:
+/// see `SessionSettings` in the server's `db` module.
+pub const SESSION_SETTINGS: &[(&str, &str)] =
+    &[("plan_cache_mode", "force_generic_plan"), ("max_parallel_workers_per_gather", "0"), ("jit", "off")];
+
+/// [`SESSION_SETTINGS`] as `SET` statements for one batch.
+pub fn session_settings_sql() -> String {
+    SESSION_SETTINGS.iter().map(|(name, value)| format!("SET {name} = {value};")).collect::<Vec<_>>().join(" ")
+}
+
+/// [`SESSION_SETTINGS`] as libpq's `PGOPTIONS` (for psql, pgbench).
+pub fn session_settings_pgoptions() -> String {
+    SESSION_SETTINGS.iter().map(|(name, value)| format!("-c {name}={value}")).collect::<Vec<_>>().join(" ")
+}
+
 /// A Unix socket path may not exceed 107 bytes on Linux.
 const MAX_SOCKET_PATH: usize = 107;
 

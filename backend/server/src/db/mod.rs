@@ -49,15 +49,14 @@ pub enum DbError {
 ///   from the other requests and add start-up time to queries of a few
 ///   milliseconds (the county dashboard went from 62 to 169 requests/s).
 ///
-/// Measured by `cargo xtask bench`; see BENCHMARKS.md.
+/// The values are `duban_pgcluster::SESSION_SETTINGS`. Measured by
+/// `cargo xtask bench`; see BENCHMARKS.md.
 #[derive(Debug, Clone, Copy)]
 pub struct SessionSettings;
 
-pub const SESSION_SETTINGS: &str = "SET plan_cache_mode = force_generic_plan; SET max_parallel_workers_per_gather = 0; SET jit = off";
-
 impl diesel::r2d2::CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSettings {
     fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
-        conn.batch_execute(SESSION_SETTINGS).map_err(diesel::r2d2::Error::QueryError)
+        conn.batch_execute(&duban_pgcluster::session_settings_sql()).map_err(diesel::r2d2::Error::QueryError)
     }
 }
 
