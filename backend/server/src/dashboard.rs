@@ -316,12 +316,12 @@ pub fn province(conn: &mut PgConnection, _catalog: &ReadCatalog, _progress: &Rea
     let rows: Vec<ProvinceRow> = diesel::sql_query(
         "SELECT campaign_id, list, rollup_status AS status, count(*) AS tasks,
                 count(*) FILTER (WHERE next_due < $1) AS overdue,
-                count(*) FILTER (WHERE next_due >= $1 AND next_due <= $1 + $2) AS soon
+                count(*) FILTER (WHERE next_due >= $1 AND next_due <= $2) AS soon
          FROM tasks
          GROUP BY 1, 2, 3",
     )
     .bind::<Date, _>(today)
-    .bind::<diesel::sql_types::Integer, _>(DUE_SOON_DAYS as i32)
+    .bind::<Date, _>(today + chrono::Days::new(DUE_SOON_DAYS as u64))
     .load(conn)?;
     let campaign_rows: Vec<(i64, String, String, String, Option<NaiveDate>, Option<NaiveDate>)> = campaigns::table
         .inner_join(crate::db::schema::regions::table)
