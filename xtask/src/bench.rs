@@ -261,8 +261,9 @@ fn run_bench(
             let statements = capture_sql(cluster, pg_log, &base, operation)?;
             plans.insert(operation.name.to_owned(), seq_scans(cluster, &statements)?);
             let file = scratch.join("baseline.sql");
-            std::fs::write(&file, statements.iter().map(|statement| format!("{statement};\n")).collect::<String>())?;
-            Some(file)
+            let (script, variables) = pgbench_script(&statements);
+            std::fs::write(&file, script)?;
+            Some((file, variables))
         } else {
             None
         };
@@ -275,7 +276,7 @@ fn run_bench(
             let load = wrk(&format!("{base}{}", operation.path), &script, concurrency, options.seconds)?;
             peak_rss = peak_rss.max(rss_kib(server.0.id())?);
             let pg = match &baseline {
-                Some(file) => Some(pgbench(cluster, file, concurrency, options.seconds)?),
+                Some((file, variables)) => Some(pgbench(cluster, file, variables, concurrency, options.seconds)?),
                 None => None,
             };
             loads.push((operation.name.to_owned(), concurrency, load, pg));
@@ -565,12 +566,13 @@ fn wrk(url: &str, script: &Path, concurrency: u32, seconds: u32) -> anyhow::Resu
     Ok(load)
 }
 
-fn pgbench(cluster: &Cluster, script: &Path, concurrency: u32, seconds: u32) -> anyhow::Result<Load> {
+fn pgbench(cluster: &Cluster, script: &Path, variables: &[(String, String)], concurrency: u32, seconds: u32) -> anyhow::Result<Load> {
     let bin = duban_pgcluster::find_bin_dir().map(|dir| dir.join("pgbench")).unwrap_or_else(|_| "pgbench".into());
     let bin = if bin.exists() { bin } else { PathBuf::from("/usr/bin/pgbench") };
     let output = Command::new(bin)
         .args(["-h", &cluster.socket_dir().display().to_string(), "-p", &duban_pgcluster::PORT.to_string(), "-U", "postgres"])
         .args(["-n", "-M", "prepared", "-c", &concurrency.to_string(), "-j", &concurrency.min(2).to_string(), "-T", &seconds.to_string()])
+        .args(variables.iter().map(|(name, value)| format!("-D{name}={value}")))
         .arg("-f")
         .arg(script)
         .arg("bench")
@@ -595,8 +597,8 @@ fn pgbench(cluster: &Cluster, script: &Path, concurrency: u32, seconds: u32) -> 
 }
 
 /// The SQL the server runs for one request, read from PostgreSQL's
-/// statement log with the parameters filled in.
-fn capture_sql(cluster: &Cluster, pg_log: &Path, base: &str, operation: &Operation) -> anyhow::Result<Vec<String>> {
+/// statement log with the parameters it was run with.
+fn capture_sql(cluster: &Cluster, pg_log: &Path, base: &str, operation: &Operation) -> anyhow::Result<Vec<Captured>> {
     // One request first, so the capture sees steady state (no first-use work).
     call(base, operation)?;
     psql(cluster, "postgres", "ALTER SYSTEM SET log_statement = 'all'")?;
@@ -629,8 +631,58 @@ fn call(base: &str, operation: &Operation) -> anyhow::Result<()> {
     curl(&args.iter().map(String::as_str).collect::<Vec<_>>()).map(drop)
 }
 
+/// One statement the server ran, with the values of its parameters as the
+/// log shows them (`'text'` quoted, or `NULL`), by number.
+#[derive(Debug, Clone, PartialEq)]
+struct Captured {
+    sql: String,
+    parameters: Vec<(usize, String)>,
+}
+
+impl Captured {
+    /// The statement with its parameters written in as literals, to EXPLAIN.
+    fn filled(&self) -> String {
+        self.substituted(|_, value| value.to_owned())
+    }
+
+    /// Replaces each `$n` by what `with(n, logged value)` returns. Highest
+    /// number first, so `$1` does not eat the start of `$10`.
+    fn substituted(&self, mut with: impl FnMut(usize, &str) -> String) -> String {
+        let mut parameters = self.parameters.clone();
+        parameters.sort_by(|a, b| b.0.cmp(&a.0));
+        let mut sql = self.sql.clone();
+        for (index, value) in parameters {
+            sql = sql.replace(&format!("${index}"), &with(index, &value));
+        }
+        sql
+    }
+}
+
+/// A pgbench script of these statements and the variables it needs
+/// (`-Dname=value`). Parameters stay parameters: in prepared mode pgbench
+/// sends each `:variable` as one, so PostgreSQL plans the statements as it
+/// plans the server's (generic plans, values unseen), rather than for
+/// literal values it could fold away. NULLs, which a variable cannot hold,
+/// are written in.
+fn pgbench_script(statements: &[Captured]) -> (String, Vec<(String, String)>) {
+    let mut script = String::new();
+    let mut variables = Vec::new();
+    for (number, statement) in statements.iter().enumerate() {
+        let sql = statement.substituted(|index, value| match value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) {
+            Some(text) => {
+                let name = format!("s{number}p{index}");
+                variables.push((name.clone(), text.replace("''", "'")));
+                format!(":{name}")
+            }
+            None => value.to_owned(),
+        });
+        let _ = writeln!(script, "{sql};");
+    }
+    (script, variables)
+}
+
 /// Statements and their parameters from log lines prefixed `@@duban-bench@@`.
-fn statements_of(log: &str) -> Vec<String> {
+fn statements_of(log: &str) -> Vec<Captured> {
     let mut entries: Vec<String> = Vec::new();
     for line in log.lines() {
         if let Some(entry) = line.strip_prefix("@@duban-bench@@ ") {
@@ -641,11 +693,11 @@ fn statements_of(log: &str) -> Vec<String> {
             last.push_str(line.trim());
         }
     }
-    let mut statements: Vec<String> = Vec::new();
+    let mut statements: Vec<Captured> = Vec::new();
     for entry in entries {
         if let Some(detail) = entry.strip_prefix("DETAIL:  parameters: ") {
             if let Some(last) = statements.last_mut() {
-                *last = fill_parameters(last, detail);
+                last.parameters = parameters_of(detail);
             }
             continue;
         }
@@ -661,13 +713,13 @@ fn statements_of(log: &str) -> Vec<String> {
         if statement.contains("ALTER SYSTEM") || statement.contains("pg_reload_conf") {
             continue;
         }
-        statements.push(statement.trim().trim_end_matches(';').to_owned());
+        statements.push(Captured { sql: statement.trim().trim_end_matches(';').to_owned(), parameters: Vec::new() });
     }
     statements
 }
 
-/// Replaces $1, $2 … with the logged values (`$1 = '5', $2 = NULL`).
-fn fill_parameters(sql: &str, detail: &str) -> String {
+/// The values of a log's `parameters: $1 = '5', $2 = NULL`.
+fn parameters_of(detail: &str) -> Vec<(usize, String)> {
     let mut values: Vec<(usize, String)> = Vec::new();
     let mut rest = detail;
     while let Some(start) = rest.find('$') {
@@ -700,19 +752,14 @@ fn fill_parameters(sql: &str, detail: &str) -> String {
         };
         values.push((index, value));
     }
-    // Highest index first, so $1 does not eat the start of $10.
-    values.sort_by(|a, b| b.0.cmp(&a.0));
-    let mut filled = sql.to_owned();
-    for (index, value) in values {
-        filled = filled.replace(&format!("${index}"), &value);
-    }
-    filled
+    values
 }
 
 /// Sequential scans on big tables in the plans of these statements.
-fn seq_scans(cluster: &Cluster, statements: &[String]) -> anyhow::Result<Vec<String>> {
+fn seq_scans(cluster: &Cluster, statements: &[Captured]) -> anyhow::Result<Vec<String>> {
     let mut found = Vec::new();
     for statement in statements {
+        let statement = statement.filled();
         let upper = statement.trim_start().to_uppercase();
         if !upper.starts_with("SELECT") && !upper.starts_with("WITH") {
             continue;
@@ -988,14 +1035,29 @@ mod tests {
 
     #[test]
     fn fills_logged_parameters() {
-        let sql = "SELECT * FROM tasks WHERE id = $1 AND code = $10 AND q = $2";
-        let filled = fill_parameters(sql, "$1 = '5', $2 = 'it''s', $10 = NULL");
-        assert_eq!(filled, "SELECT * FROM tasks WHERE id = '5' AND code = NULL AND q = 'it''s'");
+        let captured = Captured {
+            sql: "SELECT * FROM tasks WHERE id = $1 AND code = $10 AND q = $2".into(),
+            parameters: parameters_of("$1 = '5', $2 = 'it''s', $10 = NULL"),
+        };
+        assert_eq!(captured.filled(), "SELECT * FROM tasks WHERE id = '5' AND code = NULL AND q = 'it''s'");
+    }
+
+    #[test]
+    fn keeps_parameters_as_pgbench_variables() {
+        let captured = Captured {
+            sql: "SELECT 1 FROM t WHERE a = $1 AND b = $2 AND c = $3".into(),
+            parameters: parameters_of("$1 = '5', $2 = 'it''s', $3 = NULL"),
+        };
+        let (script, mut variables) = pgbench_script(&[captured]);
+        variables.sort();
+        assert_eq!(script, "SELECT 1 FROM t WHERE a = :s0p1 AND b = :s0p2 AND c = NULL;\n");
+        assert_eq!(variables, [("s0p1".to_owned(), "5".to_owned()), ("s0p2".to_owned(), "it's".to_owned())]);
     }
 
     #[test]
     fn reads_statements_from_the_log() {
         let log = "@@duban-bench@@ LOG:  execute s1: SELECT 1\n  FROM t WHERE a = $1\n@@duban-bench@@ DETAIL:  parameters: $1 = '3'\n@@duban-bench@@ LOG:  statement: BEGIN\n";
-        assert_eq!(statements_of(log), ["SELECT 1 FROM t WHERE a = '3'", "BEGIN"]);
+        let statements = statements_of(log);
+        assert_eq!(statements.iter().map(Captured::filled).collect::<Vec<_>>(), ["SELECT 1 FROM t WHERE a = '3'", "BEGIN"]);
     }
 }

@@ -216,13 +216,18 @@ impl TaskFilter {
     }
 }
 
-/// Ordinal of a list in the province's order, for sorting.
-const LIST_ORDER: &str = "CASE tasks.list WHEN 'basic' THEN 1 WHEN 'quantified' THEN 2 WHEN 'extended' THEN 3 ELSE 4 END";
-
 pub fn tasks(conn: &mut PgConnection, _can: &ReadCatalog, filter: &TaskFilter, cursor: &Cursor) -> Result<Page<TaskSummary>, ApiError> {
     let today = clock::today();
     let total: i64 = filter.query(today).count().get_result(conn)?;
-    let list_order = || diesel::dsl::sql::<Integer>(LIST_ORDER);
+    // The lists' ordinals in the province's order, as diesel's CASE rather
+    // than an SQL literal: diesel never caches a statement holding a literal,
+    // and PostgreSQL would plan it anew on every request.
+    let list_order = || {
+        diesel::dsl::case_when::<_, _, Integer>(tasks::list.eq(TaskList::Basic.as_str()), 1)
+            .when(tasks::list.eq(TaskList::Quantified.as_str()), 2)
+            .when(tasks::list.eq(TaskList::Extended.as_str()), 3)
+            .otherwise(4)
+    };
     let query = filter.query(today).select(tasks::id).limit(cursor.limit).offset(cursor.offset);
     let ids: Vec<i64> = match filter.sort.unwrap_or(TaskSort::List) {
         TaskSort::List => query.order((list_order().asc(), tasks::number.asc())).load(conn)?,
