@@ -352,3 +352,31 @@ fn nul_characters_are_refused_not_crashed_on() {
     let body = office.post("/api/v1/units", &json!({"region": "罗平县", "name": "县\u{0}档案馆", "kind": "other"}));
     assert_eq!(problem(body, StatusCode::UNPROCESSABLE_ENTITY).code, "invalid_text");
 }
+
+#[test]
+fn responses_say_how_they_may_be_cached() {
+    let db = TestDb::with_demo();
+    let client_files = tempfile::tempdir().unwrap();
+    std::fs::write(client_files.path().join("index.html"), "<!doctype html><title>duban</title>").unwrap();
+    std::fs::write(client_files.path().join("duban-frontend-0123456789abcdef.js"), "export {};").unwrap();
+    let server = TestServer::start_with_options(
+        &db,
+        duban_tests::ServerOptions { static_dir: Some(client_files.path().to_owned()), ..Default::default() },
+    );
+    let office = server.login("yfzxb");
+    let cache_control = |response: reqwest::blocking::Response| -> String {
+        response.headers().get("cache-control").map(|value| value.to_str().unwrap().to_owned()).unwrap_or_default()
+    };
+    // The county's material, and answers that depend on who asks: never stored.
+    assert_eq!(cache_control(office.get("/api/v1/tasks?limit=1")), "no-store");
+    assert_eq!(cache_control(office.get("/api/v1/tasks/999999")), "no-store");
+    assert_eq!(cache_control(server.anonymous().get("/healthz")), "no-store");
+    // Public, but it changes with a release.
+    assert_eq!(cache_control(server.anonymous().get("/api/v1/openapi.json")), "no-cache");
+    // The client: index.html (also for its own routes) revalidated, hashed files kept.
+    assert_eq!(cache_control(server.anonymous().get("/")), "no-cache");
+    assert_eq!(cache_control(server.anonymous().get("/tasks/B001")), "no-cache");
+    let hashed = server.anonymous().get("/duban-frontend-0123456789abcdef.js");
+    assert_eq!(hashed.status(), 200);
+    assert_eq!(cache_control(hashed), "public, max-age=31536000, immutable");
+}

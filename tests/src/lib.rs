@@ -187,11 +187,13 @@ pub struct ServerOptions {
     pub max_upload_bytes: u64,
     /// Where evidence goes; a fresh local directory when `None`.
     pub storage: Option<duban::storage::StorageConfig>,
+    /// The browser client's files, served at `/`; none when `None`.
+    pub static_dir: Option<PathBuf>,
 }
 
 impl Default for ServerOptions {
     fn default() -> Self {
-        ServerOptions { cors_origins: Vec::new(), max_upload_bytes: 512 << 20, storage: None }
+        ServerOptions { cors_origins: Vec::new(), max_upload_bytes: 512 << 20, storage: None, static_dir: None }
     }
 }
 
@@ -216,7 +218,7 @@ impl TestServer {
     }
 
     pub fn start_with_options(db: &TestDb, options: ServerOptions) -> TestServer {
-        let ServerOptions { cors_origins, max_upload_bytes, storage } = options;
+        let ServerOptions { cors_origins, max_upload_bytes, storage, static_dir } = options;
         let evidence_dir = tempfile::Builder::new().prefix("duban-evidence-").tempdir_in("/tmp").expect("a temporary directory");
         let config = storage.unwrap_or_else(|| duban::storage::StorageConfig::Local { root: evidence_dir.path().to_owned() });
         let storage = std::sync::Arc::new(duban::storage::Storage::open(&config).expect("opening the evidence store"));
@@ -228,7 +230,7 @@ impl TestServer {
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
                 let state = duban::http::AppState::new(pool, None, server_storage, max_upload_bytes).expect("the server state");
-                let server = actix_web::HttpServer::new(move || duban::http::app(state.clone(), None, cors_origins.clone()))
+                let server = actix_web::HttpServer::new(move || duban::http::app(state.clone(), static_dir.clone(), cors_origins.clone()))
                     .workers(2)
                     .listen(listener)
                     .expect("listening")

@@ -9,6 +9,7 @@ mod api_clients;
 mod assignments;
 mod audit;
 mod auth;
+mod caching;
 mod calendar;
 mod campaigns;
 pub mod error;
@@ -222,7 +223,10 @@ pub fn app(
         ),
         None => app.default_service(web::to(not_found)),
     };
-    app.wrap(cors(&cors_origins)).wrap(Compress::default()).wrap(from_fn(request_context::request_context))
+    app.wrap(from_fn(caching::cache_control))
+        .wrap(cors(&cors_origins))
+        .wrap(Compress::default())
+        .wrap(from_fn(request_context::request_context))
 }
 
 fn cors(origins: &[String]) -> actix_cors::Cors {
