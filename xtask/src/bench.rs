@@ -806,13 +806,13 @@ fn what_limits(loads: &[Value], upload: &Value, list_met: bool, detail_met: bool
     let ratio = |load: &Value| number(&load["duban"]["requests_per_second"]) / number(&load["pgbench"]["requests_per_second"]).max(1e-9);
     let mut limits = Vec::new();
     for (name, met) in [("task list", list_met), ("task detail", detail_met)] {
+        if met {
+            continue;
+        }
         let measured = runs(name);
         let (Some(first), Some(worst)) = (measured.first(), measured.iter().min_by(|a, b| ratio(a).total_cmp(&ratio(b)))) else {
             continue;
         };
-        if met {
-            continue;
-        }
         limits.push(format!(
             "**{name}**: at concurrency {} duban serves {:.0} % of pgbench's rate on the same SQL, at {} only {:.0} %. \
              The difference is the server's own work — {:.2} ms of CPU per request at that concurrency (HTTP, authorization, \

@@ -86,7 +86,7 @@ pub fn file_name_of(field: &Field) -> Option<String> {
 pub async fn stage(field: &mut Field, staging: &Path, file_name: String, allowance: &mut u64) -> Result<Staged, ApiError> {
     let path = staging.join(format!("{}.part", uuid::Uuid::new_v4().simple()));
     let partial = Partial(Some(path.clone()));
-    let file = std::fs::File::create(&path).map_err(ApiError::internal)?;
+    let file = tokio::fs::File::create(&path).await.map_err(ApiError::internal)?.into_std().await;
     let (to_disk, for_disk) = tokio::sync::mpsc::channel(PIECES_QUEUED);
     let (to_hasher, for_hasher) = tokio::sync::mpsc::channel(PIECES_QUEUED);
     let writer = tokio::task::spawn_blocking(move || write_out(file, for_disk));
