@@ -134,8 +134,9 @@ pub async fn stage(field: &mut Field, staging: &Path, file_name: String, allowan
 
 /// How many received chunks may wait for the hasher or the writer: enough
 /// to keep the threads busy, few enough that a slow disk holds back the
-/// sender (and so the client).
-const PIECES_QUEUED: usize = 64;
+/// sender (and so the client). Measured with a 1 GiB upload: 64 let the
+/// server grow by ~29 MiB for 3 % more speed; 16 by ~10 MiB.
+const PIECES_QUEUED: usize = 16;
 
 enum Piece {
     Data(bytes::Bytes),
