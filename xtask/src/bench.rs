@@ -847,7 +847,7 @@ fn what_limits(loads: &[Value], upload: &Value, list_met: bool, detail_met: bool
     if !upload_met {
         limits.push(format!(
             "**evidence upload**: the server spent {:.2} s of CPU on the 1 GiB in {:.2} s (SHA-256 of every byte, the \
-             multipart parser, the socket and the writes, on three threads), and curl its own share, on two cores; the copy \
+             multipart parser, the socket and the writes), and curl its own share, on two cores; the copy \
              it is compared with runs inside the kernel (copy_file_range) with neither a socket nor a hash.",
             number(&upload["server_cpu_seconds"]),
             number(&upload["seconds"]),

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use actix_multipart::Field;
 use futures_util::TryStreamExt;
 use sha2::{Digest, Sha256};
-use std::io::Write;
+use tokio::io::AsyncWriteExt;
 
 use super::sniff::{self, Kind, SNIFF_BYTES};
 use crate::http::ApiError;
@@ -48,13 +48,6 @@ impl Drop for Staged {
 /// Deletes a partial staging file when streaming stops early.
 struct Partial(Option<PathBuf>);
 
-impl Partial {
-    /// The file is complete: keep it.
-    fn keep(mut self) -> PathBuf {
-        self.0.take().expect("a partial file is kept once")
-    }
-}
-
 impl Drop for Partial {
     fn drop(&mut self) {
         if let Some(path) = self.0.take() {
@@ -78,27 +71,19 @@ pub fn file_name_of(field: &Field) -> Option<String> {
 
 /// Streams one file field to the staging directory. `allowance` is what
 /// the request may still send, in bytes; the file's size is taken from it.
-///
-/// The request's task only receives, counts and sniffs; one blocking thread
-/// hashes what it is handed and another writes it (the chunks are shared,
-/// not copied). SHA-256 alone takes about as long as receiving a file, so
-/// doing all three on one thread made uploads far slower than a file copy.
 pub async fn stage(field: &mut Field, staging: &Path, file_name: String, allowance: &mut u64) -> Result<Staged, ApiError> {
     let path = staging.join(format!("{}.part", uuid::Uuid::new_v4().simple()));
-    let partial = Partial(Some(path.clone()));
-    let file = tokio::fs::File::create(&path).await.map_err(ApiError::internal)?.into_std().await;
-    let (to_disk, for_disk) = tokio::sync::mpsc::channel(PIECES_QUEUED);
-    let (to_hasher, for_hasher) = tokio::sync::mpsc::channel(PIECES_QUEUED);
-    let writer = tokio::task::spawn_blocking(move || write_out(file, for_disk));
-    let hasher = tokio::task::spawn_blocking(move || hash(for_hasher));
+    let mut partial = Partial(Some(path.clone()));
+    // Each write to a tokio file is a trip to a blocking thread; collecting
+    // the upload's small chunks into 1 MiB writes makes those trips rare.
+    let mut file = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, tokio::fs::File::create(&path).await.map_err(ApiError::internal)?);
+    let mut hasher = Sha256::new();
     let mut size = 0u64;
     let mut head: Vec<u8> = Vec::with_capacity(SNIFF_BYTES);
     let mut kind: Option<Kind> = None;
     let too_large = |limit: u64| ApiError::PayloadTooLarge { detail: format!("an upload may be at most {} MiB", limit >> 20) };
     let limit = *allowance;
 
-    // An early return drops the senders without `Piece::End`: the threads
-    // stop without syncing and `partial` deletes the file.
     while let Some(chunk) =
         field.try_next().await.map_err(|error| ApiError::bad_request("broken_upload", format!("the upload broke off: {error}")))?
     {
@@ -106,73 +91,27 @@ pub async fn stage(field: &mut Field, staging: &Path, file_name: String, allowan
         if size > limit {
             return Err(too_large(limit));
         }
+        hasher.update(&chunk);
         if kind.is_none() {
             head.extend_from_slice(&chunk[..chunk.len().min(SNIFF_BYTES - head.len().min(SNIFF_BYTES))]);
             if head.len() >= SNIFF_BYTES {
                 kind = Some(judge(&head, &file_name)?);
             }
         }
-        let _ = to_hasher.send(Piece::Data(chunk.clone())).await;
-        if to_disk.send(Piece::Data(chunk)).await.is_err() {
-            // The writer stopped early: its own error says why.
-            break;
-        }
+        file.write_all(&chunk).await.map_err(ApiError::internal)?;
     }
     let kind = match kind {
         Some(kind) => kind,
         None => judge(&head, &file_name)?,
     };
-    let _ = to_hasher.send(Piece::End).await;
-    let _ = to_disk.send(Piece::End).await;
-    drop((to_hasher, to_disk));
-    writer.await.map_err(ApiError::internal)?.map_err(ApiError::internal)?;
-    let sha256 = hasher.await.map_err(ApiError::internal)?.map_err(ApiError::internal)?;
+    file.flush().await.map_err(ApiError::internal)?;
+    // Durable before the store takes it and the database refers to it.
+    let file = file.into_inner();
+    file.sync_all().await.map_err(ApiError::internal)?;
+    drop(file);
     *allowance -= size;
-    let path = partial.keep();
-    Ok(Staged { path: Some(path), sha256, size, kind, file_name })
-}
-
-/// How many received chunks may wait for the hasher or the writer: enough
-/// to keep the threads busy, few enough that a slow disk holds back the
-/// sender (and so the client). Measured with a 1 GiB upload: 64 let the
-/// server grow by ~29 MiB for 3 % more speed; 16 by ~10 MiB.
-const PIECES_QUEUED: usize = 16;
-
-enum Piece {
-    Data(bytes::Bytes),
-    /// Everything was sent.
-    End,
-}
-
-fn abandoned() -> std::io::Error {
-    std::io::Error::other("the upload was abandoned")
-}
-
-/// Writes the pieces to `file` and makes it durable once all have come.
-fn write_out(file: std::fs::File, mut pieces: tokio::sync::mpsc::Receiver<Piece>) -> std::io::Result<()> {
-    let mut file = std::io::BufWriter::with_capacity(WRITE_BUFFER, file);
-    while let Some(piece) = pieces.blocking_recv() {
-        match piece {
-            Piece::Data(chunk) => file.write_all(&chunk)?,
-            Piece::End => {
-                // Durable before the store takes it and the database refers to it.
-                return file.into_inner().map_err(std::io::IntoInnerError::into_error)?.sync_all();
-            }
-        }
-    }
-    Err(abandoned())
-}
-
-/// The SHA-256 of the pieces.
-fn hash(mut pieces: tokio::sync::mpsc::Receiver<Piece>) -> std::io::Result<[u8; 32]> {
-    let mut hasher = Sha256::new();
-    while let Some(piece) = pieces.blocking_recv() {
-        match piece {
-            Piece::Data(chunk) => hasher.update(&chunk),
-            Piece::End => return Ok(hasher.finalize().into()),
-        }
-    }
-    Err(abandoned())
+    partial.0 = None;
+    Ok(Staged { path: Some(path), sha256: hasher.finalize().into(), size, kind, file_name })
 }
 
 fn judge(head: &[u8], file_name: &str) -> Result<Kind, ApiError> {
