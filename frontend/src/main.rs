@@ -186,3 +186,15 @@ pub fn loaded<T: Clone + 'static, V: IntoView + 'static>(value: Option<Result<T,
         Some(Err(failure)) => view! { <p class="error" role="alert">{strings::LOAD_FAILED}{failure.to_string()}</p> }.into_any(),
     }
 }
+
+/// The choices of a unit picker: none, then every unit of the roster.
+#[component]
+pub fn UnitOptions() -> impl IntoView {
+    let units = LocalResource::new(|| api::get::<duban_dto::api::Page<duban_dto::api::Unit>>("/api/v1/units?limit=200"));
+    view! {
+        <option value="">"—"</option>
+        {move || units.get().and_then(Result::ok).map(|page| page.items.into_iter().map(|unit| view! {
+            <option value=unit.id.to_string()>{unit.name}</option>
+        }).collect_view())}
+    }
+}

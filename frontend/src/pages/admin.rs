@@ -13,7 +13,7 @@ use leptos_router::hooks::use_query_map;
 use wasm_bindgen::JsCast;
 
 use super::dashboard::campaign_code;
-use crate::{api, loaded, strings, viewer};
+use crate::{UnitOptions, api, loaded, strings, viewer};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Tab {
@@ -192,7 +192,6 @@ fn UsersTab() -> impl IntoView {
         reload.track();
         api::get::<Vec<User>>("/api/v1/users")
     });
-    let units = LocalResource::new(|| api::get::<Page<Unit>>("/api/v1/units?limit=200"));
     let username = RwSignal::new(String::new());
     let display_name = RwSignal::new(String::new());
     let role = RwSignal::new(Role::UnitStaff.as_str().to_owned());
@@ -233,10 +232,7 @@ fn UsersTab() -> impl IntoView {
                 </label>
                 <label>{strings::UNIT}
                     <select name="unit" prop:value=unit on:change=move |e| unit.set(event_target_value(&e))>
-                        <option value="">"—"</option>
-                        {move || units.get().and_then(Result::ok).map(|page| page.items.into_iter().map(|unit| view! {
-                            <option value=unit.id.to_string()>{unit.name}</option>
-                        }).collect_view())}
+                        <UnitOptions />
                     </select>
                 </label>
                 <label>{strings::PASSWORD}<input type="password" name="password" autocomplete="new-password" required minlength="10"

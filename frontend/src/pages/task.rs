@@ -2,7 +2,7 @@
 //! status, history and evidence; review actions and assigning units for
 //! those allowed. Prints as a clean page.
 
-use duban_dto::api::{AssignmentsCreated, NewAssignments, Page, TaskDetail, Unit, UnitGroup};
+use duban_dto::api::{AssignmentsCreated, NewAssignments, TaskDetail, UnitGroup};
 use duban_dto::{PartyRole, Role};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -10,7 +10,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use crate::work::AssignmentPanel;
-use crate::{api, loaded, strings, viewer};
+use crate::{UnitOptions, api, loaded, strings, viewer};
 
 #[component]
 pub fn TaskPage() -> impl IntoView {
@@ -95,7 +95,6 @@ fn TaskView(task: TaskDetail, reload: RwSignal<u32>) -> impl IntoView {
 /// due date.
 #[component]
 fn AssignForm(task_id: i64, on_change: Callback<()>) -> impl IntoView {
-    let units = LocalResource::new(|| api::get::<Page<Unit>>("/api/v1/units?limit=200"));
     let groups = LocalResource::new(|| api::get::<Vec<UnitGroup>>("/api/v1/unit-groups"));
     let unit = RwSignal::new(String::new());
     let group = RwSignal::new(String::new());
@@ -125,10 +124,7 @@ fn AssignForm(task_id: i64, on_change: Callback<()>) -> impl IntoView {
             <h4>{strings::ASSIGN}</h4>
             <label>{strings::ASSIGN_UNIT}
                 <select name="unit" prop:value=unit on:change=move |e| unit.set(event_target_value(&e))>
-                    <option value="">"—"</option>
-                    {move || units.get().and_then(Result::ok).map(|page| page.items.into_iter().map(|unit| view! {
-                        <option value=unit.id.to_string()>{unit.name}</option>
-                    }).collect_view())}
+                    <UnitOptions />
                 </select>
             </label>
             <label>{strings::ASSIGN_GROUP}
