@@ -5,7 +5,8 @@
 //! queue.
 
 use duban_dto::api::{Assignment, AssignmentPatch, Decision, Evidence, Review};
-use duban_dto::{AssignmentStatus, ReviewDecision, Role};
+use duban_dto::{AssignmentStatus, ReviewDecision};
+use duban_rules::workflow::{self, AssignmentFacts, Standing, Step};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
@@ -13,27 +14,29 @@ use wasm_bindgen::JsCast;
 
 use crate::{api, strings, viewer};
 
-/// Whether a unit may still change its material (upload, withdraw, submit).
-fn editable(status: AssignmentStatus) -> bool {
-    matches!(status, AssignmentStatus::NotStarted | AssignmentStatus::InProgress | AssignmentStatus::Returned)
-}
-
 #[component]
 pub fn AssignmentPanel(
     assignment: Assignment,
-    /// The viewer may accept or return this assignment's submission (a lead
-    /// unit of the task, or the lead office).
-    reviewer: bool,
     on_change: Callback<()>,
     /// Show which task it is (on pages listing several tasks).
     #[prop(optional)]
     show_task: bool,
 ) -> impl IntoView {
     let viewer = viewer();
-    let own = viewer.unit_id() == Some(assignment.unit.id) && !viewer.read_only();
-    let lead_office = viewer.is(&[Role::LeadOffice]);
     let id = assignment.id;
     let status = assignment.status;
+    // What the viewer may do here is the rulebook's answer, the same the
+    // server gives; the server still decides every request.
+    let facts = AssignmentFacts { unit_id: assignment.unit.id, lead_unit_ids: assignment.lead_unit_ids.clone() };
+    let standing = Standing::of(Some(viewer.0.role), viewer.unit_id(), &facts);
+    let open = workflow::open_steps(status, standing, assignment.role);
+    let editable = standing == Standing::OwnUnit && workflow::evidence_editable(status);
+    let can_submit = open.contains(&Step::Submit);
+    let can_accept = open.contains(&Step::Accept);
+    let can_return = open.contains(&Step::Return);
+    let can_approve = open.contains(&Step::Approve);
+    // Saving a note on untouched work starts it (the unit's own step).
+    let note_starts_work = status == AssignmentStatus::NotStarted && open.contains(&Step::Start);
     let reload = RwSignal::new(0u32);
     let evidence = LocalResource::new(move || {
         reload.track();
@@ -72,14 +75,12 @@ pub fn AssignmentPanel(
             }
         });
     };
-    let can_review_submission = status == AssignmentStatus::Submitted && reviewer;
-    let can_approve = status == AssignmentStatus::Accepted && lead_office;
 
     let note = RwSignal::new(assignment.progress_note.clone().unwrap_or_default());
     let version = assignment.version;
     let save_note = move |_| {
         let mut patch = AssignmentPatch { progress_note: Some(Some(note.get_untracked())), ..AssignmentPatch::default() };
-        if status == AssignmentStatus::NotStarted {
+        if note_starts_work {
             patch.status = Some(AssignmentStatus::InProgress);
         }
         spawn_local(async move {
@@ -127,7 +128,7 @@ pub fn AssignmentPanel(
                 })}
             })}
 
-            {if own && editable(status) {
+            {if editable {
                 view! {
                     <div class="note no-print">
                         <label>{strings::PROGRESS_NOTE}
@@ -148,29 +149,33 @@ pub fn AssignmentPanel(
                 Some(Ok(items)) => view! {
                     <ul class="evidence">
                         {items.into_iter().filter(|item| !item.withdrawn).map(|item| view! {
-                            <EvidenceItem item assignment_id=id editable=own && editable(status) on_change=Callback::new(move |_: ()| changed()) />
+                            <EvidenceItem item assignment_id=id editable on_change=Callback::new(move |_: ()| changed()) />
                         }).collect_view()}
                     </ul>
                 }.into_any(),
             }}
 
-            {(own && editable(status)).then(|| view! {
+            {editable.then(|| view! {
                 <Uploader assignment_id=id evidence_id=None on_done=Callback::new(move |_: ()| changed()) />
+            })}
+            {can_submit.then(|| view! {
                 <button class="submit primary" on:click=submit>{strings::SUBMIT}</button>
             })}
 
-            {(can_review_submission || can_approve).then(|| view! {
+            {(can_accept || can_return || can_approve).then(|| view! {
                 <div class="review no-print">
                     <label>{strings::RETURN_REASON}
                         <textarea name="reason" prop:value=reason on:input=move |e| reason.set(event_target_value(&e))></textarea>
                     </label>
-                    {can_review_submission.then(|| view! {
+                    {can_accept.then(|| view! {
                         <button class="accept primary" on:click=move |_| decide(ReviewDecision::Accept)>{strings::ACCEPT}</button>
                     })}
                     {can_approve.then(|| view! {
                         <button class="approve primary" on:click=move |_| decide(ReviewDecision::Approve)>{strings::APPROVE}</button>
                     })}
-                    <button class="return" on:click=move |_| decide(ReviewDecision::Return)>{strings::RETURN}</button>
+                    {can_return.then(|| view! {
+                        <button class="return" on:click=move |_| decide(ReviewDecision::Return)>{strings::RETURN}</button>
+                    })}
                 </div>
             })}
 

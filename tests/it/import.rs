@@ -10,7 +10,7 @@ use duban_tests::TestDb;
 use crate::support::{count, document, seed_file, snapshot};
 
 fn operator() -> Operator {
-    Operator::at_command_line()
+    Operator::for_tests()
 }
 
 /// Leads as written and the responsible phrase of a task, from the database.

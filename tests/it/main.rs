@@ -5,6 +5,7 @@ mod audit_log;
 mod auth;
 mod browser;
 mod cli;
+mod contract;
 mod dashboard;
 mod e2e;
 mod evidence;

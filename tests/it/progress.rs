@@ -150,7 +150,7 @@ fn deadlines_count_working_days_and_notices_go_out_once() {
     let office = server.login("yfzxb");
     let admin = server.login("admin");
     let today = duban::clock::today();
-    let calendar = duban::calendar::Calendar::load(&mut db.conn()).unwrap();
+    let calendar = duban::calendar::load(&mut db.conn()).unwrap();
     let in_two = calendar.add_working_days(today, 2);
     let in_six = calendar.add_working_days(today, 6);
     let yesterday = today.pred_opt().unwrap();
@@ -176,9 +176,13 @@ fn deadlines_count_working_days_and_notices_go_out_once() {
     assert_eq!(overdue["items"][0]["id"], late);
     assert_eq!(overdue["items"][0]["overdue"], true);
 
-    let sent = duban::notifications::sweep_deadlines(&mut db.conn(), &calendar, today).unwrap();
+    let sent = duban::notifications::sweep_deadlines(&mut db.conn(), &duban::authz::Operator::for_tests(), &calendar, today).unwrap();
     assert!(sent >= 2, "{sent}");
-    assert_eq!(duban::notifications::sweep_deadlines(&mut db.conn(), &calendar, today).unwrap(), 0, "each notice once");
+    assert_eq!(
+        duban::notifications::sweep_deadlines(&mut db.conn(), &duban::authz::Operator::for_tests(), &calendar, today).unwrap(),
+        0,
+        "each notice once"
+    );
     let justice: Value = server.login("sfj").get_json("/api/v1/notifications");
     assert!(justice["items"].as_array().unwrap().iter().any(|n| n["kind"] == "due_soon" && n["assignment_id"] == soon));
     let government: Value = server.login("zwj").get_json("/api/v1/notifications");

@@ -87,7 +87,7 @@ fn evidence_round_trips_through_an_s3_store() {
     assert_eq!(part.bytes().unwrap().as_ref(), &content[1000..2000]);
 
     let runtime = actix_web::rt::System::new();
-    let can = duban::authz::Operator::at_command_line().read_all_evidence();
+    let can = duban::authz::Operator::for_tests().verify_store();
     let report = runtime.block_on(duban::evidence::verify(&db.pool(), &server.storage, &can)).unwrap();
     assert!(report.is_clean() && report.checked == 1, "{report:?}");
     runtime.block_on(server.storage.overwrite_for_test(&sha, b"%PDF-1.7 forged")).unwrap();

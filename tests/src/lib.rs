@@ -17,11 +17,7 @@ use duban_pgcluster::{Cluster, ClusterOptions};
 /// two checkouts do not share one.
 pub fn shared_cluster_dir() -> PathBuf {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is inside the workspace");
-    let hash = workspace
-        .as_os_str()
-        .as_encoded_bytes()
-        .iter()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, &byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3));
+    let hash = duban_pgcluster::stable_hash(workspace.as_os_str().as_encoded_bytes());
     std::env::temp_dir().join(format!("duban-test-pg-{hash:016x}"))
 }
 
@@ -93,14 +89,12 @@ fn migrations_hash() -> u64 {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../backend/server/migrations");
     let mut files: Vec<PathBuf> = walk(&dir);
     files.sort();
-    let mut hash = 0xcbf2_9ce4_8422_2325_u64;
+    let mut contents = Vec::new();
     for file in files {
-        let bytes = std::fs::read(&file).expect("reading a migration");
-        for byte in file.to_string_lossy().bytes().chain(bytes) {
-            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-        }
+        contents.extend(file.to_string_lossy().bytes());
+        contents.extend(std::fs::read(&file).expect("reading a migration"));
     }
-    hash
+    duban_pgcluster::stable_hash(&contents)
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {

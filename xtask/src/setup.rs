@@ -34,7 +34,7 @@ pub fn all() -> anyhow::Result<()> {
     trunk()?;
     wasm_bindgen()?;
     wasm_opt()?;
-    schemathesis()?;
+    python_tools()?;
     Ok(())
 }
 
@@ -173,35 +173,47 @@ pub fn tool_path() -> std::ffi::OsString {
     std::env::join_paths(paths).expect("paths without separators")
 }
 
-/// Schemathesis, from PyPI, in a virtual environment of its own (Debian's
-/// Python refuses system-wide pip installs).
+/// Python tools from PyPI, in a virtual environment of their own (Debian's
+/// Python refuses system-wide pip installs): schemathesis, which tests the
+/// live API against its contract; moto's S3 server, which the evidence
+/// tests store objects in; openapi-python-client, which shows the contract
+/// generates a client with every operation.
 pub const SCHEMATHESIS_VERSION: &str = "4.32.5";
-/// moto's S3 server, which the evidence tests store objects in.
 pub const MOTO_VERSION: &str = "5.1.18";
+pub const OPENAPI_PYTHON_CLIENT_VERSION: &str = "0.29.1";
+
+/// Each tool as pip names it, with its version.
+const PYTHON_TOOLS: &[(&str, &str, &str)] = &[
+    ("schemathesis", "schemathesis", SCHEMATHESIS_VERSION),
+    ("moto", "moto[server]", MOTO_VERSION),
+    ("openapi-python-client", "openapi-python-client", OPENAPI_PYTHON_CLIENT_VERSION),
+];
 
 pub fn schemathesis_bin() -> PathBuf {
     tools_dir().join("venv/bin/schemathesis")
 }
 
-fn schemathesis() -> anyhow::Result<()> {
+fn python_tools() -> anyhow::Result<()> {
     let venv = tools_dir().join("venv");
-    let moto_ok = output_of(venv.join("bin/pip").to_str().unwrap_or_default(), &["show", "moto"])
-        .is_some_and(|info| info.contains(&format!("Version: {MOTO_VERSION}")));
-    if installed_version(&schemathesis_bin()).is_some_and(|version| version.contains(SCHEMATHESIS_VERSION)) && moto_ok {
+    let pip = venv.join("bin/pip");
+    let missing: Vec<String> = PYTHON_TOOLS
+        .iter()
+        .filter(|(name, _, version)| {
+            output_of(pip.to_str().unwrap_or_default(), &["show", name])
+                .is_none_or(|info| !info.lines().any(|line| line == format!("Version: {version}")))
+        })
+        .map(|(_, requirement, version)| format!("{requirement}=={version}"))
+        .collect();
+    if missing.is_empty() {
         return Ok(());
     }
     if output_of("python3", &["-m", "venv", "--help"]).is_none() {
         debian_packages(&["python3-venv"])?;
     }
     std::fs::create_dir_all(tools_dir())?;
-    if !venv.join("bin/pip").exists() {
+    if !pip.exists() {
         run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
     }
-    eprintln!("xtask: installing schemathesis {SCHEMATHESIS_VERSION} and moto {MOTO_VERSION} (an S3 server) from PyPI");
-    run(Command::new(venv.join("bin/pip")).args([
-        "install",
-        "--quiet",
-        &format!("schemathesis=={SCHEMATHESIS_VERSION}"),
-        &format!("moto[server]=={MOTO_VERSION}"),
-    ]))
+    eprintln!("xtask: installing from PyPI: {}", missing.join(" "));
+    run(Command::new(&pip).args(["install", "--quiet"]).args(&missing))
 }

@@ -1,6 +1,10 @@
 //! The closed vocabularies of the campaign: which list a task is on, what
 //! kind a unit is, and so on. Each has one stable snake_case spelling used in
 //! JSON, in the database (checked by a CHECK constraint) and in seed files.
+//!
+//! With the `diesel` feature each vocabulary is a diesel type stored as
+//! text: it is written by its spelling and read back through its `parse`,
+//! so an unknown spelling in the database is a read error, never a panic.
 
 use serde::{Deserialize, Serialize};
 
@@ -13,7 +17,24 @@ macro_rules! vocabulary {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[cfg_attr(feature = "diesel", derive(diesel::AsExpression, diesel::FromSqlRow))]
+        #[cfg_attr(feature = "diesel", diesel(sql_type = diesel::sql_types::Text))]
         pub enum $name { $( $(#[$vmeta])* #[serde(rename = $text)] $variant ),+ }
+
+        #[cfg(feature = "diesel")]
+        impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {
+            fn to_sql<'b>(&'b self, out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>) -> diesel::serialize::Result {
+                <str as diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg>>::to_sql(self.as_str(), out)
+            }
+        }
+
+        #[cfg(feature = "diesel")]
+        impl diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {
+            fn from_sql(value: diesel::pg::PgValue<'_>) -> diesel::deserialize::Result<Self> {
+                let text = <String as diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg>>::from_sql(value)?;
+                Self::parse(&text).ok_or_else(|| format!("{text:?} is not a {}", stringify!($name)).into())
+            }
+        }
 
         impl $name {
             /// Every value, in declaration order.

@@ -410,6 +410,14 @@ fn absolute(path: &Path) -> Result<PathBuf, ClusterError> {
     std::path::absolute(path).map_err(io_error("resolving", path))
 }
 
+/// A 64-bit hash of `bytes` that is the same in every run and with every
+/// Rust version, unlike `DefaultHasher` (FNV-1a): for names derived from
+/// paths and contents (socket directories, test databases) and for
+/// fingerprints that must survive a restart (pagination cursors).
+pub fn stable_hash(bytes: impl IntoIterator<Item = impl std::borrow::Borrow<u8>>) -> u64 {
+    bytes.into_iter().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(*byte.borrow())).wrapping_mul(0x0100_0000_01b3))
+}
+
 /// The socket lives next to the data directory when that path is short
 /// enough, and in /tmp under a name derived from the data directory otherwise.
 fn socket_dir_for(data_dir: &Path) -> PathBuf {
@@ -418,12 +426,7 @@ fn socket_dir_for(data_dir: &Path) -> PathBuf {
     if beside.as_os_str().len() + socket_file_len <= MAX_SOCKET_PATH {
         return beside;
     }
-    // FNV-1a: stable across runs and Rust versions, unlike DefaultHasher.
-    let hash = data_dir
-        .as_os_str()
-        .as_encoded_bytes()
-        .iter()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, &byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3));
+    let hash = stable_hash(data_dir.as_os_str().as_encoded_bytes());
     std::env::temp_dir().join(format!("duban-pg-{hash:016x}"))
 }
 

@@ -1,10 +1,16 @@
-//! Authorization in one place: who the caller is ([`Caller`], extracted
-//! from the request) and what the caller may do (capabilities).
+//! Authorization in one place: who the caller is ([`Caller`]) and what the
+//! caller may do (capabilities). Pure policy: this module reads no request
+//! and no database. The HTTP layer identifies the caller (`http::caller`,
+//! with `auth::credentials`); the database lookups of what access depends
+//! on are in `db::lookups`.
 //!
-//! A capability is a value only this module can make. Functions that change
-//! data take the capability they need as an argument, so a handler cannot
-//! reach a write without first asking the caller for it — the compiler
-//! enforces the check, and this file is the whole policy:
+//! A capability is a value only this module can make. Every function that
+//! changes data takes the capability it needs as an argument, so a handler
+//! cannot reach a write without first asking the caller for it — the
+//! compiler enforces the check, and this file is the whole policy.
+//! Capabilities for one assignment ([`WorkOn`], [`ReadEvidence`],
+//! [`TakeStep`], [`EditAssignment`]) carry the assignment they were
+//! granted for, and the functions that take them check it.
 //!
 //! | capability        | who holds it                                                         |
 //! |-------------------|----------------------------------------------------------------------|
@@ -13,8 +19,13 @@
 //! | [`ManageCatalog`] | admin, lead office (units and groups)                                |
 //! | [`Assign`]        | lead office (assign units, set due dates, remove assignments)        |
 //! | [`WorkOn`]        | unit manager and unit staff, for their own unit's assignments only   |
+//! | [`EditAssignment`]| the lead office (due dates) or the assignment's unit (its progress)  |
+//! | [`TakeStep`]      | a user who stands towards the assignment as its own unit, a lead     |
+//! |                   | unit of the task, or the lead office; the steps each may take are    |
+//! |                   | the rulebook's (`duban_rules::workflow`)                             |
 //! | [`ReadAccounts`]  | admin, lead office, inspector: all; unit manager: own unit           |
 //! | [`ManageAccounts`]| admin: all; unit manager: the staff accounts of its own unit         |
+//! | [`OwnAccount`]    | every signed-in user, for its own account, session and inbox         |
 //! | [`ManageApiClients`] | admin                                                             |
 //! | [`ReadAudit`]     | admin, lead office, inspector; API keys with `audit:read`            |
 //! | [`ImportData`]    | lead office; API keys with `import:write`                            |
@@ -23,29 +34,20 @@
 //! | [`ManageCalendar`]| admin                                                                |
 //! | [`ReportNegative`]| a unit's users for their unit; the lead office for any unit          |
 //! | [`ConfirmNegative`], [`SetReference`] | lead office                                      |
-//! | review standing   | see [`crate::workflow`]: own unit submits, lead unit and lead office |
-//! |                   | review                                                               |
+//! | [`Operator`]      | the server's command line only (`duban …`)                           |
 //!
 //! Policy on other units' data: the breakdown and every unit's progress are
 //! open to every signed-in user of the county (the campaign is run in the
 //! open); writing another unit's assignment is refused with 403. Accounts
 //! of another unit are not shown to a unit manager: 404, as if absent.
 
-use std::future::Future;
-use std::pin::Pin;
-
-use actix_web::http::header::AUTHORIZATION;
-use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
-use chrono::Utc;
-use diesel::prelude::*;
 use duban_dto::{Role, Scope};
+use duban_rules::workflow::{AssignmentFacts, Standing};
 use uuid::Uuid;
 
 use crate::audit::{self, ActorKind};
-use crate::auth::{api_keys, secrets};
-use crate::db::schema::{api_clients, api_keys as keys, sessions, users};
-use crate::http::request_context::RequestId;
-use crate::http::{ApiError, AppState};
+use crate::db::lookups::AssignmentState;
+use crate::error::Error;
 
 /// A signed-in user.
 #[derive(Debug, Clone)]
@@ -88,13 +90,6 @@ pub struct RequestInfo {
 }
 
 impl RequestInfo {
-    pub fn of(request: &HttpRequest) -> RequestInfo {
-        RequestInfo {
-            request_id: request.extensions().get::<RequestId>().map(|id| id.0.clone()).unwrap_or_default(),
-            address: request.peer_addr().map(|address| address.ip().to_string()),
-        }
-    }
-
     /// The audit actor for someone not signed in.
     pub fn anonymous(&self, claimed_name: Option<&str>) -> audit::Actor {
         audit::Actor {
@@ -164,10 +159,6 @@ capability!(
     ImportData
 );
 capability!(
-    /// Read and download the evidence of one assignment.
-    ReadEvidence
-);
-capability!(
     /// Enter the working-day calendar's overrides.
     ManageCalendar
 );
@@ -179,6 +170,15 @@ capability!(
     /// Set the reference figure a relative quantified target is compared with.
     SetReference
 );
+capability!(
+    /// Re-read every stored object to check it (`duban evidence verify`).
+    VerifyStore
+);
+
+/// Write units and groups: managing the catalog, or importing it.
+pub trait WritesUnits {}
+impl WritesUnits for ManageCatalog {}
+impl WritesUnits for ImportData {}
 
 /// Report on the negative list for one unit.
 #[derive(Debug)]
@@ -192,22 +192,121 @@ impl ReportNegative {
     }
 }
 
-/// What access to an assignment depends on: its unit and its task's lead units.
-#[derive(Debug, Clone)]
-pub struct AssignmentFacts {
-    pub unit_id: i64,
-    pub lead_unit_ids: Vec<i64>,
-}
-
-/// Work on the assignments of one unit.
+/// Work on one assignment of the caller's own unit: report progress,
+/// upload and withdraw evidence, report measured values.
 #[derive(Debug)]
 pub struct WorkOn {
+    assignment_id: i64,
     unit_id: i64,
 }
 
 impl WorkOn {
+    pub fn assignment_id(&self) -> i64 {
+        self.assignment_id
+    }
+
     pub fn unit_id(&self) -> i64 {
         self.unit_id
+    }
+
+    /// Refuses use on another assignment than the one it was granted for.
+    pub fn check(&self, assignment_id: i64) -> Result<(), Error> {
+        if assignment_id == self.assignment_id {
+            Ok(())
+        } else {
+            Err(Error::internal(anyhow::anyhow!(
+                "a capability for assignment {} was used on assignment {assignment_id}",
+                self.assignment_id
+            )))
+        }
+    }
+}
+
+/// Read and download the evidence (and history) of one assignment, or of
+/// every assignment for a caller who oversees the campaign.
+#[derive(Debug)]
+pub struct ReadEvidence {
+    assignment_id: i64,
+}
+
+impl ReadEvidence {
+    pub fn assignment_id(&self) -> i64 {
+        self.assignment_id
+    }
+
+    /// Refuses use on another assignment than the one it was granted for.
+    pub fn check(&self, assignment_id: i64) -> Result<(), Error> {
+        if assignment_id == self.assignment_id {
+            Ok(())
+        } else {
+            Err(Error::internal(anyhow::anyhow!(
+                "a capability for the evidence of assignment {} was used on assignment {assignment_id}",
+                self.assignment_id
+            )))
+        }
+    }
+}
+
+/// Take a step of the workflow on one assignment, with the standing the
+/// rulebook judges the step by.
+#[derive(Debug)]
+pub struct TakeStep {
+    assignment_id: i64,
+    standing: Standing,
+    user_id: i64,
+    unit_id: Option<i64>,
+}
+
+impl TakeStep {
+    pub fn assignment_id(&self) -> i64 {
+        self.assignment_id
+    }
+
+    pub fn standing(&self) -> Standing {
+        self.standing
+    }
+
+    pub fn user_id(&self) -> i64 {
+        self.user_id
+    }
+
+    pub fn unit_id(&self) -> Option<i64> {
+        self.unit_id
+    }
+}
+
+/// Change one assignment: the lead office sets its due date, its unit
+/// reports its progress.
+#[derive(Debug)]
+pub enum EditAssignment {
+    LeadOffice { assignment_id: i64, assign: Assign },
+    Unit(WorkOn),
+}
+
+impl EditAssignment {
+    pub fn assignment_id(&self) -> i64 {
+        match self {
+            EditAssignment::LeadOffice { assignment_id, .. } => *assignment_id,
+            EditAssignment::Unit(work_on) => work_on.assignment_id(),
+        }
+    }
+}
+
+/// Act on one's own account: sign out, change the password, read one's
+/// inbox and mark it read.
+#[derive(Debug)]
+pub struct OwnAccount {
+    user_id: i64,
+    session_id: Uuid,
+}
+
+impl OwnAccount {
+    pub fn user_id(&self) -> i64 {
+        self.user_id
+    }
+
+    pub fn session_id(&self) -> Uuid {
+        self.session_id
     }
 }
 
@@ -267,6 +366,11 @@ impl Caller {
         }
     }
 
+    /// The signed-in user's id, if the caller is one; for recording who changed what.
+    pub fn user_id(&self) -> Option<i64> {
+        self.user().map(|user| user.id)
+    }
+
     fn has_scope(&self, scope: Scope) -> bool {
         matches!(&self.actor, Actor::ApiClient(client) if client.scopes.contains(&scope))
     }
@@ -275,14 +379,14 @@ impl Caller {
         self.role().is_some_and(|role| roles.contains(&role))
     }
 
-    fn refuse(&self, what: &str) -> ApiError {
+    fn refuse(&self, what: &str) -> Error {
         match &self.actor {
-            Actor::User(user) => ApiError::forbidden(format!("a {} ({}) may not {what}", user.role.zh_name(), user.role)),
-            Actor::ApiClient(_) => ApiError::forbidden(format!("this API key's scopes do not allow it to {what}")),
+            Actor::User(user) => Error::forbidden(format!("a {} ({}) may not {what}", user.role.zh_name(), user.role)),
+            Actor::ApiClient(_) => Error::forbidden(format!("this API key's scopes do not allow it to {what}")),
         }
     }
 
-    pub fn read_catalog(&self) -> Result<ReadCatalog, ApiError> {
+    pub fn read_catalog(&self) -> Result<ReadCatalog, Error> {
         if self.user().is_some() || self.has_scope(Scope::TasksRead) {
             Ok(ReadCatalog::granted())
         } else {
@@ -290,7 +394,7 @@ impl Caller {
         }
     }
 
-    pub fn read_progress(&self) -> Result<ReadProgress, ApiError> {
+    pub fn read_progress(&self) -> Result<ReadProgress, Error> {
         if self.user().is_some() || self.has_scope(Scope::ProgressRead) {
             Ok(ReadProgress::granted())
         } else {
@@ -298,24 +402,67 @@ impl Caller {
         }
     }
 
-    pub fn manage_catalog(&self) -> Result<ManageCatalog, ApiError> {
+    pub fn manage_catalog(&self) -> Result<ManageCatalog, Error> {
         if self.is(&[Role::Admin, Role::LeadOffice]) { Ok(ManageCatalog::granted()) } else { Err(self.refuse("change units or groups")) }
     }
 
-    pub fn assign(&self) -> Result<Assign, ApiError> {
+    pub fn assign(&self) -> Result<Assign, Error> {
         if self.is(&[Role::LeadOffice]) { Ok(Assign::granted()) } else { Err(self.refuse("assign work or set due dates")) }
     }
 
-    /// Work on an assignment of `unit_id`: only that unit's own users.
-    pub fn work_on(&self, unit_id: i64) -> Result<WorkOn, ApiError> {
+    /// Work on an assignment: only its own unit's users.
+    pub fn work_on(&self, assignment: &AssignmentState) -> Result<WorkOn, Error> {
+        let unit_id = assignment.facts.unit_id;
         match self.user() {
-            Some(user) if user.role.is_unit_role() && user.unit_id == Some(unit_id) => Ok(WorkOn { unit_id }),
-            Some(user) if user.role.is_unit_role() => Err(ApiError::forbidden("this assignment belongs to another unit")),
+            Some(user) if user.role.is_unit_role() && user.unit_id == Some(unit_id) => Ok(WorkOn { assignment_id: assignment.id, unit_id }),
+            Some(user) if user.role.is_unit_role() => Err(Error::forbidden("this assignment belongs to another unit")),
             _ => Err(self.refuse("report progress on a unit's assignment")),
         }
     }
 
-    pub fn read_accounts(&self) -> Result<ReadAccounts, ApiError> {
+    /// Change an assignment: the lead office, or the assignment's own unit.
+    pub fn edit_assignment(&self, assignment: &AssignmentState) -> Result<EditAssignment, Error> {
+        match self.assign() {
+            Ok(assign) => Ok(EditAssignment::LeadOffice { assignment_id: assignment.id, assign }),
+            Err(_) => Ok(EditAssignment::Unit(self.work_on(assignment)?)),
+        }
+    }
+
+    /// The caller's standing towards an assignment, for the workflow.
+    pub fn standing(&self, facts: &AssignmentFacts) -> Standing {
+        let user = self.user();
+        Standing::of(user.map(|user| user.role), user.and_then(|user| user.unit_id), facts)
+    }
+
+    /// Take a step of the workflow on an assignment. Which step the
+    /// standing allows is the rulebook's to say; a caller with no standing
+    /// takes none, and the refusal names what it tried.
+    pub fn take_step(&self, assignment: &AssignmentState, step: duban_rules::workflow::Step) -> Result<TakeStep, Error> {
+        let standing = self.standing(&assignment.facts);
+        match self.user() {
+            Some(user) if standing != Standing::Outsider => {
+                Ok(TakeStep { assignment_id: assignment.id, standing, user_id: user.id, unit_id: user.unit_id })
+            }
+            _ => {
+                // The rulebook says who takes this step; an outsider never does.
+                let refusal = duban_rules::workflow::next(assignment.status, step, Standing::Outsider, assignment.role)
+                    .err()
+                    .map(|refusal| refusal.detail().to_owned())
+                    .unwrap_or_else(|| "only the units of the task and the lead office take part in its review".to_owned());
+                Err(Error::forbidden(refusal))
+            }
+        }
+    }
+
+    /// Act on one's own account; an API key has none.
+    pub fn own_account(&self) -> Result<OwnAccount, Error> {
+        match self.user() {
+            Some(user) => Ok(OwnAccount { user_id: user.id, session_id: user.session_id }),
+            None => Err(Error::forbidden("an API key is not a user account")),
+        }
+    }
+
+    pub fn read_accounts(&self) -> Result<ReadAccounts, Error> {
         match self.user() {
             Some(user) if matches!(user.role, Role::Admin | Role::LeadOffice | Role::Inspector) => Ok(ReadAccounts { unit_id: None }),
             Some(user) if user.role == Role::UnitManager => Ok(ReadAccounts { unit_id: user.unit_id }),
@@ -323,7 +470,7 @@ impl Caller {
         }
     }
 
-    pub fn manage_accounts(&self) -> Result<ManageAccounts, ApiError> {
+    pub fn manage_accounts(&self) -> Result<ManageAccounts, Error> {
         match self.user() {
             Some(user) if user.role == Role::Admin => Ok(ManageAccounts { unit_id: None }),
             Some(user) if user.role == Role::UnitManager => Ok(ManageAccounts { unit_id: user.unit_id }),
@@ -331,11 +478,11 @@ impl Caller {
         }
     }
 
-    pub fn manage_api_clients(&self) -> Result<ManageApiClients, ApiError> {
+    pub fn manage_api_clients(&self) -> Result<ManageApiClients, Error> {
         if self.is(&[Role::Admin]) { Ok(ManageApiClients::granted()) } else { Err(self.refuse("manage API clients")) }
     }
 
-    pub fn read_audit(&self) -> Result<ReadAudit, ApiError> {
+    pub fn read_audit(&self) -> Result<ReadAudit, Error> {
         if self.is(&[Role::Admin, Role::LeadOffice, Role::Inspector]) || self.has_scope(Scope::AuditRead) {
             Ok(ReadAudit::granted())
         } else {
@@ -343,7 +490,7 @@ impl Caller {
         }
     }
 
-    pub fn import_data(&self) -> Result<ImportData, ApiError> {
+    pub fn import_data(&self) -> Result<ImportData, Error> {
         if self.is(&[Role::LeadOffice]) || self.has_scope(Scope::ImportWrite) {
             Ok(ImportData::granted())
         } else {
@@ -353,7 +500,7 @@ impl Caller {
 
     /// Evidence is private to the assignment's unit, the task's lead units
     /// and those who oversee the campaign.
-    pub fn read_evidence(&self, facts: &AssignmentFacts) -> Result<ReadEvidence, ApiError> {
+    pub fn read_evidence(&self, assignment_id: i64, facts: &AssignmentFacts) -> Result<ReadEvidence, Error> {
         let allowed = match &self.actor {
             Actor::ApiClient(client) => client.scopes.contains(&Scope::EvidenceRead),
             Actor::User(user) => match user.role {
@@ -363,46 +510,33 @@ impl Caller {
                 }
             },
         };
-        if allowed { Ok(ReadEvidence::granted()) } else { Err(self.refuse("see another unit's evidence")) }
-    }
-
-    /// The caller's standing towards an assignment, for the review workflow.
-    pub fn standing(&self, facts: &AssignmentFacts) -> crate::workflow::Standing {
-        use crate::workflow::Standing;
-        match self.user() {
-            Some(user) if user.role == Role::LeadOffice => Standing::LeadOffice,
-            Some(user) if user.role.is_unit_role() && user.unit_id == Some(facts.unit_id) => Standing::OwnUnit,
-            Some(user) if user.role.is_unit_role() && user.unit_id.is_some_and(|unit| facts.lead_unit_ids.contains(&unit)) => {
-                Standing::LeadUnit
-            }
-            _ => Standing::Outsider,
-        }
+        if allowed { Ok(ReadEvidence { assignment_id }) } else { Err(self.refuse("see another unit's evidence")) }
     }
 
     /// A unit reports for itself; the lead office for any unit.
-    pub fn report_negative(&self, unit_id: Option<i64>) -> Result<ReportNegative, ApiError> {
+    pub fn report_negative(&self, unit_id: Option<i64>) -> Result<ReportNegative, Error> {
         match (self.user(), unit_id) {
             (Some(user), Some(unit)) if user.role == Role::LeadOffice => Ok(ReportNegative { unit_id: unit }),
             (Some(user), None) if user.role == Role::LeadOffice => {
-                Err(ApiError::unprocessable("unit_required", "the lead office names the unit it reports for: give unit_id"))
+                Err(Error::invalid("unit_required", "the lead office names the unit it reports for: give unit_id"))
             }
             (Some(user), unit) if user.role.is_unit_role() => match user.unit_id {
                 Some(own) if unit.is_none_or(|unit| unit == own) => Ok(ReportNegative { unit_id: own }),
-                _ => Err(ApiError::forbidden("a unit reports on the negative list for itself only")),
+                _ => Err(Error::forbidden("a unit reports on the negative list for itself only")),
             },
             _ => Err(self.refuse("report on the negative list")),
         }
     }
 
-    pub fn confirm_negative(&self) -> Result<ConfirmNegative, ApiError> {
+    pub fn confirm_negative(&self) -> Result<ConfirmNegative, Error> {
         if self.is(&[Role::LeadOffice]) { Ok(ConfirmNegative::granted()) } else { Err(self.refuse("confirm a negative-list occurrence")) }
     }
 
-    pub fn set_reference(&self) -> Result<SetReference, ApiError> {
+    pub fn set_reference(&self) -> Result<SetReference, Error> {
         if self.is(&[Role::LeadOffice]) { Ok(SetReference::granted()) } else { Err(self.refuse("set the reference figure of a target")) }
     }
 
-    pub fn manage_calendar(&self) -> Result<ManageCalendar, ApiError> {
+    pub fn manage_calendar(&self) -> Result<ManageCalendar, Error> {
         if self.is(&[Role::Admin]) { Ok(ManageCalendar::granted()) } else { Err(self.refuse("change the working-day calendar")) }
     }
 
@@ -425,84 +559,6 @@ impl Caller {
     }
 }
 
-fn unauthenticated(detail: &str) -> ApiError {
-    ApiError::Unauthenticated { detail: detail.to_owned() }
-}
-
-impl FromRequest for Caller {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Caller, ApiError>>>>;
-
-    fn from_request(request: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let state = request.app_data::<web::Data<AppState>>().cloned();
-        let credential = request
-            .headers()
-            .get(AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
-            .map(|token| token.trim().to_owned());
-        let info = RequestInfo::of(request);
-        Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("AppState is not configured")))?;
-            let Some(credential) = credential else {
-                return Err(unauthenticated("sign in first: send `Authorization: Bearer <token or API key>`"));
-            };
-            let actor = if credential.starts_with(api_keys::KEY_PREFIX) {
-                let key = credential.clone();
-                state.db(move |conn| api_key_actor(conn, &key)).await?
-            } else {
-                let claims = state.jwt.verify(&credential).ok_or_else(|| unauthenticated("the access token is invalid or has expired"))?;
-                state.db(move |conn| user_actor(conn, &claims)).await?
-            };
-            Ok(Caller { actor, request_id: info.request_id, address: info.address })
-        })
-    }
-}
-
-/// The user of a valid token, if the user and the session are still live.
-fn user_actor(conn: &mut PgConnection, claims: &crate::auth::tokens::Claims) -> Result<Actor, ApiError> {
-    let user_id: i64 = claims.sub.parse().map_err(|_| unauthenticated("the access token is invalid"))?;
-    let now = Utc::now();
-    let row: Option<(i64, String, String, Option<i64>)> = users::table
-        .inner_join(sessions::table)
-        .filter(users::id.eq(user_id))
-        .filter(sessions::id.eq(claims.sid))
-        .filter(users::disabled_at.is_null())
-        .filter(sessions::revoked_at.is_null())
-        .filter(sessions::expires_at.gt(now))
-        .select((users::id, users::username, users::role, users::unit_id))
-        .first(conn)
-        .optional()?;
-    let (id, username, role, unit_id) = row.ok_or_else(|| unauthenticated("the session has ended; sign in again"))?;
-    let role = Role::parse(&role).expect("the CHECK constraint admits only known roles");
-    Ok(Actor::User(UserActor { id, username, role, unit_id, session_id: claims.sid }))
-}
-
-/// The client of a valid API key. Marks the key used, at most once a minute.
-fn api_key_actor(conn: &mut PgConnection, key: &str) -> Result<Actor, ApiError> {
-    let invalid = || unauthenticated("the API key is invalid, revoked or expired");
-    let (prefix, secret) = api_keys::parse(key).ok_or_else(invalid)?;
-    let now = Utc::now();
-    let row: Option<(i64, Vec<u8>, Vec<String>, Option<chrono::DateTime<Utc>>, i64, String)> = keys::table
-        .inner_join(api_clients::table)
-        .filter(keys::prefix.eq(prefix))
-        .filter(keys::revoked_at.is_null())
-        .filter(keys::expires_at.is_null().or(keys::expires_at.gt(now)))
-        .filter(api_clients::disabled_at.is_null())
-        .select((keys::id, keys::secret_hash, keys::scopes, keys::last_used_at, api_clients::id, api_clients::name))
-        .first(conn)
-        .optional()?;
-    let (key_id, stored, scopes, last_used, client_id, name) = row.ok_or_else(invalid)?;
-    if !secrets::same_digest(&stored, &secrets::digest(secret)) {
-        return Err(invalid());
-    }
-    if last_used.is_none_or(|at| now - at > chrono::Duration::minutes(1)) {
-        diesel::update(keys::table.find(key_id)).set(keys::last_used_at.eq(now)).execute(conn)?;
-    }
-    let scopes = scopes.iter().filter_map(|scope| Scope::parse(scope)).collect();
-    Ok(Actor::ApiClient(ClientActor { client_id, key_id, name, scopes }))
-}
-
 /// The operator at the server's command line (`duban user create`,
 /// `duban import`), who holds the database itself and so every power the
 /// API guards; what the operator does is still audited.
@@ -512,9 +568,16 @@ pub struct Operator {
 }
 
 impl Operator {
-    /// Only the command line and first-start seeding call this.
-    pub fn at_command_line() -> Operator {
+    /// Only the command line (and first-start seeding and `gen-data`, which
+    /// it runs) makes an operator.
+    pub(crate) fn at_command_line() -> Operator {
         Operator { _only_authz_makes_this: () }
+    }
+
+    /// The integration tests act as the operator to set up their data.
+    #[cfg(feature = "test-support")]
+    pub fn for_tests() -> Operator {
+        Operator::at_command_line()
     }
 
     pub fn manage_accounts(&self) -> ManageAccounts {
@@ -543,7 +606,7 @@ impl Operator {
     }
 
     /// `duban evidence verify` re-reads every stored object.
-    pub fn read_all_evidence(&self) -> ReadEvidence {
-        ReadEvidence::granted()
+    pub fn verify_store(&self) -> VerifyStore {
+        VerifyStore::granted()
     }
 }

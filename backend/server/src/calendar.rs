@@ -1,211 +1,81 @@
-//! The Chinese working-day calendar: weekends, statutory holidays and the
-//! make-up working days (调休) that move work onto weekends around them.
-//!
-//! The published schedules come from the `chinese_holiday` crate (2004 to
-//! late 2026). Days in the `calendar_days` table override it, so an
-//! administrator can enter next year's schedule as soon as the State
-//! Council publishes it; beyond both, Monday to Friday are working days.
+//! The working-day calendar in the database: the overrides an
+//! administrator enters (next year's schedule, as soon as the State Council
+//! publishes it) on top of the rulebook's published schedules
+//! (`duban_rules::calendar`), and the calendar as the API shows and changes it.
 
-use std::collections::BTreeMap;
-
-use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use chrono::{Duration, NaiveDate};
 use diesel::prelude::*;
+use duban_dto::api::{CalendarDay, CalendarOverride};
+use duban_rules::calendar::{Calendar, published_covers};
+use serde_json::json;
 
+use crate::audit::{self, Event};
+use crate::authz::{Caller, ManageCalendar};
 use crate::db::schema::calendar_days;
+use crate::error::Error;
 
-#[derive(Debug, Clone, Default)]
-pub struct Calendar {
-    overrides: BTreeMap<NaiveDate, bool>,
+/// The calendar with the overrides stored in the database.
+pub fn load(conn: &mut PgConnection) -> QueryResult<Calendar> {
+    let overrides = calendar_days::table.select((calendar_days::day, calendar_days::is_workday)).load::<(NaiveDate, bool)>(conn)?;
+    Ok(Calendar::with_overrides(overrides))
 }
 
-/// The last day the crate's data covers.
-fn crate_covers(day: NaiveDate) -> bool {
-    let first = NaiveDate::from_ymd_opt(2004, 1, 1).expect("a date");
-    let last = NaiveDate::from_ymd_opt(2026, 12, 25).expect("a date");
-    (first..=last).contains(&day)
+/// Every day from `from` to `to`, with where its status comes from.
+pub fn list(conn: &mut PgConnection, from: NaiveDate, to: NaiveDate) -> Result<Vec<CalendarDay>, Error> {
+    if to < from || (to - from).num_days() > 366 {
+        return Err(Error::bad_parameter("invalid_query", "from must not be after to, and at most 367 days apart"));
+    }
+    let calendar = load(conn)?;
+    let notes: Vec<(NaiveDate, Option<String>)> =
+        calendar_days::table.filter(calendar_days::day.between(from, to)).select((calendar_days::day, calendar_days::note)).load(conn)?;
+    let mut days = Vec::new();
+    let mut day = from;
+    while day <= to {
+        let note = notes.iter().find(|(d, _)| *d == day);
+        let source = if note.is_some() {
+            "override"
+        } else if published_covers(day) {
+            "published"
+        } else {
+            "weekday"
+        };
+        days.push(CalendarDay {
+            day,
+            is_workday: calendar.is_workday(day),
+            source: source.to_owned(),
+            note: note.and_then(|(_, note)| note.clone()),
+        });
+        day += Duration::days(1);
+    }
+    Ok(days)
 }
 
-impl Calendar {
-    /// The calendar with the overrides stored in the database.
-    pub fn load(conn: &mut PgConnection) -> QueryResult<Calendar> {
-        let overrides = calendar_days::table.select((calendar_days::day, calendar_days::is_workday)).load::<(NaiveDate, bool)>(conn)?;
-        Ok(Calendar { overrides: overrides.into_iter().collect() })
-    }
-
-    pub fn with_overrides(overrides: impl IntoIterator<Item = (NaiveDate, bool)>) -> Calendar {
-        Calendar { overrides: overrides.into_iter().collect() }
-    }
-
-    pub fn is_workday(&self, day: NaiveDate) -> bool {
-        if let Some(&workday) = self.overrides.get(&day) {
-            return workday;
-        }
-        if crate_covers(day) {
-            let ymd = chinese_holiday::Ymd::new(day.year() as u16, day.month() as u8, day.day() as u8);
-            return chinese_holiday::chinese_holiday(ymd).is_workday();
-        }
-        !matches!(day.weekday(), Weekday::Sat | Weekday::Sun)
-    }
-
-    /// The `n`th working day after `from` (`from` itself not counted).
-    pub fn add_working_days(&self, from: NaiveDate, n: u32) -> NaiveDate {
-        let mut day = from;
-        let mut left = n;
-        while left > 0 {
-            day += Duration::days(1);
-            if self.is_workday(day) {
-                left -= 1;
-            }
-        }
-        day
-    }
-
-    /// Working days after `start` up to and including `end`: how long
-    /// something took that began on `start` and ended on `end`.
-    pub fn working_days_between(&self, start: NaiveDate, end: NaiveDate) -> i64 {
-        let mut count = 0;
-        let mut day = start;
-        while day < end {
-            day += Duration::days(1);
-            if self.is_workday(day) {
-                count += 1;
-            }
-        }
-        count
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).unwrap()
-    }
-
-    #[test]
-    fn knows_the_2026_spring_festival_and_its_make_up_days() {
-        let calendar = Calendar::default();
-        // 2026: off 15–23 February; Saturday 14 and Saturday 28 February are working days.
-        assert!(calendar.is_workday(day(2026, 2, 13)));
-        assert!(calendar.is_workday(day(2026, 2, 14)), "a Saturday made a working day (调休)");
-        for d in 15..=23 {
-            assert!(!calendar.is_workday(day(2026, 2, d)), "2026-02-{d} is a holiday");
-        }
-        assert!(calendar.is_workday(day(2026, 2, 24)));
-        assert!(calendar.is_workday(day(2026, 2, 28)), "a Saturday made a working day (调休)");
-        assert!(!calendar.is_workday(day(2026, 3, 1)), "an ordinary Sunday");
-    }
-
-    #[test]
-    fn counts_working_days_across_the_spring_festival() {
-        let calendar = Calendar::default();
-        // Five working days after Thursday 12 February 2026: Fri 13, Sat 14
-        // (调休), then the holiday, then Tue 24, Wed 25, Thu 26.
-        assert_eq!(calendar.add_working_days(day(2026, 2, 12), 5), day(2026, 2, 26));
-        assert_eq!(calendar.working_days_between(day(2026, 2, 12), day(2026, 2, 26)), 5);
-        // Without the holiday it would have been the following Thursday, 19 February.
-        let plain = Calendar::with_overrides(
-            (15..=23)
-                .map(|d| (day(2026, 2, d), !matches!(day(2026, 2, d).weekday(), Weekday::Sat | Weekday::Sun)))
-                .chain([(day(2026, 2, 14), false)]),
+pub fn set(conn: &mut PgConnection, _can: &ManageCalendar, caller: &Caller, day: NaiveDate, value: &CalendarOverride) -> Result<(), Error> {
+    conn.transaction(|conn| {
+        let row = (
+            calendar_days::is_workday.eq(value.is_workday),
+            calendar_days::note.eq(&value.note),
+            calendar_days::set_by.eq(caller.user_id()),
         );
-        assert_eq!(plain.add_working_days(day(2026, 2, 12), 5), day(2026, 2, 19));
-        assert_eq!(calendar.working_days_between(day(2026, 2, 26), day(2026, 2, 26)), 0);
-    }
-
-    #[test]
-    fn overrides_enter_next_years_schedule() {
-        // Beyond the crate's data, Monday to Friday work, unless overridden.
-        let calendar = Calendar::with_overrides([(day(2027, 2, 8), false), (day(2027, 2, 6), true)]);
-        assert!(!calendar.is_workday(day(2027, 2, 8)), "a Monday declared a holiday");
-        assert!(calendar.is_workday(day(2027, 2, 6)), "a Saturday declared a working day");
-        assert!(calendar.is_workday(day(2027, 2, 9)));
-        assert!(!calendar.is_workday(day(2027, 2, 13)));
-        // The crate's range ends on 25 December 2026; the days after are plain.
-        assert!(!Calendar::default().is_workday(day(2026, 12, 26)));
-        assert!(Calendar::default().is_workday(day(2026, 12, 28)));
-    }
+        diesel::insert_into(calendar_days::table)
+            .values((calendar_days::day.eq(day), row.clone()))
+            .on_conflict(calendar_days::day)
+            .do_update()
+            .set(row)
+            .execute(conn)?;
+        let event = Event::new("calendar.set").entity("day", day).after(json!({"is_workday": value.is_workday, "note": value.note}));
+        audit::record(conn, &caller.audit_actor(), event)?;
+        Ok(())
+    })
 }
 
-/// The calendar as the API shows and changes it.
-pub mod days {
-    use chrono::{Duration, NaiveDate};
-    use diesel::prelude::*;
-    use duban_dto::api::{CalendarDay, CalendarOverride};
-    use serde_json::json;
-
-    use super::{Calendar, crate_covers};
-    use crate::audit::{self, Event};
-    use crate::authz::{Caller, ManageCalendar};
-    use crate::db::schema::calendar_days;
-    use crate::http::ApiError;
-
-    /// Every day from `from` to `to`, with where its status comes from.
-    pub fn list(conn: &mut PgConnection, from: NaiveDate, to: NaiveDate) -> Result<Vec<CalendarDay>, ApiError> {
-        if to < from || (to - from).num_days() > 366 {
-            return Err(ApiError::bad_request("invalid_query", "from must not be after to, and at most 367 days apart"));
+pub fn clear(conn: &mut PgConnection, _can: &ManageCalendar, caller: &Caller, day: NaiveDate) -> Result<(), Error> {
+    conn.transaction(|conn| {
+        let removed = diesel::delete(calendar_days::table.find(day)).execute(conn)?;
+        if removed == 0 {
+            return Err(Error::not_found(format!("{day} has no override")));
         }
-        let calendar = Calendar::load(conn)?;
-        let notes: Vec<(NaiveDate, Option<String>)> = calendar_days::table
-            .filter(calendar_days::day.between(from, to))
-            .select((calendar_days::day, calendar_days::note))
-            .load(conn)?;
-        let mut days = Vec::new();
-        let mut day = from;
-        while day <= to {
-            let note = notes.iter().find(|(d, _)| *d == day);
-            let source = if note.is_some() {
-                "override"
-            } else if crate_covers(day) {
-                "published"
-            } else {
-                "weekday"
-            };
-            days.push(CalendarDay {
-                day,
-                is_workday: calendar.is_workday(day),
-                source: source.to_owned(),
-                note: note.and_then(|(_, note)| note.clone()),
-            });
-            day += Duration::days(1);
-        }
-        Ok(days)
-    }
-
-    pub fn set(
-        conn: &mut PgConnection,
-        _can: &ManageCalendar,
-        caller: &Caller,
-        day: NaiveDate,
-        value: &CalendarOverride,
-    ) -> Result<(), ApiError> {
-        conn.transaction(|conn| {
-            let row = (
-                calendar_days::is_workday.eq(value.is_workday),
-                calendar_days::note.eq(&value.note),
-                calendar_days::set_by.eq(caller.user().map(|u| u.id)),
-            );
-            diesel::insert_into(calendar_days::table)
-                .values((calendar_days::day.eq(day), row.clone()))
-                .on_conflict(calendar_days::day)
-                .do_update()
-                .set(row)
-                .execute(conn)?;
-            let event = Event::new("calendar.set").entity("day", day).after(json!({"is_workday": value.is_workday, "note": value.note}));
-            audit::record(conn, &caller.audit_actor(), event)?;
-            Ok(())
-        })
-    }
-
-    pub fn clear(conn: &mut PgConnection, _can: &ManageCalendar, caller: &Caller, day: NaiveDate) -> Result<(), ApiError> {
-        conn.transaction(|conn| {
-            let removed = diesel::delete(calendar_days::table.find(day)).execute(conn)?;
-            if removed == 0 {
-                return Err(ApiError::not_found(format!("{day} has no override")));
-            }
-            audit::record(conn, &caller.audit_actor(), Event::new("calendar.clear").entity("day", day))?;
-            Ok(())
-        })
-    }
+        audit::record(conn, &caller.audit_actor(), Event::new("calendar.clear").entity("day", day))?;
+        Ok(())
+    })
 }

@@ -5,27 +5,30 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use diesel::dsl::count_star;
+use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::Integer;
+use diesel::sql_types::{Bool, Integer};
 use duban_dto::api::{CampaignSummary, Indicator, IndicatorRef, ListCount, Page, Party, Target, TaskDetail, TaskSummary, UnitRef};
-use duban_dto::{PartyRole, TaskList, TaskStatus};
+use duban_dto::{PartyRole, ScheduleLight, TaskList, TaskStatus};
+use duban_rules::schedule::{self, Due, Lag};
 
 use crate::authz::{ReadCatalog, ReadProgress};
+use crate::db::lookups::{self, campaign_id};
 use crate::db::models::Campaign;
 use crate::db::schema::{assignments, campaigns, indicators, regions, task_parties, task_targets, tasks, units};
-use crate::http::ApiError;
+use crate::error::Error;
 use crate::pagination::Cursor;
-use crate::{clock, export, rollup, work};
+use crate::{clock, rollup, work};
 
-pub fn campaigns(conn: &mut PgConnection, _can: &ReadCatalog) -> Result<Vec<CampaignSummary>, ApiError> {
+pub fn campaigns(conn: &mut PgConnection, _can: &ReadCatalog) -> Result<Vec<CampaignSummary>, Error> {
     summaries(conn, None)
 }
 
-pub fn campaign(conn: &mut PgConnection, _can: &ReadCatalog, code: &str) -> Result<CampaignSummary, ApiError> {
-    summaries(conn, Some(code))?.pop().ok_or_else(|| ApiError::not_found(format!("there is no campaign {code:?}")))
+pub fn campaign(conn: &mut PgConnection, _can: &ReadCatalog, code: &str) -> Result<CampaignSummary, Error> {
+    summaries(conn, Some(code))?.pop().ok_or_else(|| Error::not_found(format!("there is no campaign {code:?}")))
 }
 
-fn summaries(conn: &mut PgConnection, code: Option<&str>) -> Result<Vec<CampaignSummary>, ApiError> {
+fn summaries(conn: &mut PgConnection, code: Option<&str>) -> Result<Vec<CampaignSummary>, Error> {
     let mut query =
         campaigns::table.inner_join(regions::table).order(campaigns::id).select((Campaign::as_select(), regions::name)).into_boxed();
     if let Some(code) = code {
@@ -33,7 +36,7 @@ fn summaries(conn: &mut PgConnection, code: Option<&str>) -> Result<Vec<Campaign
     }
     let rows: Vec<(Campaign, String)> = query.load(conn)?;
     let ids: Vec<i64> = rows.iter().map(|(campaign, _)| campaign.id).collect();
-    let task_counts: Vec<(i64, String, i64)> = tasks::table
+    let task_counts: Vec<(i64, TaskList, i64)> = tasks::table
         .filter(tasks::campaign_id.eq_any(&ids))
         .group_by((tasks::campaign_id, tasks::list))
         .select((tasks::campaign_id, tasks::list, count_star()))
@@ -59,7 +62,7 @@ fn summaries(conn: &mut PgConnection, code: Option<&str>) -> Result<Vec<Campaign
                 .iter()
                 .map(|&list| ListCount {
                     list,
-                    tasks: task_counts.iter().find(|(id, l, _)| *id == campaign.id && l == list.as_str()).map_or(0, |(_, _, count)| *count),
+                    tasks: task_counts.iter().find(|(id, l, _)| *id == campaign.id && *l == list).map_or(0, |(_, _, count)| *count),
                 })
                 .collect(),
             code: campaign.code,
@@ -71,23 +74,9 @@ fn summaries(conn: &mut PgConnection, code: Option<&str>) -> Result<Vec<Campaign
         .collect())
 }
 
-pub(crate) fn campaign_id(conn: &mut PgConnection, code: &str) -> Result<i64, ApiError> {
-    campaigns::table
-        .filter(campaigns::code.eq(code))
-        .select(campaigns::id)
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| ApiError::not_found(format!("there is no campaign {code:?}")))
-}
-
 /// The indicator tree of a campaign with task counts.
-pub fn indicator_tree(conn: &mut PgConnection, _can: &ReadCatalog, code: &str) -> Result<Vec<Indicator>, ApiError> {
+pub fn indicator_tree(conn: &mut PgConnection, _can: &ReadCatalog, code: &str) -> Result<Vec<Indicator>, Error> {
     let campaign = campaign_id(conn, code)?;
-    let rows: Vec<(i64, i16, String, String, Option<i64>)> = indicators::table
-        .filter(indicators::campaign_id.eq(campaign))
-        .order((indicators::level, indicators::ordinal))
-        .select((indicators::id, indicators::level, indicators::code, indicators::title, indicators::parent_id))
-        .load(conn)?;
     let counts: BTreeMap<i64, i64> = tasks::table
         .filter(tasks::campaign_id.eq(campaign))
         .filter(tasks::indicator_id.is_not_null())
@@ -96,27 +85,26 @@ pub fn indicator_tree(conn: &mut PgConnection, _can: &ReadCatalog, code: &str) -
         .load::<(i64, i64)>(conn)?
         .into_iter()
         .collect();
-    Ok(rows
-        .iter()
-        .filter(|(_, level, ..)| *level == 1)
-        .map(|(id, level, code, title, _)| {
-            let children: Vec<Indicator> = rows
-                .iter()
-                .filter(|(.., parent)| *parent == Some(*id))
-                .map(|(child, level, code, title, _)| Indicator {
-                    id: *child,
-                    level: *level,
-                    code: code.clone(),
-                    title: title.clone(),
-                    task_count: counts.get(child).copied().unwrap_or(0),
+    Ok(lookups::indicator_tree(conn, campaign)?
+        .into_iter()
+        .map(|level1| {
+            let children: Vec<Indicator> = level1
+                .children
+                .into_iter()
+                .map(|child| Indicator {
+                    task_count: counts.get(&child.id).copied().unwrap_or(0),
+                    id: child.id,
+                    level: 2,
+                    code: child.code,
+                    title: child.title,
                     children: Vec::new(),
                 })
                 .collect();
             Indicator {
-                id: *id,
-                level: *level,
-                code: code.clone(),
-                title: title.clone(),
+                id: level1.id,
+                level: 1,
+                code: level1.code,
+                title: level1.title,
                 task_count: children.iter().map(|child| child.task_count).sum(),
                 children,
             }
@@ -164,15 +152,79 @@ fn like_pattern(text: &str) -> String {
     format!("%{escaped}%")
 }
 
+/// A condition on `tasks`, boxed so that conditions can be combined.
+type TaskCondition = Box<dyn BoxableExpression<tasks::table, Pg, SqlType = Bool>>;
+
+/// The schedule light (`duban_rules::schedule::light`) as a condition on
+/// `tasks`, with every value a bound parameter so the statement is prepared
+/// and cached like any other. How far behind a task is depends on its
+/// campaign's elapsed share, so the campaigns are grouped by the statuses
+/// that are behind and far behind in them (a few groups at most).
+struct LightRule {
+    today: NaiveDate,
+    /// Campaigns, and the stored statuses that are far behind and behind in them.
+    lags: Vec<(Vec<i64>, Vec<TaskStatus>, Vec<TaskStatus>)>,
+}
+
+impl LightRule {
+    fn load(conn: &mut PgConnection, campaign: Option<&str>, today: NaiveDate) -> QueryResult<LightRule> {
+        let mut query = campaigns::table.select((campaigns::id, campaigns::period_start, campaigns::period_end)).into_boxed();
+        if let Some(code) = campaign {
+            query = query.filter(campaigns::code.eq(code.to_owned()));
+        }
+        let mut groups: BTreeMap<(Vec<TaskStatus>, Vec<TaskStatus>), Vec<i64>> = BTreeMap::new();
+        for (id, start, end) in query.load::<(i64, Option<NaiveDate>, Option<NaiveDate>)>(conn)? {
+            let elapsed = schedule::elapsed_share(start, end, today);
+            let lagging = |lag: Lag| -> Vec<TaskStatus> {
+                TaskStatus::ALL.iter().copied().filter(|status| Lag::of(*status, elapsed) == lag).collect()
+            };
+            groups.entry((lagging(Lag::FarBehind), lagging(Lag::Behind))).or_default().push(id);
+        }
+        let lags = groups.into_iter().map(|((far, behind), ids)| (ids, far, behind)).collect();
+        Ok(LightRule { today, lags })
+    }
+
+    /// Tasks whose campaign puts their status `far` (far behind) or else behind.
+    fn lagging(&self, far: bool) -> TaskCondition {
+        let mut condition: TaskCondition = Box::new(false.into_sql::<Bool>());
+        for (ids, far_behind, behind) in &self.lags {
+            let statuses = if far { far_behind } else { behind };
+            if !statuses.is_empty() {
+                condition =
+                    Box::new(condition.or(tasks::campaign_id.eq_any(ids.clone()).and(tasks::rollup_status.eq_any(statuses.clone()))));
+            }
+        }
+        condition
+    }
+
+    fn red(&self) -> TaskCondition {
+        let overdue = tasks::next_due.is_not_null().and(tasks::next_due.lt(self.today)).assume_not_null();
+        Box::new(tasks::rollup_status.ne(TaskStatus::Approved).and(overdue.or(self.lagging(true))))
+    }
+
+    fn yellow(&self) -> TaskCondition {
+        let soon = tasks::next_due.is_not_null().and(tasks::next_due.le(Due::soon_until(self.today))).assume_not_null();
+        Box::new(tasks::rollup_status.ne(TaskStatus::Approved).and(diesel::dsl::not(self.red())).and(soon.or(self.lagging(false))))
+    }
+
+    fn condition(&self, wanted: ScheduleLight) -> TaskCondition {
+        match wanted {
+            ScheduleLight::Red => self.red(),
+            ScheduleLight::Yellow => self.yellow(),
+            ScheduleLight::Green => Box::new(diesel::dsl::not(self.red()).and(diesel::dsl::not(self.yellow()))),
+        }
+    }
+}
+
 impl TaskFilter {
-    fn query(&self, today: NaiveDate) -> tasks::BoxedQuery<'static, diesel::pg::Pg> {
+    fn query(&self, today: NaiveDate, lights: Option<&LightRule>) -> tasks::BoxedQuery<'static, diesel::pg::Pg> {
         let mut query = tasks::table.into_boxed();
         if let Some(code) = &self.campaign {
             query =
                 query.filter(tasks::campaign_id.eq_any(campaigns::table.filter(campaigns::code.eq(code.clone())).select(campaigns::id)));
         }
         if let Some(list) = self.list {
-            query = query.filter(tasks::list.eq(list.as_str()));
+            query = query.filter(tasks::list.eq(list));
         }
         if let Some(indicator) = self.indicator {
             let children = indicators::table.filter(indicators::parent_id.eq(indicator)).select(indicators::id.nullable());
@@ -182,11 +234,11 @@ impl TaskFilter {
             if let Some(unit) = unit {
                 let assigned = assignments::table
                     .filter(assignments::unit_id.eq(unit))
-                    .filter(assignments::role.eq(role.as_str()))
+                    .filter(assignments::role.eq(role))
                     .select(assignments::task_id);
                 let named = task_parties::table
                     .filter(task_parties::unit_id.eq(unit))
-                    .filter(task_parties::role.eq(role.as_str()))
+                    .filter(task_parties::role.eq(role))
                     .select(task_parties::task_id);
                 query = query.filter(tasks::id.eq_any(assigned).or(tasks::id.eq_any(named)));
             }
@@ -195,7 +247,7 @@ impl TaskFilter {
         let not_overdue = tasks::next_due.is_null().or(tasks::next_due.ge(today));
         match self.status {
             Some(TaskStatus::Overdue) => query = query.filter(overdue),
-            Some(status) => query = query.filter(tasks::rollup_status.eq(status.as_str())).filter(not_overdue),
+            Some(status) => query = query.filter(tasks::rollup_status.eq(status)).filter(not_overdue),
             None => {}
         }
         match self.overdue {
@@ -206,8 +258,8 @@ impl TaskFilter {
         if let Some(date) = self.due_before {
             query = query.filter(tasks::next_due.lt(date));
         }
-        if let Some(light) = self.light {
-            query = query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&crate::dashboard::light_condition(light, today)));
+        if let (Some(light), Some(rule)) = (self.light, lights) {
+            query = query.filter(rule.condition(light));
         }
         if let Some(q) = self.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
             query = query.filter(tasks::text.ilike(like_pattern(q)).or(tasks::code.eq(q.to_uppercase())));
@@ -216,19 +268,23 @@ impl TaskFilter {
     }
 }
 
-pub fn tasks(conn: &mut PgConnection, _can: &ReadCatalog, filter: &TaskFilter, cursor: &Cursor) -> Result<Page<TaskSummary>, ApiError> {
+pub fn tasks(conn: &mut PgConnection, _can: &ReadCatalog, filter: &TaskFilter, cursor: &Cursor) -> Result<Page<TaskSummary>, Error> {
     let today = clock::today();
-    let total: i64 = filter.query(today).count().get_result(conn)?;
+    let lights = match filter.light {
+        Some(_) => Some(LightRule::load(conn, filter.campaign.as_deref(), today)?),
+        None => None,
+    };
+    let total: i64 = filter.query(today, lights.as_ref()).count().get_result(conn)?;
     // The lists' ordinals in the province's order, as diesel's CASE rather
     // than an SQL literal: diesel never caches a statement holding a literal,
     // and PostgreSQL would plan it anew on every request.
     let list_order = || {
-        diesel::dsl::case_when::<_, _, Integer>(tasks::list.eq(TaskList::Basic.as_str()), 1)
-            .when(tasks::list.eq(TaskList::Quantified.as_str()), 2)
-            .when(tasks::list.eq(TaskList::Extended.as_str()), 3)
+        diesel::dsl::case_when::<_, _, Integer>(tasks::list.eq(TaskList::Basic), 1)
+            .when(tasks::list.eq(TaskList::Quantified), 2)
+            .when(tasks::list.eq(TaskList::Extended), 3)
             .otherwise(4)
     };
-    let query = filter.query(today).select(tasks::id).limit(cursor.limit).offset(cursor.offset);
+    let query = filter.query(today, lights.as_ref()).select(tasks::id).limit(cursor.limit).offset(cursor.offset);
     let ids: Vec<i64> = match filter.sort.unwrap_or(TaskSort::List) {
         TaskSort::List => query.order((list_order().asc(), tasks::number.asc())).load(conn)?,
         TaskSort::ListDescending => query.order((list_order().desc(), tasks::number.desc())).load(conn)?,
@@ -243,8 +299,8 @@ pub fn tasks(conn: &mut PgConnection, _can: &ReadCatalog, filter: &TaskFilter, c
 }
 
 /// Summaries of these tasks, in this order.
-fn summaries_of(conn: &mut PgConnection, ids: &[i64], today: NaiveDate) -> Result<Vec<TaskSummary>, ApiError> {
-    type Row = (i64, String, String, String, i32, Option<i64>, String, Option<String>, String, Option<NaiveDate>);
+fn summaries_of(conn: &mut PgConnection, ids: &[i64], today: NaiveDate) -> Result<Vec<TaskSummary>, Error> {
+    type Row = (i64, String, String, TaskList, i32, Option<i64>, String, Option<String>, TaskStatus, Option<NaiveDate>);
     let rows: Vec<Row> = tasks::table
         .inner_join(campaigns::table)
         .filter(tasks::id.eq_any(ids))
@@ -289,13 +345,12 @@ fn summaries_of(conn: &mut PgConnection, ids: &[i64], today: NaiveDate) -> Resul
         .into_iter()
         .map(|(id, campaign, code, list, number, indicator, text, responsible, status, next_due)| {
             let level2_ref = indicator.and_then(|i| level2.get(&i));
-            let stored =
-                rollup::Stored { status: TaskStatus::parse(&status).expect("the CHECK constraint admits only known statuses"), next_due };
+            let stored = rollup::Stored { status, next_due };
             let summary = TaskSummary {
                 id,
                 campaign,
                 code,
-                list: TaskList::parse(&list).expect("the CHECK constraint admits only known lists"),
+                list,
                 number,
                 level1: level2_ref.and_then(|(_, parent)| parent.and_then(|p| level1.get(&p).cloned())),
                 level2: level2_ref.map(|(indicator, _)| indicator.clone()),
@@ -312,8 +367,8 @@ fn summaries_of(conn: &mut PgConnection, ids: &[i64], today: NaiveDate) -> Resul
     Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
-fn parties_of(conn: &mut PgConnection, task_ids: &[i64]) -> Result<BTreeMap<(i64, PartyRole), Vec<Party>>, ApiError> {
-    let rows: Vec<(i64, String, String, Option<i64>, Option<String>, Option<i64>)> = task_parties::table
+fn parties_of(conn: &mut PgConnection, task_ids: &[i64]) -> Result<BTreeMap<(i64, PartyRole), Vec<Party>>, Error> {
+    let rows: Vec<(i64, PartyRole, String, Option<i64>, Option<String>, Option<i64>)> = task_parties::table
         .left_join(units::table)
         .filter(task_parties::task_id.eq_any(task_ids))
         .order((task_parties::task_id, task_parties::role, task_parties::position))
@@ -328,7 +383,6 @@ fn parties_of(conn: &mut PgConnection, task_ids: &[i64]) -> Result<BTreeMap<(i64
         .load(conn)?;
     let mut parties: BTreeMap<(i64, PartyRole), Vec<Party>> = BTreeMap::new();
     for (task, role, as_written, unit_id, unit_name, group_id) in rows {
-        let role = PartyRole::parse(&role).expect("the CHECK constraint admits only known roles");
         let unit = unit_id.zip(unit_name).map(|(id, name)| UnitRef { id, name });
         parties.entry((task, role)).or_default().push(Party { as_written, unit, group_id });
     }
@@ -336,9 +390,9 @@ fn parties_of(conn: &mut PgConnection, task_ids: &[i64]) -> Result<BTreeMap<(i64
 }
 
 /// One task with its parties, targets and assignments.
-pub fn task(conn: &mut PgConnection, _can: &ReadCatalog, progress: &ReadProgress, id: i64) -> Result<TaskDetail, ApiError> {
+pub fn task(conn: &mut PgConnection, _can: &ReadCatalog, progress: &ReadProgress, id: i64) -> Result<TaskDetail, Error> {
     let today = clock::today();
-    let summary = summaries_of(conn, &[id], today)?.pop().ok_or_else(|| ApiError::not_found(format!("there is no task {id}")))?;
+    let summary = summaries_of(conn, &[id], today)?.pop().ok_or_else(|| Error::not_found(format!("there is no task {id}")))?;
     let responsible_parties = parties_of(conn, &[id])?.remove(&(id, PartyRole::Responsible)).unwrap_or_default();
     let targets = task_targets::table
         .filter(task_targets::task_id.eq(id))
@@ -347,7 +401,7 @@ pub fn task(conn: &mut PgConnection, _can: &ReadCatalog, progress: &ReadProgress
         .load(conn)?
         .iter()
         .map(|target| {
-            let seed = export::target_seed(target);
+            let seed = target.seed();
             Target { metric: seed.metric, comparator: seed.comparator, value: seed.value, reference: seed.reference, unit: seed.unit }
         })
         .collect();

@@ -305,7 +305,7 @@ fn execute(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
         Command::Evidence { command: EvidenceCommand::Verify } => {
             let db = Database::open(settings)?;
             let storage = Storage::open(&settings.storage)?;
-            let can = Operator::at_command_line().read_all_evidence();
+            let can = Operator::at_command_line().verify_store();
             let report = actix_web::rt::System::new().block_on(crate::evidence::verify(&db.pool, &storage, &can))?;
             println!("{} stored objects checked", report.checked);
             for (what, names) in [
@@ -353,7 +353,7 @@ fn execute(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
 fn serve(settings: &Settings, listen: Option<String>) -> anyhow::Result<ExitCode> {
     let db = Database::open(settings)?;
     let mut conn = db.pool.get()?;
-    let interrupted = job::fail_interrupted(&mut conn)?;
+    let interrupted = job::fail_interrupted(&mut conn, &Operator::at_command_line())?;
     if interrupted > 0 {
         tracing::warn!(interrupted, "import jobs that were running when duban stopped are marked failed; nothing of them was written");
     }
@@ -361,7 +361,7 @@ fn serve(settings: &Settings, listen: Option<String>) -> anyhow::Result<ExitCode
         tracing::info!("first start: loaded the demo data (Luoping county) and demo accounts");
     }
     if settings.production {
-        let demo = accounts::enabled_demo_accounts(&mut conn)?;
+        let demo = accounts::users::enabled_demo_accounts(&mut conn)?;
         if !demo.is_empty() {
             anyhow::bail!(
                 "production mode refuses to serve while demo accounts, whose password is published, are enabled: {}; \
@@ -369,7 +369,7 @@ fn serve(settings: &Settings, listen: Option<String>) -> anyhow::Result<ExitCode
                 demo.join(", ")
             );
         }
-        if accounts::user_count(&mut conn)? == 0 {
+        if accounts::users::user_count(&mut conn)? == 0 {
             tracing::error!(
                 "there are no accounts yet: create the first administrator with `duban user create --role admin --username NAME --display-name NAME`"
             );
@@ -402,8 +402,8 @@ fn serve(settings: &Settings, listen: Option<String>) -> anyhow::Result<ExitCode
 
 fn send_deadline_notices(pool: &crate::db::PgPool) -> anyhow::Result<usize> {
     let mut conn = pool.get()?;
-    let calendar = crate::calendar::Calendar::load(&mut conn)?;
-    Ok(crate::notifications::sweep_deadlines(&mut conn, &calendar, crate::clock::today())?)
+    let calendar = crate::calendar::load(&mut conn)?;
+    Ok(crate::notifications::sweep_deadlines(&mut conn, &Operator::at_command_line(), &calendar, crate::clock::today())?)
 }
 
 /// Sends due-soon and overdue notices now and every half hour, while serving.
@@ -440,7 +440,7 @@ fn user_command(settings: &Settings, command: UserCommand) -> anyhow::Result<Exi
     let operator = Operator::at_command_line();
     let can = operator.manage_accounts();
     let actor = audit::Actor::command_line();
-    let failed = |error: crate::http::ApiError| anyhow::anyhow!("{error}");
+    let failed = |error: crate::error::Error| anyhow::anyhow!("{error}");
     match command {
         UserCommand::Create { username, display_name, role, unit, password_stdin } => {
             let role = Role::parse(&role).ok_or_else(|| {
@@ -452,7 +452,7 @@ fn user_command(settings: &Settings, command: UserCommand) -> anyhow::Result<Exi
             };
             let (password, generated) = password_for(password_stdin)?;
             let new = NewUser { username, display_name, role, unit_id, password: password.clone() };
-            let user = accounts::create_user(&mut conn, &can, &actor, &new).map_err(failed)?;
+            let user = accounts::users::create_user(&mut conn, &can, &actor, &new).map_err(failed)?;
             println!("created {} ({}), id {}", user.username, user.role, user.id);
             if generated {
                 println!("password: {password}");
@@ -460,23 +460,23 @@ fn user_command(settings: &Settings, command: UserCommand) -> anyhow::Result<Exi
             }
         }
         UserCommand::ResetPassword { username, password_stdin } => {
-            let id = accounts::user_id_by_name(&mut conn, &username).map_err(failed)?;
+            let id = accounts::users::user_id_by_name(&mut conn, &username).map_err(failed)?;
             let (password, generated) = password_for(password_stdin)?;
-            accounts::reset_password(&mut conn, &can, &actor, id, &password).map_err(failed)?;
+            accounts::users::reset_password(&mut conn, &can, &actor, id, &password).map_err(failed)?;
             println!("password of {username} reset; its sessions have ended");
             if generated {
                 println!("password: {password}");
             }
         }
         UserCommand::Disable { username } => {
-            let id = accounts::user_id_by_name(&mut conn, &username).map_err(failed)?;
+            let id = accounts::users::user_id_by_name(&mut conn, &username).map_err(failed)?;
             let patch = UserPatch { disabled: Some(true), ..UserPatch::default() };
-            accounts::update_user(&mut conn, &can, &actor, id, &patch).map_err(failed)?;
+            accounts::users::update_user(&mut conn, &can, &actor, id, &patch).map_err(failed)?;
             println!("{username} disabled; its sessions have ended");
         }
         UserCommand::List => {
             let can = operator.read_accounts();
-            for user in accounts::list_users(&mut conn, &can).map_err(failed)? {
+            for user in accounts::users::list_users(&mut conn, &can).map_err(failed)? {
                 let unit = user.unit.map(|unit| unit.name).unwrap_or_default();
                 let flags = [(user.is_demo, "demo"), (user.disabled, "disabled")]
                     .iter()

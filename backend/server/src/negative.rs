@@ -11,30 +11,18 @@ use serde_json::json;
 
 use crate::audit::{self, Event};
 use crate::authz::{Caller, ConfirmNegative, ReadProgress, ReportNegative};
-use crate::catalog::campaign_id;
+use crate::db::lookups::campaign_id;
 use crate::db::schema::{assignments, campaigns, evidence, negative_reports, tasks, units};
-use crate::http::ApiError;
-
-/// A period is a year (`2026`) or a month (`2026-06`). Says what is wrong,
-/// for the caller to answer 422 (a body) or 400 (a query string).
-pub fn check_period(period: &str) -> Result<(), String> {
-    let valid = match period.split_once('-') {
-        None => period.len() == 4 && period.bytes().all(|b| b.is_ascii_digit()),
-        Some((year, month)) => {
-            year.len() == 4 && year.bytes().all(|b| b.is_ascii_digit()) && month.len() == 2 && matches!(month.parse::<u8>(), Ok(1..=12))
-        }
-    };
-    if valid { Ok(()) } else { Err(format!("{period:?} is not a period: write 2026 or 2026-06")) }
-}
+use crate::error::Error;
 
 /// A period in a request body.
-pub fn body_period(period: &str) -> Result<(), ApiError> {
-    check_period(period).map_err(|why| ApiError::unprocessable("invalid_period", why))
+pub fn body_period(period: &str) -> Result<(), Error> {
+    duban_rules::period::check(period).map_err(|why| Error::invalid("invalid_period", why))
 }
 
 /// A period in a query string.
-pub fn query_period(period: &str) -> Result<(), ApiError> {
-    check_period(period).map_err(|why| ApiError::bad_request("invalid_query", why))
+pub fn query_period(period: &str) -> Result<(), Error> {
+    duban_rules::period::check(period).map_err(|why| Error::bad_parameter("invalid_query", why))
 }
 
 type ReportRow = (
@@ -123,14 +111,14 @@ pub fn report(
     caller: &Caller,
     campaign: &str,
     new: &NewNegativeReport,
-) -> Result<NegativeReport, ApiError> {
+) -> Result<NegativeReport, Error> {
     body_period(&new.period)?;
     let description = new.description.as_deref().map(str::trim).filter(|text| !text.is_empty());
     if new.occurred && (new.occurred_on.is_none() || description.is_none()) {
-        return Err(ApiError::unprocessable("occurrence_incomplete", "an occurrence needs its date (occurred_on) and a description"));
+        return Err(Error::invalid("occurrence_incomplete", "an occurrence needs its date (occurred_on) and a description"));
     }
     if !new.occurred && new.occurred_on.is_some() {
-        return Err(ApiError::unprocessable("not_an_occurrence", "occurred_on belongs to an occurrence: set occurred to true"));
+        return Err(Error::invalid("not_an_occurrence", "occurred_on belongs to an occurrence: set occurred to true"));
     }
     conn.transaction(|conn| {
         let campaign_id = campaign_id(conn, campaign)?;
@@ -142,7 +130,7 @@ pub fn report(
             .first(conn)
             .optional()?;
         let task = task.ok_or_else(|| {
-            ApiError::unprocessable("unknown_item", format!("{:?} is not an item of the campaign's negative list (N1 …)", new.item))
+            Error::invalid("unknown_item", format!("{:?} is not an item of the campaign's negative list (N1 …)", new.item))
         })?;
         if let Some(evidence_id) = new.evidence_id {
             let owner: Option<i64> = evidence::table
@@ -152,7 +140,7 @@ pub fn report(
                 .first(conn)
                 .optional()?;
             if owner != Some(can.unit_id()) {
-                return Err(ApiError::unprocessable("unknown_evidence", format!("evidence {evidence_id} is not the reporting unit's")));
+                return Err(Error::invalid("unknown_evidence", format!("evidence {evidence_id} is not the reporting unit's")));
             }
         }
         let existing: Option<(i64, Option<chrono::DateTime<Utc>>)> = negative_reports::table
@@ -164,7 +152,7 @@ pub fn report(
             .optional()?;
         let user = caller.user().map(|user| user.id);
         let id = match existing {
-            Some((_, Some(_))) => return Err(ApiError::conflict("confirmed", "a confirmed occurrence cannot be changed")),
+            Some((_, Some(_))) => return Err(Error::conflict("confirmed", "a confirmed occurrence cannot be changed")),
             Some((id, None)) => {
                 diesel::update(negative_reports::table.find(id))
                     .set((
@@ -202,16 +190,16 @@ pub fn report(
 }
 
 /// Confirms a reported occurrence: from now on the campaign is vetoed.
-pub fn confirm(conn: &mut PgConnection, _can: &ConfirmNegative, caller: &Caller, report_id: i64) -> Result<NegativeReport, ApiError> {
+pub fn confirm(conn: &mut PgConnection, _can: &ConfirmNegative, caller: &Caller, report_id: i64) -> Result<NegativeReport, Error> {
     conn.transaction(|conn| {
         let (occurred, confirmed): (bool, Option<chrono::DateTime<Utc>>) = negative_reports::table
             .find(report_id)
             .select((negative_reports::occurred, negative_reports::confirmed_at))
             .first(conn)
             .optional()?
-            .ok_or_else(|| ApiError::not_found(format!("there is no negative-list report {report_id}")))?;
+            .ok_or_else(|| Error::not_found(format!("there is no negative-list report {report_id}")))?;
         if !occurred {
-            return Err(ApiError::conflict("not_an_occurrence", "the report attests that nothing occurred; there is nothing to confirm"));
+            return Err(Error::conflict("not_an_occurrence", "the report attests that nothing occurred; there is nothing to confirm"));
         }
         if confirmed.is_none() {
             diesel::update(negative_reports::table.find(report_id))
@@ -236,7 +224,7 @@ pub fn vetoed(conn: &mut PgConnection, campaign_id: i64) -> QueryResult<bool> {
 
 /// The negative list of a campaign for a period: who attested what, who has
 /// not reported, what occurred.
-pub fn status(conn: &mut PgConnection, _can: &ReadProgress, campaign: &str, period: &str) -> Result<NegativeStatus, ApiError> {
+pub fn status(conn: &mut PgConnection, _can: &ReadProgress, campaign: &str, period: &str) -> Result<NegativeStatus, Error> {
     query_period(period)?;
     let campaign_id = campaign_id(conn, campaign)?;
     let region: i64 = campaigns::table.find(campaign_id).select(campaigns::region_id).first(conn)?;

@@ -8,10 +8,11 @@ use diesel::prelude::*;
 use duban_dto::api::{Notification, Page};
 use duban_dto::{AssignmentStatus, NotificationKind, Role};
 
-use crate::calendar::Calendar;
+use crate::authz::{Operator, OwnAccount};
 use crate::db::schema::{notifications, users};
-use crate::http::ApiError;
+use crate::error::Error;
 use crate::pagination::Cursor;
+use duban_rules::calendar::Calendar;
 
 /// Working days before its due date an assignment counts as due soon.
 pub const DUE_SOON_WORKING_DAYS: u32 = 3;
@@ -65,7 +66,8 @@ pub fn send_to_units(
     Ok(())
 }
 
-pub fn list(conn: &mut PgConnection, user_id: i64, unread_only: bool, cursor: &Cursor) -> Result<Page<Notification>, ApiError> {
+pub fn list(conn: &mut PgConnection, own: &OwnAccount, unread_only: bool, cursor: &Cursor) -> Result<Page<Notification>, Error> {
+    let user_id = own.user_id();
     let query = || {
         let mut query = notifications::table.filter(notifications::user_id.eq(user_id)).into_boxed();
         if unread_only {
@@ -74,24 +76,25 @@ pub fn list(conn: &mut PgConnection, user_id: i64, unread_only: bool, cursor: &C
         query
     };
     let total: i64 = query().count().get_result(conn)?;
-    let rows: Vec<(i64, String, String, Option<i64>, chrono::DateTime<chrono::Utc>, Option<chrono::DateTime<chrono::Utc>>)> = query()
-        .order(notifications::id.desc())
-        .limit(cursor.limit)
-        .offset(cursor.offset)
-        .select((
-            notifications::id,
-            notifications::kind,
-            notifications::message,
-            notifications::assignment_id,
-            notifications::created_at,
-            notifications::read_at,
-        ))
-        .load(conn)?;
+    let rows: Vec<(i64, NotificationKind, String, Option<i64>, chrono::DateTime<chrono::Utc>, Option<chrono::DateTime<chrono::Utc>>)> =
+        query()
+            .order(notifications::id.desc())
+            .limit(cursor.limit)
+            .offset(cursor.offset)
+            .select((
+                notifications::id,
+                notifications::kind,
+                notifications::message,
+                notifications::assignment_id,
+                notifications::created_at,
+                notifications::read_at,
+            ))
+            .load(conn)?;
     let items = rows
         .into_iter()
         .map(|(id, kind, message, assignment_id, created_at, read_at)| Notification {
             id,
-            kind: NotificationKind::parse(&kind).expect("the CHECK constraint admits only known kinds"),
+            kind,
             message,
             assignment_id,
             created_at,
@@ -102,7 +105,8 @@ pub fn list(conn: &mut PgConnection, user_id: i64, unread_only: bool, cursor: &C
 }
 
 /// Marks one of the user's notifications read, or all of them.
-pub fn mark_read(conn: &mut PgConnection, user_id: i64, id: Option<i64>) -> Result<(), ApiError> {
+pub fn mark_read(conn: &mut PgConnection, own: &OwnAccount, id: Option<i64>) -> Result<(), Error> {
+    let user_id = own.user_id();
     let mut query = diesel::update(notifications::table)
         .filter(notifications::user_id.eq(user_id))
         .filter(notifications::read_at.is_null())
@@ -111,7 +115,7 @@ pub fn mark_read(conn: &mut PgConnection, user_id: i64, id: Option<i64>) -> Resu
         let exists: bool = diesel::select(diesel::dsl::exists(notifications::table.find(id).filter(notifications::user_id.eq(user_id))))
             .get_result(conn)?;
         if !exists {
-            return Err(ApiError::not_found(format!("you have no notification {id}")));
+            return Err(Error::not_found(format!("you have no notification {id}")));
         }
         query = query.filter(notifications::id.eq(id));
     }
@@ -126,7 +130,7 @@ pub fn mark_read(conn: &mut PgConnection, user_id: i64, id: Option<i64>) -> Resu
 /// One statement, whatever the number of assignments: at provincial scale
 /// a million assignments may be late at once, and a loop over them held a
 /// connection and hundreds of MiB for minutes (`cargo xtask bench`).
-pub fn sweep_deadlines(conn: &mut PgConnection, calendar: &Calendar, today: NaiveDate) -> QueryResult<usize> {
+pub fn sweep_deadlines(conn: &mut PgConnection, _can: &Operator, calendar: &Calendar, today: NaiveDate) -> QueryResult<usize> {
     let soon_until = calendar.add_working_days(today, DUE_SOON_WORKING_DAYS);
     diesel::sql_query(
         "INSERT INTO notifications (user_id, kind, assignment_id, message, due_date)

@@ -10,7 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use duban_dto::api::Page;
 use serde::Serialize;
 
-use crate::http::ApiError;
+use crate::error::Error;
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;
@@ -23,22 +23,21 @@ pub struct Cursor {
 }
 
 fn fingerprint(filter: &impl Serialize) -> u64 {
-    let bytes = serde_json::to_vec(filter).expect("filters serialise");
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |hash, &byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3))
+    duban_pgcluster::stable_hash(&serde_json::to_vec(filter).expect("filters serialise"))
 }
 
 impl Cursor {
     /// Reads `cursor` and `limit` from a query for these filters.
-    pub fn from_query(cursor: Option<&str>, limit: Option<i64>, filter: &impl Serialize) -> Result<Cursor, ApiError> {
+    pub fn from_query(cursor: Option<&str>, limit: Option<i64>, filter: &impl Serialize) -> Result<Cursor, Error> {
         let limit = limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(ApiError::bad_request("invalid_limit", format!("limit must be between 1 and {MAX_LIMIT}")));
+            return Err(Error::bad_parameter("invalid_limit", format!("limit must be between 1 and {MAX_LIMIT}")));
         }
         let fingerprint = fingerprint(filter);
         let offset = match cursor {
             None => 0,
             Some(cursor) => Self::decode(cursor, fingerprint)
-                .ok_or_else(|| ApiError::bad_request("invalid_cursor", "the cursor is not valid for this query; start again without it"))?,
+                .ok_or_else(|| Error::bad_parameter("invalid_cursor", "the cursor is not valid for this query; start again without it"))?,
         };
         Ok(Cursor { offset, limit, fingerprint })
     }

@@ -1,53 +1,27 @@
-//! Submissions and decisions: the workflow of [`crate::workflow`] applied to
+//! Submissions and decisions: the workflow of `duban_rules::workflow` applied to
 //! the database, with the evidence each step covered, notifications to
 //! whoever must act next, and an audit row — all in one transaction.
 
 use chrono::Utc;
 use diesel::prelude::*;
 use duban_dto::api::{Assignment, CoveredEvidence, Decision, Page, UnitRef};
-use duban_dto::{AssignmentStatus, NotificationKind, PartyRole, ReviewDecision, Role};
+use duban_dto::{AssignmentStatus, NotificationKind, PartyRole, Role};
+use duban_rules::workflow::{self, Step};
 use serde_json::json;
 
 use crate::audit::{self, Event};
-use crate::authz::{Caller, ReadEvidence};
+use crate::authz::{Caller, ReadEvidence, ReadProgress, TakeStep};
+use crate::db::lookups::{self, AssignmentState};
 use crate::db::schema::{assignments, decision_evidence, decisions, evidence_versions, measurements, tasks, units, users};
-use crate::evidence::{self, AssignmentState};
-use crate::http::ApiError;
+use crate::error::Error;
 use crate::pagination::Cursor;
-use crate::workflow::{self, Refusal, Step};
-use crate::{notifications, rollup, work};
+use crate::{evidence, notifications, rollup, work};
 
-impl From<Refusal> for ApiError {
-    fn from(refusal: Refusal) -> Self {
-        match refusal {
-            Refusal::NotYours(detail) => ApiError::forbidden(detail),
-            Refusal::WrongStatus(detail) => ApiError::conflict("invalid_transition", detail),
-        }
-    }
-}
-
-/// The unit submits its assignment for review.
-pub fn submit(conn: &mut PgConnection, caller: &Caller, assignment_id: i64) -> Result<Assignment, ApiError> {
-    take(conn, caller, assignment_id, Step::Submit, None)
-}
-
-/// A lead unit or the lead office decides on a submission.
-pub fn decide(
-    conn: &mut PgConnection,
-    caller: &Caller,
-    assignment_id: i64,
-    decision: ReviewDecision,
-    reason: Option<&str>,
-) -> Result<Assignment, ApiError> {
-    let step = match decision {
-        ReviewDecision::Accept => Step::Accept,
-        ReviewDecision::Return => Step::Return,
-        ReviewDecision::Approve => Step::Approve,
-    };
-    take(conn, caller, assignment_id, step, reason)
-}
-
-fn take(conn: &mut PgConnection, caller: &Caller, assignment_id: i64, step: Step, reason: Option<&str>) -> Result<Assignment, ApiError> {
+/// Takes a step of the workflow on the capability's assignment: the unit
+/// submits, a lead unit or the lead office decides. The rulebook decides
+/// whether the caller's standing allows the step from the current status.
+pub fn take(conn: &mut PgConnection, can: &TakeStep, caller: &Caller, step: Step, reason: Option<&str>) -> Result<Assignment, Error> {
+    let assignment_id = can.assignment_id();
     conn.transaction(|conn| {
         let version: i32 = assignments::table
             .find(assignment_id)
@@ -55,31 +29,30 @@ fn take(conn: &mut PgConnection, caller: &Caller, assignment_id: i64, step: Step
             .select(assignments::version)
             .first(conn)
             .optional()?
-            .ok_or_else(|| ApiError::not_found(format!("there is no assignment {assignment_id}")))?;
-        let state = evidence::assignment_state(conn, assignment_id)?;
-        let to = workflow::next(state.status, step, caller.standing(&state.facts), state.role)?;
+            .ok_or_else(|| Error::not_found(format!("there is no assignment {assignment_id}")))?;
+        let state = lookups::assignment_state(conn, assignment_id)?;
+        let to = workflow::next(state.status, step, can.standing(), state.role)?;
         let reason = reason.map(str::trim).filter(|reason| !reason.is_empty());
         if step == Step::Return && reason.is_none() {
-            return Err(ApiError::unprocessable("reason_required", "a return needs a reason: say what must change"));
+            return Err(Error::invalid("reason_required", "a return needs a reason: say what must change"));
         }
         let covered = evidence::current_versions(conn, assignment_id)?;
         if step == Step::Submit {
             let measured: i64 = measurements::table.filter(measurements::assignment_id.eq(assignment_id)).count().get_result(conn)?;
             if covered.is_empty() && measured == 0 {
-                return Err(ApiError::unprocessable("nothing_to_submit", "upload evidence (or report a measured value) before submitting"));
+                return Err(Error::invalid("nothing_to_submit", "upload evidence (or report a measured value) before submitting"));
             }
         }
         let round = if step == Step::Submit { state.round + 1 } else { state.round };
-        let user = caller.user().expect("only users have a standing in the workflow");
         let decision_id: i64 = diesel::insert_into(decisions::table)
             .values((
                 decisions::assignment_id.eq(assignment_id),
                 decisions::round.eq(round),
                 decisions::action.eq(step.as_str()),
-                decisions::from_status.eq(state.status.as_str()),
-                decisions::to_status.eq(to.as_str()),
-                decisions::actor_id.eq(user.id),
-                decisions::actor_unit_id.eq(user.unit_id),
+                decisions::from_status.eq(state.status),
+                decisions::to_status.eq(to),
+                decisions::actor_id.eq(can.user_id()),
+                decisions::actor_unit_id.eq(can.unit_id()),
                 decisions::reason.eq(reason),
             ))
             .returning(decisions::id)
@@ -97,17 +70,19 @@ fn take(conn: &mut PgConnection, caller: &Caller, assignment_id: i64, step: Step
         diesel::insert_into(decision_evidence::table).values(&rows).execute(conn)?;
         diesel::update(assignments::table.find(assignment_id))
             .set((
-                assignments::status.eq(to.as_str()),
+                assignments::status.eq(to),
                 assignments::round.eq(round),
                 assignments::version.eq(version + 1),
                 assignments::updated_at.eq(Utc::now()),
-                assignments::updated_by.eq(user.id),
+                assignments::updated_by.eq(can.user_id()),
             ))
             .execute(conn)?;
         rollup::refresh(conn, &[state.task_id])?;
         notify(conn, &state, step, reason)?;
         let sealed: Vec<_> = covered.iter().map(|(id, sha)| json!({"version_id": id, "sha256": hex::encode(sha)})).collect();
         let event = Event::new(match step {
+            Step::Start => "assignment.start",
+            Step::Unstart => "assignment.unstart",
             Step::Submit => "assignment.submit",
             Step::Accept => "assignment.accept",
             Step::Return => "assignment.return",
@@ -166,14 +141,28 @@ fn notify(conn: &mut PgConnection, state: &AssignmentState, step: Step, reason: 
                 &format!("任务 {code} 已通过终审。"),
             )?;
         }
+        // A unit's own progress concerns nobody else.
+        Step::Start | Step::Unstart => {}
     }
     Ok(())
 }
 
 /// Every submission and decision on an assignment, oldest first, with the
 /// evidence each covered.
-pub fn history(conn: &mut PgConnection, _can: &ReadEvidence, assignment_id: i64) -> Result<Vec<Decision>, ApiError> {
-    type Row = (i64, i32, String, String, String, Option<String>, Option<i64>, Option<String>, Option<String>, chrono::DateTime<Utc>);
+pub fn history(conn: &mut PgConnection, can: &ReadEvidence) -> Result<Vec<Decision>, Error> {
+    let assignment_id = can.assignment_id();
+    type Row = (
+        i64,
+        i32,
+        String,
+        AssignmentStatus,
+        AssignmentStatus,
+        Option<String>,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+        chrono::DateTime<Utc>,
+    );
     let rows: Vec<Row> = decisions::table
         .left_join(users::table.on(users::id.nullable().eq(decisions::actor_id)))
         .left_join(units::table.on(units::id.nullable().eq(decisions::actor_unit_id)))
@@ -206,15 +195,14 @@ pub fn history(conn: &mut PgConnection, _can: &ReadEvidence, assignment_id: i64)
             decision_evidence::sha256,
         ))
         .load(conn)?;
-    let status = |text: &str| AssignmentStatus::parse(text).expect("decisions hold known statuses");
     Ok(rows
         .into_iter()
         .map(|(id, round, action, from, to, actor, unit_id, unit_name, reason, at)| Decision {
             id,
             round,
             action,
-            from_status: status(&from),
-            to_status: status(&to),
+            from_status: from,
+            to_status: to,
             actor,
             actor_unit: unit_id.zip(unit_name).map(|(id, name)| UnitRef { id, name }),
             reason,
@@ -237,11 +225,11 @@ pub fn history(conn: &mut PgConnection, _can: &ReadEvidence, assignment_id: i64)
 /// The assignments waiting for the caller's decision: for a lead unit, the
 /// submitted work of the responsible units on the tasks it leads; for the
 /// lead office, everything submitted or accepted.
-pub fn queue(conn: &mut PgConnection, caller: &Caller, cursor: &Cursor) -> Result<Page<Assignment>, ApiError> {
-    let user = caller.user().ok_or_else(|| ApiError::forbidden("an API key reviews nothing"))?;
+pub fn queue(conn: &mut PgConnection, progress: &ReadProgress, caller: &Caller, cursor: &Cursor) -> Result<Page<Assignment>, Error> {
+    let user = caller.user().ok_or_else(|| Error::forbidden("an API key reviews nothing"))?;
     let ids: Vec<i64> = match (user.role, user.unit_id) {
         (Role::LeadOffice, _) => assignments::table
-            .filter(assignments::status.eq_any([AssignmentStatus::Submitted.as_str(), AssignmentStatus::Accepted.as_str()]))
+            .filter(assignments::status.eq_any([AssignmentStatus::Submitted, AssignmentStatus::Accepted]))
             .order(assignments::updated_at)
             .select(assignments::id)
             .load(conn)?,
@@ -249,25 +237,24 @@ pub fn queue(conn: &mut PgConnection, caller: &Caller, cursor: &Cursor) -> Resul
             let led_tasks = diesel::alias!(assignments as led);
             let led = led_tasks
                 .filter(led_tasks.field(assignments::unit_id).eq(unit))
-                .filter(led_tasks.field(assignments::role).eq(PartyRole::Lead.as_str()))
+                .filter(led_tasks.field(assignments::role).eq(PartyRole::Lead))
                 .select(led_tasks.field(assignments::task_id));
             assignments::table
-                .filter(assignments::status.eq(AssignmentStatus::Submitted.as_str()))
-                .filter(assignments::role.eq(PartyRole::Responsible.as_str()))
+                .filter(assignments::status.eq(AssignmentStatus::Submitted))
+                .filter(assignments::role.eq(PartyRole::Responsible))
                 .filter(assignments::unit_id.ne(unit))
                 .filter(assignments::task_id.eq_any(led))
                 .order(assignments::updated_at)
                 .select(assignments::id)
                 .load(conn)?
         }
-        _ => return Err(ApiError::forbidden("only lead units and the lead office review submissions")),
+        _ => return Err(Error::forbidden("only lead units and the lead office review submissions")),
     };
     let total = ids.len() as i64;
     let page: Vec<i64> = ids.into_iter().skip(cursor.offset as usize).take(cursor.limit as usize).collect();
     let mut items = Vec::new();
-    let progress = caller.read_progress()?;
     for id in page {
-        items.push(work::assignment(conn, &progress, id)?);
+        items.push(work::assignment(conn, progress, id)?);
     }
     Ok(cursor.page(items, total))
 }

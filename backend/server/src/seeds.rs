@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::audit::Actor;
 use crate::authz::Operator;
 use crate::db::schema::{campaigns, units, users};
-use crate::http::ApiError;
+use crate::error::Error;
 use crate::import::{self, ImportError, ImportReport, Source};
 
 pub const LUOPING_ROSTER: &str = include_str!("../../../seeds/luoping.units.json");
@@ -49,8 +49,8 @@ pub enum SeedError {
     Account(String),
 }
 
-impl From<ApiError> for SeedError {
-    fn from(error: ApiError) -> Self {
+impl From<Error> for SeedError {
+    fn from(error: Error) -> Self {
         SeedError::Account(error.to_string())
     }
 }
@@ -98,7 +98,7 @@ pub fn load_demo(conn: &mut PgConnection) -> Result<Vec<ImportReport>, SeedError
             unit_id,
             password: demo.password.clone(),
         };
-        crate::accounts::create_demo_user(conn, &can, &actor, &new)?;
+        crate::accounts::users::create_demo_user(conn, &can, &actor, &new)?;
     }
     Ok(reports)
 }

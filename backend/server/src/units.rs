@@ -9,9 +9,9 @@ use duban_dto::api::{NewUnit, NewUnitGroup, Page, Unit, UnitGroup, UnitGroupPatc
 use serde_json::{Value, json};
 
 use crate::audit::{self, Event};
-use crate::authz::{Caller, ManageCatalog, ReadCatalog};
+use crate::authz::{Caller, ManageCatalog, ReadCatalog, WritesUnits};
 use crate::db::schema::{assignments, regions, task_parties, unit_aliases, unit_group_members, unit_groups, units, users};
-use crate::http::ApiError;
+use crate::error::Error;
 use crate::pagination::Cursor;
 
 /// The filters of `GET /api/v1/units`.
@@ -31,7 +31,7 @@ impl UnitFilter {
             query = query.filter(units::region_id.eq_any(regions::table.filter(regions::name.eq(region.clone())).select(regions::id)));
         }
         if let Some(kind) = self.kind {
-            query = query.filter(units::kind.eq(kind.as_str()));
+            query = query.filter(units::kind.eq(kind));
         }
         if let Some(flag) = self.law_enforcement {
             query = query.filter(units::law_enforcement.eq(flag));
@@ -46,7 +46,7 @@ impl UnitFilter {
 }
 
 fn unit_dtos(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<Unit>> {
-    let rows: Vec<(i64, String, String, String, bool, Option<String>)> = units::table
+    let rows: Vec<(i64, String, String, UnitKind, bool, Option<String>)> = units::table
         .inner_join(regions::table)
         .filter(units::id.eq_any(ids))
         .select((units::id, regions::name, units::name, units::kind, units::law_enforcement, units::note))
@@ -63,21 +63,20 @@ fn unit_dtos(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<Unit>> {
     let mut by_id: BTreeMap<i64, Unit> = rows
         .into_iter()
         .map(|(id, region, name, kind, law_enforcement, note)| {
-            let kind = UnitKind::parse(&kind).expect("the CHECK constraint admits only known kinds");
             (id, Unit { id, region, name, kind, law_enforcement, aliases: aliases.remove(&id).unwrap_or_default(), note })
         })
         .collect();
     Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
-pub fn list_units(conn: &mut PgConnection, _can: &ReadCatalog, filter: &UnitFilter, cursor: &Cursor) -> Result<Page<Unit>, ApiError> {
+pub fn list_units(conn: &mut PgConnection, _can: &ReadCatalog, filter: &UnitFilter, cursor: &Cursor) -> Result<Page<Unit>, Error> {
     let total: i64 = filter.query().count().get_result(conn)?;
     let ids: Vec<i64> = filter.query().order(units::id).limit(cursor.limit).offset(cursor.offset).select(units::id).load(conn)?;
     Ok(cursor.page(unit_dtos(conn, &ids)?, total))
 }
 
-pub fn unit(conn: &mut PgConnection, _can: &ReadCatalog, id: i64) -> Result<Unit, ApiError> {
-    unit_dtos(conn, &[id])?.pop().ok_or_else(|| ApiError::not_found(format!("there is no unit {id}")))
+pub fn unit(conn: &mut PgConnection, _can: &ReadCatalog, id: i64) -> Result<Unit, Error> {
+    unit_dtos(conn, &[id])?.pop().ok_or_else(|| Error::not_found(format!("there is no unit {id}")))
 }
 
 fn snapshot(unit: &Unit) -> Value {
@@ -91,15 +90,15 @@ pub(crate) fn check_names(
     unit_id: Option<i64>,
     name: &str,
     aliases: &[String],
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let spellings: Vec<&str> = std::iter::once(name).chain(aliases.iter().map(String::as_str)).collect();
     if spellings.iter().any(|spelling| spelling.trim().is_empty() || spelling.trim() != *spelling) {
-        return Err(ApiError::unprocessable("invalid_name", "names and aliases must not be blank or start or end with spaces"));
+        return Err(Error::invalid("invalid_name", "names and aliases must not be blank or start or end with spaces"));
     }
     let mut sorted = spellings.clone();
     sorted.sort_unstable();
     if sorted.windows(2).any(|pair| pair[0] == pair[1]) {
-        return Err(ApiError::unprocessable("duplicate_alias", "the name and the aliases must all differ"));
+        return Err(Error::invalid("duplicate_alias", "the name and the aliases must all differ"));
     }
     let other = unit_id.unwrap_or(-1);
     let clash_name: Option<String> = units::table
@@ -117,21 +116,21 @@ pub(crate) fn check_names(
         .first(conn)
         .optional()?;
     match clash_name.or(clash_alias) {
-        Some(clash) => Err(ApiError::conflict("name_taken", format!("{clash:?} already names another unit of the county"))),
+        Some(clash) => Err(Error::conflict("name_taken", format!("{clash:?} already names another unit of the county"))),
         None => Ok(()),
     }
 }
 
-fn region_id(conn: &mut PgConnection, region: &str) -> Result<i64, ApiError> {
+fn region_id(conn: &mut PgConnection, region: &str) -> Result<i64, Error> {
     regions::table
         .filter(regions::name.eq(region))
         .select(regions::id)
         .first(conn)
         .optional()?
-        .ok_or_else(|| ApiError::unprocessable("unknown_region", format!("there is no county {region:?}; import its roster first")))
+        .ok_or_else(|| Error::invalid("unknown_region", format!("there is no county {region:?}; import its roster first")))
 }
 
-pub(crate) fn replace_aliases(conn: &mut PgConnection, unit_id: i64, region_id: i64, aliases: &[String]) -> QueryResult<()> {
+fn replace_aliases(conn: &mut PgConnection, unit_id: i64, region_id: i64, aliases: &[String]) -> QueryResult<()> {
     diesel::delete(unit_aliases::table.filter(unit_aliases::unit_id.eq(unit_id))).execute(conn)?;
     let rows: Vec<_> = aliases
         .iter()
@@ -140,46 +139,90 @@ pub(crate) fn replace_aliases(conn: &mut PgConnection, unit_id: i64, region_id: 
     diesel::insert_into(unit_aliases::table).values(&rows).execute(conn).map(drop)
 }
 
-pub fn create_unit(conn: &mut PgConnection, _can: &ManageCatalog, caller: &Caller, new: &NewUnit) -> Result<Unit, ApiError> {
+/// A unit's own fields, as created or changed by the API or an import.
+#[derive(Debug, Clone)]
+pub(crate) struct UnitFields<'a> {
+    pub name: &'a str,
+    pub kind: UnitKind,
+    pub law_enforcement: bool,
+    pub note: Option<&'a str>,
+}
+
+/// Adds a unit of the county with its aliases; the names must have passed
+/// [`check_names`].
+pub(crate) fn insert(
+    conn: &mut PgConnection,
+    _can: &impl WritesUnits,
+    region_id: i64,
+    unit: &UnitFields,
+    aliases: &[String],
+) -> Result<i64, Error> {
+    let id: i64 = diesel::insert_into(units::table)
+        .values((
+            units::region_id.eq(region_id),
+            units::name.eq(unit.name),
+            units::kind.eq(unit.kind),
+            units::law_enforcement.eq(unit.law_enforcement),
+            units::note.eq(unit.note),
+        ))
+        .returning(units::id)
+        .get_result(conn)?;
+    replace_aliases(conn, id, region_id, aliases)?;
+    Ok(id)
+}
+
+/// Writes a unit's fields, and its aliases when given; the names must have
+/// passed [`check_names`].
+pub(crate) fn write(
+    conn: &mut PgConnection,
+    _can: &impl WritesUnits,
+    id: i64,
+    unit: &UnitFields,
+    aliases: Option<&[String]>,
+) -> Result<(), Error> {
+    let region_id: i64 = diesel::update(units::table.find(id))
+        .set((
+            units::name.eq(unit.name),
+            units::kind.eq(unit.kind),
+            units::law_enforcement.eq(unit.law_enforcement),
+            units::note.eq(unit.note),
+            units::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(units::region_id)
+        .get_result(conn)?;
+    if let Some(aliases) = aliases {
+        replace_aliases(conn, id, region_id, aliases)?;
+    }
+    Ok(())
+}
+
+pub fn create_unit(conn: &mut PgConnection, can: &ManageCatalog, caller: &Caller, new: &NewUnit) -> Result<Unit, Error> {
     conn.transaction(|conn| {
         let region = region_id(conn, &new.region)?;
         check_names(conn, region, None, &new.name, &new.aliases)?;
-        let id: i64 = diesel::insert_into(units::table)
-            .values((
-                units::region_id.eq(region),
-                units::name.eq(&new.name),
-                units::kind.eq(new.kind.as_str()),
-                units::law_enforcement.eq(new.law_enforcement),
-                units::note.eq(&new.note),
-            ))
-            .returning(units::id)
-            .get_result(conn)?;
-        replace_aliases(conn, id, region, &new.aliases)?;
+        let fields = UnitFields { name: &new.name, kind: new.kind, law_enforcement: new.law_enforcement, note: new.note.as_deref() };
+        let id = insert(conn, can, region, &fields, &new.aliases)?;
         let unit = unit_dtos(conn, &[id])?.remove(0);
         audit::record(conn, &caller.audit_actor(), Event::new("unit.create").entity("unit", id).after(snapshot(&unit)))?;
         Ok(unit)
     })
 }
 
-pub fn update_unit(conn: &mut PgConnection, _can: &ManageCatalog, caller: &Caller, id: i64, patch: &UnitPatch) -> Result<Unit, ApiError> {
+pub fn update_unit(conn: &mut PgConnection, can: &ManageCatalog, caller: &Caller, id: i64, patch: &UnitPatch) -> Result<Unit, Error> {
     conn.transaction(|conn| {
-        let before = unit_dtos(conn, &[id])?.pop().ok_or_else(|| ApiError::not_found(format!("there is no unit {id}")))?;
+        let before = unit_dtos(conn, &[id])?.pop().ok_or_else(|| Error::not_found(format!("there is no unit {id}")))?;
         let region: i64 = units::table.find(id).select(units::region_id).first(conn)?;
         let name = patch.name.clone().unwrap_or_else(|| before.name.clone());
         let aliases = patch.aliases.clone().unwrap_or_else(|| before.aliases.clone());
         check_names(conn, region, Some(id), &name, &aliases)?;
-        diesel::update(units::table.find(id))
-            .set((
-                units::name.eq(&name),
-                units::kind.eq(patch.kind.unwrap_or(before.kind).as_str()),
-                units::law_enforcement.eq(patch.law_enforcement.unwrap_or(before.law_enforcement)),
-                units::note.eq(patch.note.clone().unwrap_or_else(|| before.note.clone())),
-                units::updated_at.eq(diesel::dsl::now),
-            ))
-            .execute(conn)?;
-        if aliases != before.aliases {
-            replace_aliases(conn, id, region, &aliases)?;
-        }
+        let note = patch.note.clone().unwrap_or_else(|| before.note.clone());
+        let fields = UnitFields {
+            name: &name,
+            kind: patch.kind.unwrap_or(before.kind),
+            law_enforcement: patch.law_enforcement.unwrap_or(before.law_enforcement),
+            note: note.as_deref(),
+        };
+        write(conn, can, id, &fields, (aliases != before.aliases).then_some(aliases.as_slice()))?;
         let after = unit_dtos(conn, &[id])?.remove(0);
         let (old, new) = (snapshot(&before), snapshot(&after));
         if old != new {
@@ -191,14 +234,14 @@ pub fn update_unit(conn: &mut PgConnection, _can: &ManageCatalog, caller: &Calle
 
 /// Deletes a unit nothing refers to; a unit named by tasks, assigned work
 /// or holding accounts is kept (409).
-pub fn delete_unit(conn: &mut PgConnection, _can: &ManageCatalog, caller: &Caller, id: i64) -> Result<(), ApiError> {
+pub fn delete_unit(conn: &mut PgConnection, _can: &ManageCatalog, caller: &Caller, id: i64) -> Result<(), Error> {
     conn.transaction(|conn| {
-        let unit = unit_dtos(conn, &[id])?.pop().ok_or_else(|| ApiError::not_found(format!("there is no unit {id}")))?;
+        let unit = unit_dtos(conn, &[id])?.pop().ok_or_else(|| Error::not_found(format!("there is no unit {id}")))?;
         let named: i64 = task_parties::table.filter(task_parties::unit_id.eq(id)).count().get_result(conn)?;
         let assigned: i64 = assignments::table.filter(assignments::unit_id.eq(id)).count().get_result(conn)?;
         let accounts: i64 = users::table.filter(users::unit_id.eq(id)).count().get_result(conn)?;
         if named + assigned + accounts > 0 {
-            return Err(ApiError::conflict(
+            return Err(Error::conflict(
                 "in_use",
                 format!(
                     "{} is named by {named} task(s), has {assigned} assignment(s) and {accounts} account(s); it cannot be deleted",
@@ -213,7 +256,7 @@ pub fn delete_unit(conn: &mut PgConnection, _can: &ManageCatalog, caller: &Calle
 }
 
 fn group_dtos(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<UnitGroup>> {
-    let rows: Vec<(i64, String, String, Vec<String>, bool, Option<String>)> = unit_groups::table
+    let rows: Vec<(i64, String, String, Vec<UnitKind>, bool, Option<String>)> = unit_groups::table
         .inner_join(regions::table)
         .filter(unit_groups::id.eq_any(ids))
         .select((
@@ -244,7 +287,7 @@ fn group_dtos(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<UnitGroup
             id,
             region,
             phrase,
-            member_kinds: kinds.iter().filter_map(|kind| UnitKind::parse(kind)).collect(),
+            member_kinds: kinds,
             law_enforcement_only,
             include: listed("include"),
             exclude: listed("exclude"),
@@ -256,7 +299,7 @@ fn group_dtos(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<UnitGroup
     Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
-pub fn list_groups(conn: &mut PgConnection, _can: &ReadCatalog, region: Option<&str>) -> Result<Vec<UnitGroup>, ApiError> {
+pub fn list_groups(conn: &mut PgConnection, _can: &ReadCatalog, region: Option<&str>) -> Result<Vec<UnitGroup>, Error> {
     let mut query = unit_groups::table.order(unit_groups::id).select(unit_groups::id).into_boxed();
     if let Some(region) = region {
         query = query.filter(unit_groups::region_id.eq_any(regions::table.filter(regions::name.eq(region.to_owned())).select(regions::id)));
@@ -265,15 +308,15 @@ pub fn list_groups(conn: &mut PgConnection, _can: &ReadCatalog, region: Option<&
     Ok(group_dtos(conn, &ids)?)
 }
 
-pub fn group(conn: &mut PgConnection, _can: &ReadCatalog, id: i64) -> Result<UnitGroup, ApiError> {
-    group_dtos(conn, &[id])?.pop().ok_or_else(|| ApiError::not_found(format!("there is no unit group {id}")))
+pub fn group(conn: &mut PgConnection, _can: &ReadCatalog, id: i64) -> Result<UnitGroup, Error> {
+    group_dtos(conn, &[id])?.pop().ok_or_else(|| Error::not_found(format!("there is no unit group {id}")))
 }
 
 /// The units a group expands to now: the preview before assigning it.
-pub fn group_members(conn: &mut PgConnection, _can: &ReadCatalog, id: i64) -> Result<Vec<UnitRef>, ApiError> {
+pub fn group_members(conn: &mut PgConnection, _can: &ReadCatalog, id: i64) -> Result<Vec<UnitRef>, Error> {
     let exists: bool = diesel::select(diesel::dsl::exists(unit_groups::table.find(id))).get_result(conn)?;
     if !exists {
-        return Err(ApiError::not_found(format!("there is no unit group {id}")));
+        return Err(Error::not_found(format!("there is no unit group {id}")));
     }
     Ok(crate::db::groups::expand(conn, id)?.into_iter().map(|unit| UnitRef { id: unit.id, name: unit.name }).collect())
 }
@@ -290,9 +333,9 @@ fn group_snapshot(group: &UnitGroup) -> Value {
     })
 }
 
-fn set_members(conn: &mut PgConnection, group_id: i64, region_id: i64, include: &[i64], exclude: &[i64]) -> Result<(), ApiError> {
+fn set_members(conn: &mut PgConnection, group_id: i64, region_id: i64, include: &[i64], exclude: &[i64]) -> Result<(), Error> {
     if let Some(both) = include.iter().find(|id| exclude.contains(id)) {
-        return Err(ApiError::unprocessable("include_and_exclude", format!("unit {both} cannot be both included and excluded")));
+        return Err(Error::invalid("include_and_exclude", format!("unit {both} cannot be both included and excluded")));
     }
     let all: Vec<i64> = include.iter().chain(exclude).copied().collect();
     let known: i64 = units::table.filter(units::id.eq_any(&all)).filter(units::region_id.eq(region_id)).count().get_result(conn)?;
@@ -300,7 +343,7 @@ fn set_members(conn: &mut PgConnection, group_id: i64, region_id: i64, include: 
     distinct.sort_unstable();
     distinct.dedup();
     if known != distinct.len() as i64 {
-        return Err(ApiError::unprocessable("unknown_unit", "include and exclude must name units of the group's county"));
+        return Err(Error::invalid("unknown_unit", "include and exclude must name units of the group's county"));
     }
     diesel::delete(unit_group_members::table.filter(unit_group_members::group_id.eq(group_id))).execute(conn)?;
     let mut rows = Vec::new();
@@ -321,9 +364,9 @@ fn set_members(conn: &mut PgConnection, group_id: i64, region_id: i64, include: 
     Ok(())
 }
 
-fn check_phrase(conn: &mut PgConnection, region_id: i64, group_id: Option<i64>, phrase: &str) -> Result<(), ApiError> {
+fn check_phrase(conn: &mut PgConnection, region_id: i64, group_id: Option<i64>, phrase: &str) -> Result<(), Error> {
     if phrase.trim().is_empty() || phrase.trim() != phrase {
-        return Err(ApiError::unprocessable("invalid_phrase", "the phrase must not be blank or start or end with spaces"));
+        return Err(Error::invalid("invalid_phrase", "the phrase must not be blank or start or end with spaces"));
     }
     let taken: bool = diesel::select(diesel::dsl::exists(
         unit_groups::table
@@ -332,10 +375,10 @@ fn check_phrase(conn: &mut PgConnection, region_id: i64, group_id: Option<i64>, 
             .filter(unit_groups::id.ne(group_id.unwrap_or(-1))),
     ))
     .get_result(conn)?;
-    if taken { Err(ApiError::conflict("phrase_taken", format!("the county already has the group {phrase:?}"))) } else { Ok(()) }
+    if taken { Err(Error::conflict("phrase_taken", format!("the county already has the group {phrase:?}"))) } else { Ok(()) }
 }
 
-pub fn create_group(conn: &mut PgConnection, _can: &ManageCatalog, caller: &Caller, new: &NewUnitGroup) -> Result<UnitGroup, ApiError> {
+pub fn create_group(conn: &mut PgConnection, _can: &ManageCatalog, caller: &Caller, new: &NewUnitGroup) -> Result<UnitGroup, Error> {
     conn.transaction(|conn| {
         let region = region_id(conn, &new.region)?;
         check_phrase(conn, region, None, &new.phrase)?;
@@ -363,9 +406,9 @@ pub fn update_group(
     caller: &Caller,
     id: i64,
     patch: &UnitGroupPatch,
-) -> Result<UnitGroup, ApiError> {
+) -> Result<UnitGroup, Error> {
     conn.transaction(|conn| {
-        let before = group_dtos(conn, &[id])?.pop().ok_or_else(|| ApiError::not_found(format!("there is no unit group {id}")))?;
+        let before = group_dtos(conn, &[id])?.pop().ok_or_else(|| Error::not_found(format!("there is no unit group {id}")))?;
         let region: i64 = unit_groups::table.find(id).select(unit_groups::region_id).first(conn)?;
         let phrase = patch.phrase.clone().unwrap_or_else(|| before.phrase.clone());
         check_phrase(conn, region, Some(id), &phrase)?;
@@ -394,12 +437,12 @@ pub fn update_group(
     })
 }
 
-pub fn delete_group(conn: &mut PgConnection, _can: &ManageCatalog, caller: &Caller, id: i64) -> Result<(), ApiError> {
+pub fn delete_group(conn: &mut PgConnection, _can: &ManageCatalog, caller: &Caller, id: i64) -> Result<(), Error> {
     conn.transaction(|conn| {
-        let group = group_dtos(conn, &[id])?.pop().ok_or_else(|| ApiError::not_found(format!("there is no unit group {id}")))?;
+        let group = group_dtos(conn, &[id])?.pop().ok_or_else(|| Error::not_found(format!("there is no unit group {id}")))?;
         let named: i64 = task_parties::table.filter(task_parties::group_id.eq(id)).count().get_result(conn)?;
         if named > 0 {
-            return Err(ApiError::conflict("in_use", format!("{:?} is named by {named} task(s); it cannot be deleted", group.phrase)));
+            return Err(Error::conflict("in_use", format!("{:?} is named by {named} task(s); it cannot be deleted", group.phrase)));
         }
         diesel::delete(unit_groups::table.find(id)).execute(conn)?;
         audit::record(
@@ -412,12 +455,12 @@ pub fn delete_group(conn: &mut PgConnection, _can: &ManageCatalog, caller: &Call
 }
 
 /// The unit with this name or alias, for the command line.
-pub fn unit_id_by_name(conn: &mut PgConnection, name: &str) -> Result<i64, ApiError> {
+pub fn unit_id_by_name(conn: &mut PgConnection, name: &str) -> Result<i64, Error> {
     let by_name: Option<i64> = units::table.filter(units::name.eq(name)).select(units::id).first(conn).optional()?;
     let mut by_alias =
         || unit_aliases::table.filter(unit_aliases::alias.eq(name)).select(unit_aliases::unit_id).first::<i64>(conn).optional();
     match by_name {
         Some(id) => Ok(id),
-        None => by_alias()?.ok_or_else(|| ApiError::not_found(format!("there is no unit {name:?}"))),
+        None => by_alias()?.ok_or_else(|| Error::not_found(format!("there is no unit {name:?}"))),
     }
 }

@@ -8,12 +8,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use duban_dto::api::{Assignment, AssignmentPatch, AssignmentsCreated, NewAssignments, Page, TaskRef, UnitRef};
 use duban_dto::{AssignmentStatus, PartyRole};
+use duban_rules::workflow;
 use serde_json::{Value, json};
 
 use crate::audit::{self, Event};
-use crate::authz::{Assign, Caller, ReadProgress, WorkOn};
+use crate::authz::{Assign, Caller, EditAssignment, ReadProgress};
+use crate::db::lookups;
 use crate::db::schema::{assignments, campaigns, tasks, units};
-use crate::http::ApiError;
+use crate::error::Error;
 use crate::pagination::Cursor;
 use crate::{clock, rollup};
 
@@ -23,8 +25,8 @@ struct Row {
     id: i64,
     task_id: i64,
     unit_id: i64,
-    role: String,
-    status: String,
+    role: PartyRole,
+    status: AssignmentStatus,
     due_date: Option<NaiveDate>,
     progress_note: Option<String>,
     version: i32,
@@ -32,10 +34,6 @@ struct Row {
 }
 
 impl Row {
-    fn status(&self) -> AssignmentStatus {
-        AssignmentStatus::parse(&self.status).expect("the CHECK constraint admits only known statuses")
-    }
-
     fn snapshot(&self) -> Value {
         json!({
             "task_id": self.task_id,
@@ -79,18 +77,18 @@ impl AssignmentFilter {
             query = query.filter(assignments::unit_id.eq(unit));
         }
         if let Some(role) = self.role {
-            query = query.filter(assignments::role.eq(role.as_str()));
+            query = query.filter(assignments::role.eq(role));
         }
         if let Some(status) = self.status {
-            query = query.filter(assignments::status.eq(status.as_str()));
+            query = query.filter(assignments::status.eq(status));
         }
-        let unapproved = assignments::status.ne(AssignmentStatus::Approved.as_str());
+        let unapproved = assignments::status.ne(AssignmentStatus::Approved);
         match self.overdue {
             Some(true) => query = query.filter(unapproved).filter(assignments::due_date.lt(today)),
             Some(false) => {
                 query = query.filter(
                     assignments::status
-                        .eq(AssignmentStatus::Approved.as_str())
+                        .eq(AssignmentStatus::Approved)
                         .or(assignments::due_date.is_null())
                         .or(assignments::due_date.ge(today)),
                 )
@@ -102,7 +100,7 @@ impl AssignmentFilter {
         }
         if let Some(until) = due_until {
             query = query
-                .filter(assignments::status.ne(AssignmentStatus::Approved.as_str()))
+                .filter(assignments::status.ne(AssignmentStatus::Approved))
                 .filter(assignments::due_date.ge(today))
                 .filter(assignments::due_date.le(until));
         }
@@ -115,13 +113,13 @@ pub fn assignments(
     _can: &ReadProgress,
     filter: &AssignmentFilter,
     cursor: &Cursor,
-) -> Result<Page<Assignment>, ApiError> {
+) -> Result<Page<Assignment>, Error> {
     if filter.due_within_working_days.is_some_and(|days| days > 250) {
-        return Err(ApiError::bad_request("invalid_query", "due_within_working_days must be between 0 and 250"));
+        return Err(Error::bad_parameter("invalid_query", "due_within_working_days must be between 0 and 250"));
     }
     let today = clock::today();
     let due_until = match filter.due_within_working_days {
-        Some(days) => Some(crate::calendar::Calendar::load(conn)?.add_working_days(today, days)),
+        Some(days) => Some(crate::calendar::load(conn)?.add_working_days(today, days)),
         None => None,
     };
     let total: i64 = filter.query(today, due_until).count().get_result(conn)?;
@@ -135,8 +133,10 @@ pub fn assignments(
     Ok(cursor.page(dtos(conn, &rows, today)?, total))
 }
 
-fn dtos(conn: &mut PgConnection, rows: &[Row], today: NaiveDate) -> Result<Vec<Assignment>, ApiError> {
-    let task_ids: Vec<i64> = rows.iter().map(|row| row.task_id).collect();
+fn dtos(conn: &mut PgConnection, rows: &[Row], today: NaiveDate) -> Result<Vec<Assignment>, Error> {
+    let mut task_ids: Vec<i64> = rows.iter().map(|row| row.task_id).collect();
+    task_ids.sort_unstable();
+    task_ids.dedup();
     let unit_ids: Vec<i64> = rows.iter().map(|row| row.unit_id).collect();
     let tasks: std::collections::BTreeMap<i64, TaskRef> = tasks::table
         .inner_join(campaigns::table)
@@ -152,16 +152,18 @@ fn dtos(conn: &mut PgConnection, rows: &[Row], today: NaiveDate) -> Result<Vec<A
         .load::<(i64, String)>(conn)?
         .into_iter()
         .collect();
+    let leads = lookups::lead_units(conn, &task_ids)?;
     Ok(rows
         .iter()
         .map(|row| Assignment {
             id: row.id,
             task: tasks[&row.task_id].clone(),
             unit: UnitRef { id: row.unit_id, name: units[&row.unit_id].clone() },
-            role: PartyRole::parse(&row.role).expect("the CHECK constraint admits only known roles"),
-            status: row.status(),
+            role: row.role,
+            status: row.status,
+            lead_unit_ids: leads.get(&row.task_id).cloned().unwrap_or_default(),
             due_date: row.due_date,
-            overdue: rollup::assignment_overdue(row.status(), row.due_date, today),
+            overdue: rollup::assignment_overdue(row.status, row.due_date, today),
             progress_note: row.progress_note.clone(),
             version: row.version,
             updated_at: row.updated_at,
@@ -169,16 +171,16 @@ fn dtos(conn: &mut PgConnection, rows: &[Row], today: NaiveDate) -> Result<Vec<A
         .collect())
 }
 
-fn load(conn: &mut PgConnection, id: i64) -> Result<Row, ApiError> {
+fn load(conn: &mut PgConnection, id: i64) -> Result<Row, Error> {
     assignments::table
         .find(id)
         .select(Row::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| ApiError::not_found(format!("there is no assignment {id}")))
+        .ok_or_else(|| Error::not_found(format!("there is no assignment {id}")))
 }
 
-pub fn assignment(conn: &mut PgConnection, _can: &ReadProgress, id: i64) -> Result<Assignment, ApiError> {
+pub fn assignment(conn: &mut PgConnection, _can: &ReadProgress, id: i64) -> Result<Assignment, Error> {
     let row = load(conn, id)?;
     Ok(dtos(conn, &[row], clock::today())?.remove(0))
 }
@@ -191,14 +193,14 @@ pub fn create(
     caller: &Caller,
     task_id: i64,
     new: &NewAssignments,
-) -> Result<AssignmentsCreated, ApiError> {
+) -> Result<AssignmentsCreated, Error> {
     if new.unit_ids.is_empty() && new.group_id.is_none() {
-        return Err(ApiError::unprocessable("no_units", "name units in unit_ids, or a group in group_id"));
+        return Err(Error::invalid("no_units", "name units in unit_ids, or a group in group_id"));
     }
     conn.transaction(|conn| {
         let region: Option<i64> =
             tasks::table.inner_join(campaigns::table).filter(tasks::id.eq(task_id)).select(campaigns::region_id).first(conn).optional()?;
-        let region = region.ok_or_else(|| ApiError::not_found(format!("there is no task {task_id}")))?;
+        let region = region.ok_or_else(|| Error::not_found(format!("there is no task {task_id}")))?;
         let mut unit_ids = new.unit_ids.clone();
         if let Some(group) = new.group_id {
             let group_region: Option<i64> = crate::db::schema::unit_groups::table
@@ -207,9 +209,9 @@ pub fn create(
                 .first(conn)
                 .optional()?;
             match group_region {
-                None => return Err(ApiError::unprocessable("unknown_group", format!("there is no unit group {group}"))),
+                None => return Err(Error::invalid("unknown_group", format!("there is no unit group {group}"))),
                 Some(other) if other != region => {
-                    return Err(ApiError::unprocessable("wrong_region", "the group belongs to another county than the task"));
+                    return Err(Error::invalid("wrong_region", "the group belongs to another county than the task"));
                 }
                 Some(_) => unit_ids.extend(crate::db::groups::expand(conn, group)?.into_iter().map(|unit| unit.id)),
             }
@@ -219,7 +221,7 @@ pub fn create(
         let known: Vec<i64> =
             units::table.filter(units::id.eq_any(&unit_ids)).filter(units::region_id.eq(region)).select(units::id).load(conn)?;
         if let Some(unknown) = unit_ids.iter().find(|id| !known.contains(id)) {
-            return Err(ApiError::unprocessable("unknown_unit", format!("unit {unknown} does not exist in the task's county")));
+            return Err(Error::invalid("unknown_unit", format!("unit {unknown} does not exist in the task's county")));
         }
         let rows: Vec<_> = unit_ids
             .iter()
@@ -227,9 +229,9 @@ pub fn create(
                 (
                     assignments::task_id.eq(task_id),
                     assignments::unit_id.eq(*unit),
-                    assignments::role.eq(new.role.as_str()),
+                    assignments::role.eq(new.role),
                     assignments::due_date.eq(new.due_date),
-                    assignments::updated_by.eq(caller.user().map(|user| user.id)),
+                    assignments::updated_by.eq(caller.user_id()),
                 )
             })
             .collect();
@@ -240,7 +242,7 @@ pub fn create(
             .get_results(conn)?;
         let existing: Vec<Row> = assignments::table
             .filter(assignments::task_id.eq(task_id))
-            .filter(assignments::role.eq(new.role.as_str()))
+            .filter(assignments::role.eq(new.role))
             .filter(assignments::unit_id.eq_any(&unit_ids))
             .filter(assignments::id.ne_all(created.iter().map(|row| row.id).collect::<Vec<_>>()))
             .order(assignments::id)
@@ -259,31 +261,17 @@ pub fn create(
     })
 }
 
-/// Who is changing an assignment, with the power to do so.
-pub enum Editor {
-    LeadOffice(Assign),
-    Unit(WorkOn),
-}
-
-/// The editor a caller is for this assignment: the lead office, or the
-/// assignment's own unit; anyone else is refused.
-pub fn editor(conn: &mut PgConnection, caller: &Caller, id: i64) -> Result<Editor, ApiError> {
-    if let Ok(assign) = caller.assign() {
-        return Ok(Editor::LeadOffice(assign));
-    }
-    let row = load(conn, id)?;
-    Ok(Editor::Unit(caller.work_on(row.unit_id)?))
-}
-
-/// Applies a change, if `expected_version` is still current.
+/// Applies a change, if `expected_version` is still current: the lead
+/// office sets the due date, the unit reports its progress and starts or
+/// un-starts its work (a step of the workflow).
 pub fn update(
     conn: &mut PgConnection,
-    editor: &Editor,
+    editor: &EditAssignment,
     caller: &Caller,
-    id: i64,
-    expected_version: i32,
+    expected_version: Option<i32>,
     patch: &AssignmentPatch,
-) -> Result<Assignment, ApiError> {
+) -> Result<Assignment, Error> {
+    let id = editor.assignment_id();
     conn.transaction(|conn| {
         let row: Row = assignments::table
             .find(id)
@@ -291,48 +279,48 @@ pub fn update(
             .select(Row::as_select())
             .first(conn)
             .optional()?
-            .ok_or_else(|| ApiError::not_found(format!("there is no assignment {id}")))?;
-        if row.version != expected_version {
-            return Err(ApiError::PreconditionFailed {
-                detail: format!(
-                    "the assignment changed since you read it (now version {}); read it again and reapply your change",
-                    row.version
-                ),
-            });
+            .ok_or_else(|| Error::not_found(format!("there is no assignment {id}")))?;
+        if expected_version.is_some_and(|expected| expected != row.version) {
+            return Err(Error::Stale(format!(
+                "the assignment changed since you read it (now version {}); read it again and reapply your change",
+                row.version
+            )));
         }
-        let mut status = row.status();
+        let mut status = row.status;
         let mut due_date = row.due_date;
         let mut progress_note = row.progress_note.clone();
         match editor {
-            Editor::LeadOffice(_) => {
+            EditAssignment::LeadOffice { .. } => {
                 if patch.status.is_some() || patch.progress_note.is_some() {
-                    return Err(ApiError::forbidden("progress and status are reported by the unit itself"));
+                    return Err(Error::forbidden("progress and status are reported by the unit itself"));
                 }
                 if let Some(date) = patch.due_date {
                     due_date = date;
                 }
             }
-            Editor::Unit(work_on) => {
-                debug_assert_eq!(work_on.unit_id(), row.unit_id);
+            EditAssignment::Unit(work_on) => {
+                work_on.check(row.id)?;
                 if patch.due_date.is_some() {
-                    return Err(ApiError::forbidden("due dates are set by the lead office"));
+                    return Err(Error::forbidden("due dates are set by the lead office"));
                 }
                 if let Some(note) = &patch.progress_note {
                     progress_note = note.as_deref().map(str::trim).filter(|note| !note.is_empty()).map(str::to_owned);
                 }
-                if let Some(next) = patch.status {
-                    status = unit_transition(status, next)?;
+                if let Some(wanted) = patch.status
+                    && let Some(step) = workflow::step_toward(status, wanted)?
+                {
+                    status = workflow::next(status, step, workflow::Standing::OwnUnit, row.role)?;
                 }
             }
         }
         let updated: Row = diesel::update(assignments::table.find(id))
             .set((
-                assignments::status.eq(status.as_str()),
+                assignments::status.eq(status),
                 assignments::due_date.eq(due_date),
                 assignments::progress_note.eq(&progress_note),
                 assignments::version.eq(row.version + 1),
                 assignments::updated_at.eq(Utc::now()),
-                assignments::updated_by.eq(caller.user().map(|user| user.id)),
+                assignments::updated_by.eq(caller.user_id()),
             ))
             .returning(Row::as_returning())
             .get_result(conn)?;
@@ -346,24 +334,13 @@ pub fn update(
     })
 }
 
-/// What a unit may do to its own assignment's status here: start work or
-/// put it back to not started. Submitting and reviewing are the workflow's.
-fn unit_transition(from: AssignmentStatus, to: AssignmentStatus) -> Result<AssignmentStatus, ApiError> {
-    use AssignmentStatus::*;
-    match (from, to) {
-        (a, b) if a == b => Ok(b),
-        (NotStarted | InProgress | Returned, InProgress) | (InProgress, NotStarted) => Ok(to),
-        _ => Err(ApiError::conflict("invalid_transition", format!("an assignment cannot go from {from} to {to} here"))),
-    }
-}
-
 /// Removes an assignment on which no work has started: not started, and
 /// no progress reported.
-pub fn delete(conn: &mut PgConnection, _can: &Assign, caller: &Caller, id: i64) -> Result<(), ApiError> {
+pub fn delete(conn: &mut PgConnection, _can: &Assign, caller: &Caller, id: i64) -> Result<(), Error> {
     conn.transaction(|conn| {
         let row = load(conn, id)?;
-        if row.status() != AssignmentStatus::NotStarted || row.progress_note.is_some() {
-            return Err(ApiError::conflict(
+        if row.status != AssignmentStatus::NotStarted || row.progress_note.is_some() {
+            return Err(Error::conflict(
                 "work_started",
                 format!(
                     "the unit has started ({}, progress reported: {}); an assignment with work on it is kept",
@@ -377,20 +354,4 @@ pub fn delete(conn: &mut PgConnection, _can: &Assign, caller: &Caller, id: i64) 
         audit::record(conn, &caller.audit_actor(), Event::new("assignment.delete").entity("assignment", id).before(row.snapshot()))?;
         Ok(())
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn units_move_only_between_not_started_and_in_progress() {
-        use AssignmentStatus::*;
-        assert_eq!(unit_transition(NotStarted, InProgress).unwrap(), InProgress);
-        assert_eq!(unit_transition(InProgress, NotStarted).unwrap(), NotStarted);
-        assert_eq!(unit_transition(Returned, InProgress).unwrap(), InProgress);
-        assert!(unit_transition(InProgress, Approved).is_err());
-        assert!(unit_transition(Submitted, InProgress).is_err());
-        assert!(unit_transition(NotStarted, Submitted).is_err());
-    }
 }

@@ -32,7 +32,7 @@ pub fn MyUnitPage() -> impl IntoView {
                     view! { <p class="muted">{strings::NOTHING}</p> }.into_any()
                 } else {
                     items.into_iter().map(|assignment| view! {
-                        <AssignmentPanel assignment reviewer=false on_change show_task=true />
+                        <AssignmentPanel assignment on_change show_task=true />
                     }).collect_view().into_any()
                 }}
             </section>

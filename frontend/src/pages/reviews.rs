@@ -22,7 +22,7 @@ pub fn ReviewsPage() -> impl IntoView {
                 view! { <p class="muted" data-figure="queue-empty">{strings::QUEUE_EMPTY}</p> }.into_any()
             } else {
                 page.items.into_iter().map(|assignment| view! {
-                    <AssignmentPanel assignment reviewer=true on_change show_task=true />
+                    <AssignmentPanel assignment on_change show_task=true />
                 }).collect_view().into_any()
             }
         })}

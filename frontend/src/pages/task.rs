@@ -32,9 +32,7 @@ pub fn TaskPage() -> impl IntoView {
 fn TaskView(task: TaskDetail, reload: RwSignal<u32>) -> impl IntoView {
     let viewer = viewer();
     let summary = task.summary.clone();
-    let lead_units: Vec<i64> = summary.leads.iter().filter_map(|party| party.unit.as_ref().map(|unit| unit.id)).collect();
     let is_lead_office = viewer.is(&[Role::LeadOffice]);
-    let my_unit = viewer.unit_id();
     let on_change = Callback::new(move |_: ()| reload.update(|n| *n += 1));
     let print = move |_| {
         if let Some(window) = web_sys::window() {
@@ -79,12 +77,8 @@ fn TaskView(task: TaskDetail, reload: RwSignal<u32>) -> impl IntoView {
 
         <section class="assignments">
             <h3>{strings::ASSIGNMENTS}</h3>
-            {task.assignments.iter().map(|assignment| {
-                // Lead units review responsible units' work; the lead office all.
-                let reviews = is_lead_office
-                    || (assignment.role == PartyRole::Responsible
-                        && my_unit.is_some_and(|unit| lead_units.contains(&unit) && unit != assignment.unit.id));
-                view! { <AssignmentPanel assignment=assignment.clone() reviewer=reviews on_change /> }
+            {task.assignments.iter().map(|assignment| view! {
+                <AssignmentPanel assignment=assignment.clone() on_change />
             }).collect_view()}
             {is_lead_office.then(|| view! { <AssignForm task_id=summary.id on_change /> })}
         </section>

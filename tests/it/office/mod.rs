@@ -36,11 +36,11 @@ fn import(conn: &mut PgConnection, bytes: &[u8], name: &str, campaign: Option<&s
 }
 
 fn run(conn: &mut PgConnection, source: &Source, name: &str, dry_run: bool) -> Result<ImportReport, ImportError> {
-    import::run(conn, &Operator::at_command_line().import_data(), &Actor::command_line(), &source, name, dry_run)
+    import::run(conn, &Operator::for_tests().import_data(), &Actor::command_line(), &source, name, dry_run)
 }
 
 fn exported(conn: &mut PgConnection, code: &str, file: BreakdownFile) -> Vec<u8> {
-    let operator = Operator::at_command_line();
+    let operator = Operator::for_tests();
     export::breakdown_file(conn, &operator.read_catalog(), &operator.read_progress(), &Actor::command_line(), code, file).unwrap().bytes
 }
 
@@ -94,7 +94,7 @@ fn a_word_table_imports_to_exactly_the_text_dumps_data() {
     let fresh = TestDb::new();
     let mut conn = fresh.conn();
     let roster = Source::from_json(&seed_file("luoping.units.json")).unwrap();
-    import::run(&mut conn, &Operator::at_command_line().import_data(), &Actor::command_line(), &roster, "roster", false).unwrap();
+    import::run(&mut conn, &Operator::for_tests().import_data(), &Actor::command_line(), &roster, "roster", false).unwrap();
     import(&mut conn, &fixtures::docx(&raw), "附件2.docx", Some("luoping"), false).unwrap();
     let from_word = campaign_data(&mut conn, "luoping");
     // The text dump over it adds only its line numbers.

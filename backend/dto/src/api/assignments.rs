@@ -24,6 +24,12 @@ pub struct Assignment {
     pub unit: UnitRef,
     pub role: PartyRole,
     pub status: AssignmentStatus,
+    /// The units that lead the task (by a lead assignment or as named in the
+    /// table): they review the responsible units' submissions. With the
+    /// caller's role and unit this gives the caller's standing in the
+    /// workflow (`duban_rules::workflow::Standing::of`).
+    #[serde(default)]
+    pub lead_unit_ids: Vec<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due_date: Option<NaiveDate>,
     /// Past its due date and not approved.

@@ -3,6 +3,7 @@
 //! login throttling. What a caller may do is [`crate::authz`]'s concern.
 
 pub mod api_keys;
+pub mod credentials;
 pub mod password;
 pub mod secrets;
 pub mod throttle;

@@ -2,6 +2,7 @@
 //! migrating, and the connection pool handlers borrow from.
 
 pub mod groups;
+pub mod lookups;
 pub mod models;
 pub mod schema;
 

@@ -2,6 +2,8 @@
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
+use duban_breakdown::seed::TargetSeed;
+use duban_dto::{AssignmentStatus, Comparator, PartyRole, TargetUnit, TaskList, UnitKind};
 
 use super::schema::*;
 
@@ -34,7 +36,7 @@ pub struct Indicator {
 pub struct Task {
     pub id: i64,
     pub campaign_id: i64,
-    pub list: String,
+    pub list: TaskList,
     pub number: i32,
     pub code: String,
     pub indicator_id: Option<i64>,
@@ -49,17 +51,30 @@ pub struct Target {
     pub task_id: i64,
     pub position: i16,
     pub metric: String,
-    pub comparator: String,
+    pub comparator: Comparator,
     pub value: Option<f64>,
     pub reference: Option<String>,
-    pub unit: String,
+    pub unit: TargetUnit,
+}
+
+impl Target {
+    /// The target as the campaign seed and the API describe it.
+    pub fn seed(&self) -> TargetSeed {
+        TargetSeed {
+            metric: self.metric.clone(),
+            comparator: self.comparator,
+            value: self.value,
+            reference: self.reference.clone(),
+            unit: self.unit,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = task_parties)]
 pub struct TaskParty {
     pub task_id: i64,
-    pub role: String,
+    pub role: PartyRole,
     pub position: i16,
     pub as_written: String,
     pub unit_id: Option<i64>,
@@ -72,7 +87,7 @@ pub struct Unit {
     pub id: i64,
     pub region_id: i64,
     pub name: String,
-    pub kind: String,
+    pub kind: UnitKind,
     pub law_enforcement: bool,
     pub note: Option<String>,
 }
@@ -83,7 +98,7 @@ pub struct UnitGroup {
     pub id: i64,
     pub region_id: i64,
     pub phrase: String,
-    pub member_kinds: Vec<String>,
+    pub member_kinds: Vec<UnitKind>,
     pub law_enforcement_only: bool,
     pub note: Option<String>,
 }
@@ -94,6 +109,6 @@ pub struct Assignment {
     pub id: i64,
     pub task_id: i64,
     pub unit_id: i64,
-    pub role: String,
-    pub status: String,
+    pub role: PartyRole,
+    pub status: AssignmentStatus,
 }

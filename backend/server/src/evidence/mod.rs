@@ -2,7 +2,6 @@
 //! stored once per content, and sealed by approval.
 
 pub mod sniff;
-pub mod upload;
 
 use std::collections::BTreeMap;
 
@@ -10,56 +9,30 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use duban_dto::AssignmentStatus;
 use duban_dto::api::{Evidence, EvidenceVersion};
+use duban_rules::workflow;
 use serde_json::json;
 
 use crate::audit::{self, Event};
-use crate::authz::{AssignmentFacts, Caller, ReadEvidence, WorkOn};
-use crate::db::schema::{assignments, blobs, decision_evidence, decisions, evidence, evidence_versions, task_parties, users};
-use crate::http::ApiError;
+use crate::authz::{Caller, ReadEvidence, VerifyStore, WorkOn};
+use crate::db::schema::{assignments, blobs, decision_evidence, decisions, evidence, evidence_versions, users};
+use crate::error::Error;
+use crate::rollup;
 use crate::storage::Storage;
-use crate::{rollup, workflow};
 
-/// An assignment's unit, status and task, and its task's lead units.
-#[derive(Debug, Clone)]
-pub struct AssignmentState {
-    pub id: i64,
-    pub task_id: i64,
-    pub status: AssignmentStatus,
-    pub role: duban_dto::PartyRole,
-    pub round: i32,
-    pub facts: AssignmentFacts,
+/// Refuses changes to evidence and figures while the work is under review
+/// or approved (the rulebook's [`workflow::evidence_editable`]).
+pub fn ensure_editable(status: AssignmentStatus) -> Result<(), Error> {
+    match workflow::evidence_frozen(status) {
+        Some(why) => Err(Error::conflict("evidence_frozen", why)),
+        None => Ok(()),
+    }
 }
 
-/// Loads what access to an assignment depends on. The lead units are those
-/// with a lead assignment on the task or named as its lead in the table.
-pub fn assignment_state(conn: &mut PgConnection, assignment_id: i64) -> Result<AssignmentState, ApiError> {
-    let (task_id, unit_id, status, role, round): (i64, i64, String, String, i32) = assignments::table
-        .find(assignment_id)
-        .select((assignments::task_id, assignments::unit_id, assignments::status, assignments::role, assignments::round))
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| ApiError::not_found(format!("there is no assignment {assignment_id}")))?;
-    let mut lead_unit_ids: Vec<i64> = assignments::table
-        .filter(assignments::task_id.eq(task_id))
-        .filter(assignments::role.eq("lead"))
-        .select(assignments::unit_id)
-        .load(conn)?;
-    let named: Vec<Option<i64>> = task_parties::table
-        .filter(task_parties::task_id.eq(task_id))
-        .filter(task_parties::role.eq("lead"))
-        .select(task_parties::unit_id)
-        .load(conn)?;
-    lead_unit_ids.extend(named.into_iter().flatten());
-    lead_unit_ids.sort_unstable();
-    lead_unit_ids.dedup();
-    Ok(AssignmentState {
-        id: assignment_id,
-        task_id,
-        status: AssignmentStatus::parse(&status).expect("the CHECK constraint admits only known statuses"),
-        role: duban_dto::PartyRole::parse(&role).expect("the CHECK constraint admits only known roles"),
-        round,
-        facts: AssignmentFacts { unit_id, lead_unit_ids },
-    })
+/// Whether the capability's assignment takes uploads now: checked before
+/// an upload's body is read, and again when it is recorded.
+pub fn accepts_uploads(conn: &mut PgConnection, can: &WorkOn) -> Result<(), Error> {
+    let status: AssignmentStatus = assignments::table.find(can.assignment_id()).select(assignments::status).first(conn)?;
+    ensure_editable(status)
 }
 
 #[derive(Debug, Clone, Queryable)]
@@ -90,12 +63,12 @@ fn version_dto(row: &VersionRow, sealed: bool) -> EvidenceVersion {
 }
 
 /// The evidence of an assignment, withdrawn items included (marked).
-pub fn list(conn: &mut PgConnection, _can: &ReadEvidence, assignment_id: i64) -> Result<Vec<Evidence>, ApiError> {
-    let ids = evidence::table.filter(evidence::assignment_id.eq(assignment_id)).select(evidence::id).load(conn)?;
+pub fn list(conn: &mut PgConnection, can: &ReadEvidence) -> Result<Vec<Evidence>, Error> {
+    let ids = evidence::table.filter(evidence::assignment_id.eq(can.assignment_id())).select(evidence::id).load(conn)?;
     items(conn, ids)
 }
 
-pub(crate) fn items(conn: &mut PgConnection, ids: Vec<i64>) -> Result<Vec<Evidence>, ApiError> {
+pub(crate) fn items(conn: &mut PgConnection, ids: Vec<i64>) -> Result<Vec<Evidence>, Error> {
     let heads: Vec<(i64, i64, String, Option<NaiveDate>, DateTime<Utc>, Option<DateTime<Utc>>)> = evidence::table
         .filter(evidence::id.eq_any(&ids))
         .order(evidence::id)
@@ -128,7 +101,7 @@ pub(crate) fn items(conn: &mut PgConnection, ids: Vec<i64>) -> Result<Vec<Eviden
     let version_ids: Vec<i64> = versions.iter().map(|v| v.id).collect();
     let sealed: Vec<i64> = decision_evidence::table
         .inner_join(decisions::table)
-        .filter(decisions::action.eq("approve"))
+        .filter(decisions::action.eq(workflow::Step::Approve.as_str()))
         .filter(decision_evidence::evidence_version_id.eq_any(&version_ids))
         .select(decision_evidence::evidence_version_id)
         .load(conn)?;
@@ -164,8 +137,9 @@ pub struct Download {
     pub assignment_id: i64,
 }
 
-/// The version to download; access is checked by the caller with its assignment.
-pub fn version_for_download(conn: &mut PgConnection, version_id: i64) -> Result<Download, ApiError> {
+/// The version to download. Access is decided with its assignment
+/// (`Download::assignment_id`); [`record_download`] audits the download.
+pub fn version_for_download(conn: &mut PgConnection, version_id: i64) -> Result<Download, Error> {
     let row: Option<(Vec<u8>, i64, String, String, i64)> = evidence_versions::table
         .inner_join(blobs::table)
         .inner_join(evidence::table)
@@ -174,7 +148,7 @@ pub fn version_for_download(conn: &mut PgConnection, version_id: i64) -> Result<
         .first(conn)
         .optional()?;
     let (sha, size, content_type, file_name, assignment_id) =
-        row.ok_or_else(|| ApiError::not_found(format!("there is no evidence version {version_id}")))?;
+        row.ok_or_else(|| Error::not_found(format!("there is no evidence version {version_id}")))?;
     Ok(Download { sha256_hex: hex::encode(sha), size: size as u64, content_type, file_name, assignment_id })
 }
 
@@ -202,24 +176,21 @@ pub fn record(
     conn: &mut PgConnection,
     can: &WorkOn,
     caller: &Caller,
-    assignment_id: i64,
     details: &UploadDetails,
     files: &[StoredFile],
-) -> Result<Vec<Evidence>, ApiError> {
+) -> Result<Vec<Evidence>, Error> {
+    let assignment_id = can.assignment_id();
     conn.transaction(|conn| {
-        let (unit_id, status, version): (i64, String, i32) = assignments::table
+        let (unit_id, status, role, version): (i64, AssignmentStatus, duban_dto::PartyRole, i32) = assignments::table
             .find(assignment_id)
             .for_update()
-            .select((assignments::unit_id, assignments::status, assignments::version))
+            .select((assignments::unit_id, assignments::status, assignments::role, assignments::version))
             .first(conn)?;
         if unit_id != can.unit_id() {
-            return Err(ApiError::forbidden("this assignment belongs to another unit"));
+            return Err(Error::forbidden("this assignment belongs to another unit"));
         }
-        let status = AssignmentStatus::parse(&status).expect("the CHECK constraint admits only known statuses");
-        if !workflow::evidence_editable(status) {
-            return Err(ApiError::conflict("evidence_frozen", format!("the assignment is {status}: its evidence cannot change now")));
-        }
-        let user = caller.user().map(|user| user.id);
+        ensure_editable(status)?;
+        let user = caller.user_id();
         let blob_rows: Vec<_> = files
             .iter()
             .map(|file| {
@@ -232,20 +203,17 @@ pub fn record(
         match details.replaces {
             Some(item) => {
                 if files.len() != 1 {
-                    return Err(ApiError::unprocessable("one_file_per_version", "a new version replaces one file: send exactly one"));
+                    return Err(Error::invalid("one_file_per_version", "a new version replaces one file: send exactly one"));
                 }
                 let owner: Option<(i64, Option<DateTime<Utc>>)> =
                     evidence::table.find(item).select((evidence::assignment_id, evidence::withdrawn_at)).first(conn).optional()?;
                 match owner {
                     Some((owner, None)) if owner == assignment_id => {}
                     Some((owner, Some(_))) if owner == assignment_id => {
-                        return Err(ApiError::conflict("withdrawn", format!("evidence {item} was withdrawn")));
+                        return Err(Error::conflict("withdrawn", format!("evidence {item} was withdrawn")));
                     }
                     _ => {
-                        return Err(ApiError::unprocessable(
-                            "unknown_evidence",
-                            format!("evidence {item} is not on assignment {assignment_id}"),
-                        ));
+                        return Err(Error::invalid("unknown_evidence", format!("evidence {item} is not on assignment {assignment_id}")));
                     }
                 }
                 let latest: i32 = evidence_versions::table
@@ -277,13 +245,11 @@ pub fn record(
                 }
             }
         }
+        // Uploading starts the work: the unit's own step of the workflow.
         if status == AssignmentStatus::NotStarted {
+            let started = workflow::next(status, workflow::Step::Start, workflow::Standing::OwnUnit, role)?;
             diesel::update(assignments::table.find(assignment_id))
-                .set((
-                    assignments::status.eq(AssignmentStatus::InProgress.as_str()),
-                    assignments::version.eq(version + 1),
-                    assignments::updated_at.eq(Utc::now()),
-                ))
+                .set((assignments::status.eq(started), assignments::version.eq(version + 1), assignments::updated_at.eq(Utc::now())))
                 .execute(conn)?;
             let task: i64 = assignments::table.find(assignment_id).select(assignments::task_id).first(conn)?;
             rollup::refresh(conn, &[task])?;
@@ -300,6 +266,20 @@ pub fn record(
     })
 }
 
+/// Audits a download of evidence version `version_id`.
+pub fn record_download(
+    conn: &mut PgConnection,
+    can: &ReadEvidence,
+    caller: &Caller,
+    version_id: i64,
+    download: &Download,
+) -> Result<(), Error> {
+    can.check(download.assignment_id)?;
+    let event = Event::new("evidence.download").entity("evidence_version", version_id).after(json!({"sha256": download.sha256_hex}));
+    audit::record(conn, &caller.audit_actor(), event)?;
+    Ok(())
+}
+
 fn insert_version(conn: &mut PgConnection, item: i64, version: i32, file: &StoredFile, user: Option<i64>) -> QueryResult<()> {
     diesel::insert_into(evidence_versions::table)
         .values((
@@ -314,22 +294,17 @@ fn insert_version(conn: &mut PgConnection, item: i64, version: i32, file: &Store
 }
 
 /// Withdraws evidence that is not under review or sealed; its versions stay on record.
-pub fn withdraw(conn: &mut PgConnection, caller: &Caller, evidence_id: i64) -> Result<(), ApiError> {
+pub fn withdraw(conn: &mut PgConnection, can: &WorkOn, caller: &Caller, evidence_id: i64) -> Result<(), Error> {
     conn.transaction(|conn| {
         let assignment: i64 = evidence::table
             .find(evidence_id)
             .select(evidence::assignment_id)
             .first(conn)
             .optional()?
-            .ok_or_else(|| ApiError::not_found(format!("there is no evidence {evidence_id}")))?;
-        let state = assignment_state(conn, assignment)?;
-        caller.work_on(state.facts.unit_id)?;
-        if !workflow::evidence_editable(state.status) {
-            return Err(ApiError::conflict(
-                "evidence_frozen",
-                format!("the assignment is {}: its evidence cannot change now", state.status),
-            ));
-        }
+            .ok_or_else(|| Error::not_found(format!("there is no evidence {evidence_id}")))?;
+        can.check(assignment)?;
+        let status: AssignmentStatus = assignments::table.find(assignment).for_update().select(assignments::status).first(conn)?;
+        ensure_editable(status)?;
         let withdrawn = diesel::update(evidence::table.find(evidence_id).filter(evidence::withdrawn_at.is_null()))
             .set(evidence::withdrawn_at.eq(Utc::now()))
             .execute(conn)?;
@@ -373,7 +348,7 @@ impl VerifyReport {
 }
 
 /// Re-hashes every stored object against the database.
-pub async fn verify(pool: &crate::db::PgPool, storage: &Storage, _can: &ReadEvidence) -> anyhow::Result<VerifyReport> {
+pub async fn verify(pool: &crate::db::PgPool, storage: &Storage, _can: &VerifyStore) -> anyhow::Result<VerifyReport> {
     let pool = pool.clone();
     let known: Vec<(Vec<u8>, i64)> = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         let mut conn = pool.get()?;

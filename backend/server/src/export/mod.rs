@@ -15,7 +15,7 @@ use duban_breakdown::seed::{
     CAMPAIGN_FORMAT, CampaignMeta, CampaignSeed, GroupSeed, Level1Seed, Level2Seed, ROSTER_FORMAT, RosterSeed, TargetSeed, TaskSeed,
     UnitSeed,
 };
-use duban_dto::{Comparator, PartyRole, TargetUnit, TaskList, UnitKind};
+use duban_dto::{PartyRole, TaskList};
 
 use crate::audit;
 use crate::authz::{ReadCatalog, ReadProgress};
@@ -34,6 +34,17 @@ pub enum ExportError {
     Database(#[from] diesel::result::Error),
     #[error("writing the workbook: {0}")]
     Workbook(#[from] rust_xlsxwriter::XlsxError),
+}
+
+impl From<ExportError> for crate::error::Error {
+    fn from(error: ExportError) -> Self {
+        use crate::error::Error;
+        match error {
+            ExportError::NoCampaign(_) | ExportError::NoRegion(_) => Error::not_found(error.to_string()),
+            ExportError::Database(error) => error.into(),
+            ExportError::Workbook(_) => Error::internal(error),
+        }
+    }
 }
 
 /// The files the breakdown table exports to.
@@ -79,22 +90,6 @@ pub fn breakdown_file(
         audit::Event::new("export.breakdown").entity("campaign", code).after(serde_json::json!({"file": file_name, "bytes": bytes.len()}));
     audit::record(conn, actor, event)?;
     Ok(ExportedFile { file_name, content_type, bytes })
-}
-
-/// The CHECK constraints admit only the vocabulary's spellings, so a value
-/// that does not parse means the schema and the code disagree.
-fn vocabulary<T>(parsed: Option<T>, column: &str, value: &str) -> T {
-    parsed.unwrap_or_else(|| panic!("{column} holds {value:?}, which the CHECK constraint should have refused"))
-}
-
-pub(crate) fn target_seed(target: &Target) -> TargetSeed {
-    TargetSeed {
-        metric: target.metric.clone(),
-        comparator: vocabulary(Comparator::parse(&target.comparator), "task_targets.comparator", &target.comparator),
-        value: target.value,
-        reference: target.reference.clone(),
-        unit: vocabulary(TargetUnit::parse(&target.unit), "task_targets.unit", &target.unit),
-    }
 }
 
 /// The campaign `code` as a `duban.campaign/1` seed.
@@ -147,13 +142,13 @@ pub fn campaign_seed(conn: &mut PgConnection, code: &str) -> Result<CampaignSeed
         .select(Target::as_select())
         .load(conn)?
     {
-        targets.entry(target.task_id).or_default().push(target_seed(&target));
+        targets.entry(target.task_id).or_default().push(target.seed());
     }
 
     let mut tasks: Vec<TaskSeed> = task_rows
         .into_iter()
         .map(|task| {
-            let list = vocabulary(TaskList::parse(&task.list), "tasks.list", &task.list);
+            let list = task.list;
             TaskSeed {
                 code: task.code,
                 list,
@@ -208,7 +203,7 @@ pub fn roster_seed(conn: &mut PgConnection, region: &str) -> Result<RosterSeed, 
     let units = unit_rows
         .into_iter()
         .map(|unit| UnitSeed {
-            kind: vocabulary(UnitKind::parse(&unit.kind), "units.kind", &unit.kind),
+            kind: unit.kind,
             aliases: aliases.remove(&unit.id).unwrap_or_default(),
             name: unit.name,
             law_enforcement: unit.law_enforcement,
@@ -230,11 +225,7 @@ pub fn roster_seed(conn: &mut PgConnection, region: &str) -> Result<RosterSeed, 
     let groups = group_rows
         .into_iter()
         .map(|group| GroupSeed {
-            member_kinds: group
-                .member_kinds
-                .iter()
-                .map(|kind| vocabulary(UnitKind::parse(kind), "unit_groups.member_kinds", kind))
-                .collect(),
+            member_kinds: group.member_kinds.clone(),
             law_enforcement_only: group.law_enforcement_only,
             include: members.remove(&(group.id, "include".to_owned())).unwrap_or_default(),
             exclude: members.remove(&(group.id, "exclude".to_owned())).unwrap_or_default(),

@@ -59,26 +59,17 @@ pub struct Breakdown {
 /// The extra columns after the table's six.
 const PROGRESS_HEADINGS: [&str; 6] = [CODE_HEADING, "状态", "进展", "佐证材料数", "最后更新", "审核人"];
 
-fn parse_or_panic<T>(parsed: Option<T>, column: &str, value: &str) -> T {
-    parsed.unwrap_or_else(|| panic!("{column} holds {value:?}, which the CHECK constraint should have refused"))
-}
-
 /// Reads the campaign's table, its tasks' progress and the per-unit list.
 pub fn breakdown(conn: &mut PgConnection, code: &str) -> Result<Breakdown, ExportError> {
     let seed = campaign_seed(conn, code)?;
     let campaign_id: i64 = campaigns::table.filter(campaigns::code.eq(code)).select(campaigns::id).first(conn)?;
 
-    let task_rows: Vec<(i64, String, String, String)> = tasks::table
+    let task_rows: Vec<(i64, String, TaskStatus, String)> = tasks::table
         .filter(tasks::campaign_id.eq(campaign_id))
         .select((tasks::id, tasks::code, tasks::rollup_status, tasks::text))
         .load(conn)?;
-    let mut progress: BTreeMap<i64, TaskProgress> = task_rows
-        .iter()
-        .map(|(id, _, status, _)| {
-            let status = parse_or_panic(TaskStatus::parse(status), "tasks.rollup_status", status);
-            (*id, TaskProgress { status: Some(status), ..TaskProgress::default() })
-        })
-        .collect();
+    let mut progress: BTreeMap<i64, TaskProgress> =
+        task_rows.iter().map(|(id, _, status, _)| (*id, TaskProgress { status: Some(*status), ..TaskProgress::default() })).collect();
     let task_ids: Vec<i64> = task_rows.iter().map(|(id, ..)| *id).collect();
 
     let evidence_counts: BTreeMap<i64, i64> = evidence::table
@@ -91,7 +82,7 @@ pub fn breakdown(conn: &mut PgConnection, code: &str) -> Result<Breakdown, Expor
         .into_iter()
         .collect();
 
-    type AssignmentRow = (i64, i64, i64, String, String, String, Option<NaiveDate>, Option<String>, DateTime<Utc>);
+    type AssignmentRow = (i64, i64, i64, String, PartyRole, AssignmentStatus, Option<NaiveDate>, Option<String>, DateTime<Utc>);
     let assignment_rows: Vec<AssignmentRow> = assignments::table
         .inner_join(units::table)
         .filter(assignments::task_id.eq_any(&task_ids))
@@ -127,9 +118,9 @@ pub fn breakdown(conn: &mut PgConnection, code: &str) -> Result<Breakdown, Expor
             UnitTask {
                 unit,
                 code: code.clone(),
-                role: parse_or_panic(PartyRole::parse(&role), "assignments.role", &role),
+                role,
                 text: text.clone(),
-                status: parse_or_panic(AssignmentStatus::parse(&status), "assignments.status", &status),
+                status,
                 due_date,
                 progress: note,
                 evidence,

@@ -10,7 +10,7 @@ use crate::authz::Caller;
 #[get("/api-clients")]
 pub async fn list_api_clients(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<Vec<ApiClient>>, ApiError> {
     let can = caller.manage_api_clients()?;
-    Ok(web::Json(state.db(move |conn| accounts::list_api_clients(conn, &can)).await?))
+    Ok(web::Json(state.db(move |conn| accounts::api_clients::list_api_clients(conn, &can)).await?))
 }
 
 #[utoipa::path(tag = "accounts", responses((status = 201, description = "Created", body = ApiClient)))]
@@ -21,7 +21,7 @@ pub async fn create_api_client(
     body: web::Json<NewApiClient>,
 ) -> Result<HttpResponse, ApiError> {
     let can = caller.manage_api_clients()?;
-    let client = state.db(move |conn| accounts::create_api_client(conn, &can, &caller, &body)).await?;
+    let client = state.db(move |conn| accounts::api_clients::create_api_client(conn, &can, &caller, &body)).await?;
     Ok(HttpResponse::Created().json(client))
 }
 
@@ -36,7 +36,7 @@ pub async fn create_api_key(
 ) -> Result<HttpResponse, ApiError> {
     let can = caller.manage_api_clients()?;
     let id = id.into_inner();
-    let key = state.db(move |conn| accounts::create_api_key(conn, &can, &caller, id, &body)).await?;
+    let key = state.db(move |conn| accounts::api_clients::create_api_key(conn, &can, &caller, id, &body)).await?;
     Ok(HttpResponse::Created().json(key))
 }
 
@@ -50,6 +50,6 @@ pub async fn create_api_key(
 pub async fn revoke_api_key(state: web::Data<AppState>, caller: Caller, path: web::Path<(i64, i64)>) -> Result<HttpResponse, ApiError> {
     let can = caller.manage_api_clients()?;
     let (id, key_id) = path.into_inner();
-    state.db(move |conn| accounts::revoke_api_key(conn, &can, &caller, id, key_id)).await?;
+    state.db(move |conn| accounts::api_clients::revoke_api_key(conn, &can, &caller, id, key_id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -8,6 +8,8 @@ use utoipa::IntoParams;
 
 use super::{ApiError, AppState};
 use crate::authz::Caller;
+use crate::db::lookups;
+use crate::error::Error;
 use crate::pagination::Cursor;
 use crate::work::{self, AssignmentFilter};
 
@@ -105,7 +107,7 @@ fn expected_version(request: &HttpRequest) -> Result<Option<i32>, ApiError> {
         .trim_start_matches("W/")
         .trim_matches('"')
         .parse::<i32>()
-        .map_err(|_| ApiError::PreconditionFailed { detail: format!("If-Match {text:?} is not an ETag of this assignment") })?;
+        .map_err(|_| Error::Stale(format!("If-Match {text:?} is not an ETag of this assignment")))?;
     Ok(Some(version))
 }
 
@@ -128,12 +130,8 @@ pub async fn update_assignment(
     let expected = expected_version(&request)?;
     let assignment = state
         .db(move |conn| {
-            let editor = work::editor(conn, &caller, id)?;
-            let version = match expected {
-                Some(version) => version,
-                None => work::assignment(conn, &caller.read_progress()?, id)?.version,
-            };
-            work::update(conn, &editor, &caller, id, version, &body)
+            let editor = caller.edit_assignment(&lookups::assignment_state(conn, id)?)?;
+            work::update(conn, &editor, &caller, expected, &body)
         })
         .await?;
     Ok(with_etag(actix_web::http::StatusCode::OK, &assignment))

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
 use super::{ApiError, AppState};
-use crate::audit::{self, Event, Filter};
+use crate::audit::{self, Filter};
 use crate::authz::Caller;
 use crate::pagination;
 
@@ -61,65 +61,29 @@ pub async fn list_audit(
     caller: Caller,
     query: web::Query<AuditQuery>,
 ) -> Result<web::Json<Page<AuditEntry>>, ApiError> {
-    let _can = caller.read_audit()?;
+    let can = caller.read_audit()?;
     let query = query.into_inner();
-    // Keyset pagination: the cursor is the last id seen, inside the usual opaque wrapper.
     let cursor = pagination::Cursor::from_query(query.cursor.as_deref(), query.limit, &query.fingerprint())?;
-    let page = state
-        .db(move |conn| {
-            let mut filter = query.filter();
-            let total = filter.count(conn)?;
-            if cursor.offset > 0 {
-                filter.before_id = Some(cursor.offset);
-            }
-            let rows = filter.rows(conn, cursor.limit)?;
-            let last_id = rows.last().map(|row| row.id);
-            let items: Vec<AuditEntry> = rows.into_iter().map(audit::Row::entry).collect();
-            let more = match last_id {
-                Some(last) => {
-                    let remaining = Filter { before_id: Some(last), ..query.filter() };
-                    !remaining.rows(conn, 1)?.is_empty()
-                }
-                None => false,
-            };
-            Ok(Page { next_cursor: more.then(|| cursor.encode_at(last_id.unwrap_or(0))), items, total, limit: cursor.limit })
-        })
-        .await?;
-    Ok(web::Json(page))
+    Ok(web::Json(state.db(move |conn| audit::query::page(conn, &can, &query.filter(), &cursor)).await?))
 }
-
-/// At most this many rows go into one CSV export.
-const EXPORT_LIMIT: i64 = 100_000;
 
 /// The audit log as CSV (UTF-8 with BOM, so Excel and WPS read Chinese
 /// correctly). The export itself is audited.
 #[utoipa::path(tag = "audit", params(AuditQuery), responses((status = 200, description = "CSV of the matching rows", content_type = "text/csv", body = String)))]
 #[get("/audit/export")]
 pub async fn export_audit(state: web::Data<AppState>, caller: Caller, query: web::Query<AuditQuery>) -> Result<HttpResponse, ApiError> {
-    let _can = caller.read_audit()?;
+    let can = caller.read_audit()?;
     let query = query.into_inner();
     if query.cursor.is_some() || query.limit.is_some() {
-        return Err(ApiError::bad_request("invalid_query", "the export takes filters only, not cursor or limit"));
+        return Err(ApiError::malformed("invalid_query", "the export takes filters only, not cursor or limit"));
     }
     let csv = state
         .db(move |conn| {
-            let filter = query.filter();
-            let total = filter.count(conn)?;
-            if total > EXPORT_LIMIT {
-                return Err(ApiError::unprocessable(
-                    "too_many_rows",
-                    format!("{total} rows match; narrow the filters to at most {EXPORT_LIMIT}"),
-                ));
-            }
-            let rows = filter.rows(conn, EXPORT_LIMIT)?;
-            audit::record(
-                conn,
-                &caller.audit_actor(),
-                Event::new("audit.export").after(serde_json::json!({"filters": query.fingerprint(), "rows": rows.len()})),
-            )?;
+            let given = serde_json::to_value(query.fingerprint()).map_err(crate::error::Error::internal)?;
+            let rows = audit::query::export(conn, &can, &caller.audit_actor(), &query.filter(), given)?;
             let mut bytes = "\u{feff}".as_bytes().to_vec();
-            bytes.extend(audit::to_csv(&rows));
-            Ok(bytes)
+            bytes.extend(audit::csv::to_csv(&rows));
+            Ok::<_, crate::error::Error>(bytes)
         })
         .await?;
     Ok(HttpResponse::Ok()

@@ -1,9 +1,10 @@
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use duban_dto::api::{LoginRequest, Me, PasswordChange, RefreshRequest, TokenResponse};
 
+use super::caller::request_info;
 use super::{ApiError, AppState};
-use crate::accounts;
-use crate::authz::{Caller, RequestInfo};
+use crate::accounts::sessions;
+use crate::authz::Caller;
 
 /// Signs in with username and password. Failed sign-ins are throttled per
 /// account and per address (429 with Retry-After).
@@ -21,10 +22,10 @@ pub async fn login(
     request: HttpRequest,
     body: web::Json<LoginRequest>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
-    let info = RequestInfo::of(&request);
+    let info = request_info(&request);
     let state_for_db = state.clone();
     let tokens = state
-        .db(move |conn| accounts::login(conn, &state_for_db.jwt, &state_for_db.throttle, &info, &body.username, &body.password))
+        .db(move |conn| sessions::login(conn, &state_for_db.jwt, &state_for_db.throttle, &info, &body.username, &body.password))
         .await?;
     Ok(web::Json(tokens))
 }
@@ -38,9 +39,9 @@ pub async fn refresh(
     request: HttpRequest,
     body: web::Json<RefreshRequest>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
-    let info = RequestInfo::of(&request);
+    let info = request_info(&request);
     let state_for_db = state.clone();
-    let tokens = state.db(move |conn| accounts::refresh(conn, &state_for_db.jwt, &info, &body.refresh_token)).await?;
+    let tokens = state.db(move |conn| sessions::refresh(conn, &state_for_db.jwt, &info, &body.refresh_token)).await?;
     Ok(web::Json(tokens))
 }
 
@@ -48,7 +49,8 @@ pub async fn refresh(
 #[utoipa::path(tag = "auth", responses((status = 204, description = "Signed out")))]
 #[post("/auth/logout")]
 pub async fn logout(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    state.db(move |conn| accounts::logout(conn, &caller)).await?;
+    let own = caller.own_account()?;
+    state.db(move |conn| sessions::logout(conn, &own, &caller)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -60,7 +62,8 @@ pub async fn change_password(
     caller: Caller,
     body: web::Json<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
-    state.db(move |conn| accounts::change_password(conn, &caller, &body.current_password, &body.new_password)).await?;
+    let own = caller.own_account()?;
+    state.db(move |conn| sessions::change_password(conn, &own, &caller, &body.current_password, &body.new_password)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -68,5 +71,6 @@ pub async fn change_password(
 #[utoipa::path(tag = "auth", responses((status = 200, description = "The signed-in user", body = Me)))]
 #[get("/me")]
 pub async fn me(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<Me>, ApiError> {
-    Ok(web::Json(state.db(move |conn| accounts::current_user(conn, &caller)).await?))
+    let own = caller.own_account()?;
+    Ok(web::Json(state.db(move |conn| sessions::current_user(conn, &own)).await?))
 }

@@ -6,7 +6,7 @@ use utoipa::IntoParams;
 
 use super::{ApiError, AppState};
 use crate::authz::Caller;
-use crate::calendar::days;
+use crate::calendar as days;
 
 #[derive(Debug, Clone, Deserialize, Serialize, IntoParams)]
 #[into_params(parameter_in = Query)]

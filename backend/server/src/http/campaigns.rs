@@ -56,7 +56,7 @@ pub async fn indicator_tree(
 #[utoipa::path(
     tag = "campaigns",
     params(("code" = String, Path, description = "Campaign code, e.g. luoping")),
-    responses((status = 200, description = "The workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>))
+    responses((status = 200, description = "The workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = inline(super::openapi::Binary)))
 )]
 #[get("/campaigns/{code}/export.xlsx")]
 pub async fn export_workbook(state: web::Data<AppState>, caller: Caller, code: web::Path<String>) -> Result<HttpResponse, ApiError> {
@@ -109,7 +109,7 @@ async fn export_file(state: web::Data<AppState>, caller: Caller, code: String, f
     let progress = caller.read_progress()?;
     let actor = caller.audit_actor();
     let ExportedFile { file_name, content_type, bytes } =
-        state.db(move |conn| Ok(export::breakdown_file(conn, &catalog, &progress, &actor, &code, file)?)).await?;
+        state.db(move |conn| export::breakdown_file(conn, &catalog, &progress, &actor, &code, file)).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, content_type))
         .insert_header((header::CONTENT_DISPOSITION, content_disposition(&file_name, false)))

@@ -8,12 +8,12 @@ use futures_util::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::upload::{self, Staged};
 use super::{ApiError, AppState};
-use crate::audit::{self, Event};
 use crate::authz::Caller;
-use crate::evidence::upload::{self, Staged};
+use crate::db::lookups;
+use crate::error::Error;
 use crate::evidence::{self, StoredFile, UploadDetails};
-use crate::workflow;
 
 /// The form of an upload (multipart/form-data).
 #[derive(ToSchema)]
@@ -59,19 +59,15 @@ pub async fn upload_evidence(
     {
         return Err(ApiError::PayloadTooLarge { detail: format!("an upload may be at most {} MiB", limit >> 20) });
     }
-    // Check who may upload before reading a byte of the body.
+    // Check who may upload, and whether the work takes evidence now,
+    // before reading a byte of the body.
     let caller_for_check = caller.clone();
     let can = state
         .db(move |conn| {
-            let assignment = evidence::assignment_state(conn, assignment_id)?;
-            let can = caller_for_check.work_on(assignment.facts.unit_id)?;
-            if !workflow::evidence_editable(assignment.status) {
-                return Err(ApiError::conflict(
-                    "evidence_frozen",
-                    format!("the assignment is {}: its evidence cannot change now", assignment.status),
-                ));
-            }
-            Ok(can)
+            let assignment = lookups::assignment_state(conn, assignment_id)?;
+            let can = caller_for_check.work_on(&assignment)?;
+            evidence::accepts_uploads(conn, &can)?;
+            Ok::<_, Error>(can)
         })
         .await?;
 
@@ -80,7 +76,7 @@ pub async fn upload_evidence(
     let mut details = UploadDetails::default();
     let mut staged: Vec<Staged> = Vec::new();
     while let Some(mut field) =
-        form.try_next().await.map_err(|error| ApiError::bad_request("malformed_body", format!("not a readable multipart form: {error}")))?
+        form.try_next().await.map_err(|error| ApiError::malformed("malformed_body", format!("not a readable multipart form: {error}")))?
     {
         let name = field.name().unwrap_or_default().to_owned();
         match name.as_str() {
@@ -88,14 +84,14 @@ pub async fn upload_evidence(
                 let file_name = upload::file_name_of(&field)
                     .map(|name| name.trim().to_owned())
                     .filter(|name| !name.is_empty())
-                    .ok_or_else(|| ApiError::unprocessable("file_name_required", "every file needs its file name"))?;
+                    .ok_or_else(|| Error::invalid("file_name_required", "every file needs its file name"))?;
                 staged.push(upload::stage(&mut field, &staging, file_name, &mut allowance).await?);
             }
             "description" => details.description = upload::text(&mut field, "description").await?.trim().to_owned(),
             "effective_date" => {
                 let text = upload::text(&mut field, "effective_date").await?;
                 let date = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-                    .map_err(|_| ApiError::unprocessable("invalid_date", format!("effective_date {text:?} is not a date (YYYY-MM-DD)")))?;
+                    .map_err(|_| Error::invalid("invalid_date", format!("effective_date {text:?} is not a date (YYYY-MM-DD)")))?;
                 details.effective_date = Some(date);
             }
             "evidence_id" => {
@@ -103,22 +99,22 @@ pub async fn upload_evidence(
                 details.replaces = Some(
                     text.trim()
                         .parse()
-                        .map_err(|_| ApiError::unprocessable("invalid_evidence_id", format!("evidence_id {text:?} is not a number")))?,
+                        .map_err(|_| Error::invalid("invalid_evidence_id", format!("evidence_id {text:?} is not a number")))?,
                 );
             }
-            other => return Err(ApiError::unprocessable("unknown_field", format!("the form has no field {other:?}"))),
+            other => return Err(Error::invalid("unknown_field", format!("the form has no field {other:?}")).into()),
         }
     }
     if staged.is_empty() {
-        return Err(ApiError::unprocessable("no_file", "send at least one file in the field \"file\""));
+        return Err(Error::invalid("no_file", "send at least one file in the field \"file\"").into());
     }
     let mut stored = Vec::new();
     for file in staged {
-        state.storage.store(&hex::encode(file.sha256), file.path()).await.map_err(ApiError::internal)?;
+        state.storage.store(&hex::encode(file.sha256), file.path()).await.map_err(Error::internal)?;
         stored.push(StoredFile { sha256: file.sha256, size: file.size, content_type: file.kind.mime, file_name: file.file_name.clone() });
         file.stored();
     }
-    let created = state.db(move |conn| evidence::record(conn, &can, &caller, assignment_id, &details, &stored)).await?;
+    let created = state.db(move |conn| evidence::record(conn, &can, &caller, &details, &stored)).await?;
     Ok(HttpResponse::Created().json(created))
 }
 
@@ -129,9 +125,9 @@ pub async fn list_evidence(state: web::Data<AppState>, caller: Caller, id: web::
     let assignment_id = id.into_inner();
     let items = state
         .db(move |conn| {
-            let assignment = evidence::assignment_state(conn, assignment_id)?;
-            let can = caller.read_evidence(&assignment.facts)?;
-            evidence::list(conn, &can, assignment_id)
+            let assignment = lookups::assignment_state(conn, assignment_id)?;
+            let can = caller.read_evidence(assignment.id, &assignment.facts)?;
+            evidence::list(conn, &can)
         })
         .await?;
     Ok(web::Json(items))
@@ -142,7 +138,13 @@ pub async fn list_evidence(state: web::Data<AppState>, caller: Caller, id: web::
 #[delete("/evidence/{id}")]
 pub async fn withdraw_evidence(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let evidence_id = id.into_inner();
-    state.db(move |conn| evidence::withdraw(conn, &caller, evidence_id)).await?;
+    state
+        .db(move |conn| {
+            let assignment = lookups::evidence_assignment(conn, evidence_id)?;
+            let can = caller.work_on(&assignment)?;
+            evidence::withdraw(conn, &can, &caller, evidence_id)
+        })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -154,31 +156,53 @@ pub struct DownloadQuery {
     inline: Option<bool>,
 }
 
-/// A byte range of `Range: bytes=…`, if one was asked for and can be served.
+/// What `Range: bytes=…` asked for, before the file's size is known.
+enum RangeSpec {
+    Whole,
+    /// `bytes=START-END` or `bytes=START-` (END `None`).
+    From(u64, Option<u64>),
+    /// `bytes=-SUFFIX`: the last SUFFIX bytes.
+    Suffix(u64),
+    Unsatisfiable,
+}
+
+/// A byte range to serve, once the size is known.
 enum RangeAsked {
     Whole,
     Part(std::ops::Range<u64>),
     Unsatisfiable,
 }
 
-fn range_asked(request: &HttpRequest, size: u64) -> RangeAsked {
-    let Some(spec) =
-        request.headers().get(header::RANGE).and_then(|value| value.to_str().ok()).and_then(|value| value.strip_prefix("bytes="))
-    else {
-        return RangeAsked::Whole;
-    };
-    // One range only; a list of ranges is answered with the whole file.
-    if spec.contains(',') {
-        return RangeAsked::Whole;
+impl RangeSpec {
+    fn of(request: &HttpRequest) -> RangeSpec {
+        let Some(spec) =
+            request.headers().get(header::RANGE).and_then(|value| value.to_str().ok()).and_then(|value| value.strip_prefix("bytes="))
+        else {
+            return RangeSpec::Whole;
+        };
+        // One range only; a list of ranges is answered with the whole file.
+        if spec.contains(',') {
+            return RangeSpec::Whole;
+        }
+        let Some((start, end)) = spec.trim().split_once('-') else { return RangeSpec::Unsatisfiable };
+        match (start.parse::<u64>().ok(), end.parse::<u64>().ok()) {
+            (Some(start), Some(end)) if start <= end => RangeSpec::From(start, Some(end)),
+            (Some(start), None) if end.is_empty() => RangeSpec::From(start, None),
+            (None, Some(suffix)) if start.is_empty() && suffix > 0 => RangeSpec::Suffix(suffix),
+            _ => RangeSpec::Unsatisfiable,
+        }
     }
-    let Some((start, end)) = spec.trim().split_once('-') else { return RangeAsked::Unsatisfiable };
-    let range = match (start.parse::<u64>().ok(), end.parse::<u64>().ok()) {
-        (Some(start), Some(end)) if start <= end => start..(end + 1).min(size),
-        (Some(start), None) if end.is_empty() => start..size,
-        (None, Some(suffix)) if start.is_empty() && suffix > 0 => size.saturating_sub(suffix)..size,
-        _ => return RangeAsked::Unsatisfiable,
-    };
-    if range.start >= size { RangeAsked::Unsatisfiable } else { RangeAsked::Part(range) }
+
+    fn resolve(self, size: u64) -> RangeAsked {
+        let range = match self {
+            RangeSpec::Whole => return RangeAsked::Whole,
+            RangeSpec::Unsatisfiable => return RangeAsked::Unsatisfiable,
+            RangeSpec::From(start, Some(end)) => start..(end + 1).min(size),
+            RangeSpec::From(start, None) => start..size,
+            RangeSpec::Suffix(suffix) => size.saturating_sub(suffix)..size,
+        };
+        if range.start >= size { RangeAsked::Unsatisfiable } else { RangeAsked::Part(range) }
+    }
 }
 
 /// `filename*` (RFC 5987) carries the exact name; `filename` an ASCII stand-in.
@@ -201,8 +225,8 @@ pub(super) fn content_disposition(file_name: &str, inline: bool) -> String {
     tag = "evidence",
     params(("id" = i64, Path, description = "Evidence version id"), DownloadQuery, ("Range" = Option<String>, Header, description = "bytes=START-END")),
     responses(
-        (status = 200, description = "The file", content_type = "application/octet-stream", body = Vec<u8>),
-        (status = 206, description = "The range asked for", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 200, description = "The file", content_type = "application/octet-stream", body = inline(super::openapi::Binary)),
+        (status = 206, description = "The range asked for", content_type = "application/octet-stream", body = inline(super::openapi::Binary)),
         (status = 416, description = "The range lies outside the file", body = duban_dto::api::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -215,17 +239,22 @@ pub async fn download_evidence(
     query: web::Query<DownloadQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let version_id = id.into_inner();
-    let caller_for_db = caller.clone();
-    let download = state
+    let asked = RangeSpec::of(&request);
+    // One trip to the database: find the version, decide access, audit.
+    let (download, range) = state
         .db(move |conn| {
             let download = evidence::version_for_download(conn, version_id)?;
-            let assignment = evidence::assignment_state(conn, download.assignment_id)?;
-            caller_for_db.read_evidence(&assignment.facts)?;
-            Ok(download)
+            let assignment = lookups::assignment_state(conn, download.assignment_id)?;
+            let can = caller.read_evidence(assignment.id, &assignment.facts)?;
+            let range = asked.resolve(download.size);
+            // A range request that continues a download is not audited again.
+            if matches!(&range, RangeAsked::Whole) || matches!(&range, RangeAsked::Part(part) if part.start == 0) {
+                evidence::record_download(conn, &can, &caller, version_id, &download)?;
+            }
+            Ok::<_, Error>((download, range))
         })
         .await?;
-    let asked = range_asked(&request, download.size);
-    let (status, range) = match asked {
+    let (status, range) = match range {
         RangeAsked::Whole => (StatusCode::OK, None),
         RangeAsked::Part(range) => (StatusCode::PARTIAL_CONTENT, Some(range)),
         RangeAsked::Unsatisfiable => {
@@ -238,14 +267,7 @@ pub async fn download_evidence(
             return Ok(response);
         }
     };
-    if range.as_ref().is_none_or(|range| range.start == 0) {
-        let event = Event::new("evidence.download")
-            .entity("evidence_version", version_id)
-            .after(serde_json::json!({"sha256": download.sha256_hex}));
-        let actor = caller.audit_actor();
-        state.db(move |conn| Ok(audit::record(conn, &actor, event)?)).await?;
-    }
-    let stream = state.storage.read(&download.sha256_hex, range.clone()).await.map_err(ApiError::internal)?;
+    let stream = state.storage.read(&download.sha256_hex, range.clone()).await.map_err(Error::internal)?;
     let length = range.as_ref().map_or(download.size, |range| range.end - range.start);
     let mut response = HttpResponse::build(status);
     response

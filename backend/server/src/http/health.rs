@@ -15,7 +15,7 @@ use super::AppState;
 #[get("/healthz")]
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     let database = state
-        .db(|conn| Ok(diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>("true")).get_result::<bool>(conn)?))
+        .db(|conn| diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>("true")).get_result::<bool>(conn))
         .await
         .unwrap_or(false);
     let body = Health { status: "ok".to_owned(), database, version: env!("CARGO_PKG_VERSION").to_owned() };

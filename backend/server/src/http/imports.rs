@@ -49,11 +49,11 @@ pub struct ImportQuery {
     tag = "imports",
     params(ImportQuery),
     request_body(content(
-        (Vec<u8> = "text/csv"),
-        (Vec<u8> = "application/json"),
-        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (Vec<u8> = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-        (Vec<u8> = "text/plain"),
+        (inline(super::openapi::Binary) = "text/csv"),
+        (Vec<serde_json::Value> = "application/json"),
+        (inline(super::openapi::Binary) = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (inline(super::openapi::Binary) = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        (inline(super::openapi::Binary) = "text/plain"),
     )),
     responses((status = 202, description = "The job, queued; follow Location for its progress and report", body = ImportJob,
         headers(("Location" = String, description = "The job's URL"))))
@@ -69,14 +69,14 @@ pub async fn create_import(
     let can = caller.import_data()?;
     let mut bytes = Vec::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|error| ApiError::bad_request("unreadable_body", format!("the body could not be read: {error}")))?;
+        let chunk = chunk.map_err(|error| ApiError::malformed("unreadable_body", format!("the body could not be read: {error}")))?;
         if bytes.len() + chunk.len() > MAX_IMPORT_BYTES {
             return Err(ApiError::PayloadTooLarge { detail: format!("an import file may be at most {} MiB", MAX_IMPORT_BYTES >> 20) });
         }
         bytes.extend_from_slice(&chunk);
     }
     if bytes.is_empty() {
-        return Err(ApiError::unprocessable("empty_file", "the body is empty: send the file to import"));
+        return Err(crate::error::Error::invalid("empty_file", "the body is empty: send the file to import").into());
     }
     let query = query.into_inner();
     let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok());
@@ -96,7 +96,7 @@ pub async fn create_import(
     let (job, request) = state
         .db(move |conn| {
             let job = job::create(conn, &can, sender, &request, file_name.as_deref())?;
-            Ok((job, (can, request)))
+            Ok::<_, crate::error::Error>((job, (can, request)))
         })
         .await?;
     let (can, request) = request;

@@ -5,7 +5,8 @@ use utoipa::IntoParams;
 
 use super::{ApiError, AppState};
 use crate::authz::Caller;
-use crate::quantified::records;
+use crate::db::lookups;
+use crate::quantified as records;
 
 /// The unit reports a measured value of one of its quantified task's
 /// targets for a period; duban says whether it meets the target.
@@ -18,7 +19,12 @@ pub async fn report(
     body: web::Json<NewMeasurement>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let measurement = state.db(move |conn| records::report(conn, &caller, id, &body)).await?;
+    let measurement = state
+        .db(move |conn| {
+            let can = caller.work_on(&lookups::assignment_state(conn, id)?)?;
+            records::report(conn, &can, &caller, &body)
+        })
+        .await?;
     Ok(HttpResponse::Created().json(measurement))
 }
 

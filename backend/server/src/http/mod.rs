@@ -11,6 +11,7 @@ mod audit;
 mod auth;
 mod caching;
 mod calendar;
+pub mod caller;
 mod campaigns;
 pub mod error;
 mod evidence;
@@ -24,6 +25,7 @@ pub mod request_context;
 mod reviews;
 mod tasks;
 mod units;
+mod upload;
 mod users;
 
 use std::path::PathBuf;
@@ -36,6 +38,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::db::{PgPool, PgPooled};
+use crate::error::Error;
 pub use error::ApiError;
 
 /// What handlers share.
@@ -57,7 +60,7 @@ impl AppState {
         configured_secret: Option<&str>,
         storage: Arc<crate::storage::Storage>,
         max_upload_bytes: u64,
-    ) -> Result<AppState, ApiError> {
+    ) -> Result<AppState, crate::error::Error> {
         let mut conn = pool.get()?;
         let secret = crate::auth::tokens::signing_secret(&mut conn, configured_secret)?;
         Ok(AppState {
@@ -70,18 +73,20 @@ impl AppState {
     }
 
     /// Runs blocking database work on actix's blocking pool, inside the
-    /// request's tracing span.
-    pub async fn db<T, F>(&self, work: F) -> Result<T, ApiError>
+    /// request's tracing span. The work may fail with a domain error or an
+    /// HTTP one; either is answered as a problem.
+    pub async fn db<T, E, F>(&self, work: F) -> Result<T, ApiError>
     where
-        F: FnOnce(&mut PgPooled) -> Result<T, ApiError> + Send + 'static,
+        F: FnOnce(&mut PgPooled) -> Result<T, E> + Send + 'static,
+        E: Into<ApiError> + Send + 'static,
         T: Send + 'static,
     {
         let pool = self.pool.clone();
         let span = tracing::Span::current();
         web::block(move || {
             let _entered = span.enter();
-            let mut conn = pool.get()?;
-            work(&mut conn)
+            let mut conn = pool.get().map_err(ApiError::from)?;
+            work(&mut conn).map_err(Into::into)
         })
         .await?
     }
@@ -173,18 +178,16 @@ fn extractor_config(config: &mut web::ServiceConfig) {
                     ApiError::UnsupportedMediaType { detail: "the body must be application/json".to_owned() }
                 }
                 actix_web::error::JsonPayloadError::Deserialize(inner) if inner.is_data() => {
-                    ApiError::Unprocessable { code: "invalid_body", detail: inner.to_string() }
+                    ApiError::from(Error::invalid("invalid_body", inner.to_string()))
                 }
-                _ => ApiError::BadRequest { code: "malformed_body", detail: error.to_string() },
+                _ => ApiError::malformed("malformed_body", error.to_string()),
             };
             api_error.into()
         }))
+        .app_data(web::QueryConfig::default().error_handler(|error, _| ApiError::malformed("invalid_query", error.to_string()).into()))
         .app_data(
-            web::QueryConfig::default()
-                .error_handler(|error, _| ApiError::BadRequest { code: "invalid_query", detail: error.to_string() }.into()),
-        )
-        .app_data(
-            web::PathConfig::default().error_handler(|error, _| ApiError::NotFound { detail: format!("no such resource: {error}") }.into()),
+            web::PathConfig::default()
+                .error_handler(|error, _| ApiError::from(Error::not_found(format!("no such resource: {error}"))).into()),
         );
 }
 
@@ -242,7 +245,7 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
 }
 
 async fn not_found(request: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::not_found(format!("there is nothing at {}", request.path())))
+    Err(Error::not_found(format!("there is nothing at {}", request.path())).into())
 }
 
 /// Client-side routes (/tasks/B001 …) are answered with the SPA's
@@ -251,7 +254,7 @@ async fn spa_fallback(request: HttpRequest, dir: PathBuf) -> Result<HttpResponse
     if request.path().starts_with("/api/") {
         return not_found(request).await;
     }
-    let index = actix_files::NamedFile::open_async(dir.join("index.html")).await.map_err(ApiError::internal)?;
+    let index = actix_files::NamedFile::open_async(dir.join("index.html")).await.map_err(Error::internal)?;
     Ok(index.into_response(&request))
 }
 

@@ -27,25 +27,25 @@ pub async fn inbox(
     caller: Caller,
     query: web::Query<InboxQuery>,
 ) -> Result<web::Json<Page<Notification>>, ApiError> {
-    let user = caller.user().ok_or_else(|| ApiError::forbidden("an API key has no inbox"))?.id;
+    let own = caller.own_account()?;
     let unread = query.unread.unwrap_or(false);
     let cursor = Cursor::from_query(query.cursor.as_deref(), query.limit, &unread)?;
-    Ok(web::Json(state.db(move |conn| notifications::list(conn, user, unread, &cursor)).await?))
+    Ok(web::Json(state.db(move |conn| notifications::list(conn, &own, unread, &cursor)).await?))
 }
 
 #[utoipa::path(tag = "notifications", params(("id" = i64, Path, description = "Notification id")), responses((status = 204, description = "Marked read")))]
 #[post("/notifications/{id}/read")]
 pub async fn mark_read(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    let user = caller.user().ok_or_else(|| ApiError::forbidden("an API key has no inbox"))?.id;
+    let own = caller.own_account()?;
     let id = id.into_inner();
-    state.db(move |conn| notifications::mark_read(conn, user, Some(id))).await?;
+    state.db(move |conn| notifications::mark_read(conn, &own, Some(id))).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 #[utoipa::path(tag = "notifications", responses((status = 204, description = "All marked read")))]
 #[post("/notifications/read-all")]
 pub async fn mark_all_read(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    let user = caller.user().ok_or_else(|| ApiError::forbidden("an API key has no inbox"))?.id;
-    state.db(move |conn| notifications::mark_read(conn, user, None)).await?;
+    let own = caller.own_account()?;
+    state.db(move |conn| notifications::mark_read(conn, &own, None)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

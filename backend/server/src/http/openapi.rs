@@ -5,14 +5,43 @@
 
 use std::sync::OnceLock;
 
+use duban_dto::ScheduleLight;
 use duban_dto::api::Problem;
 use utoipa::openapi::path::Operation;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Ref, RefOr, Response, ResponseBuilder, Tag};
 use utoipa::{PartialSchema, ToSchema};
 use utoipa_actix_web::AppExt;
 
 use super::error::PROBLEM_JSON;
+
+/// A file as a request or response body: `type: string, format: binary`,
+/// which client generators read as bytes (a `Vec<u8>` would be described
+/// as an array of integers).
+pub struct Binary;
+
+impl PartialSchema for Binary {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new().schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))).build().into()
+    }
+}
+
+impl ToSchema for Binary {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("Binary")
+    }
+}
+
+/// Schemas that only query parameters refer to: utoipa-actix-web collects
+/// the schemas of bodies and responses, not those of parameters, and a
+/// `$ref` without its component breaks client generators.
+fn parameter_schemas() -> Vec<(String, RefOr<Schema>)> {
+    vec![
+        (ScheduleLight::name().into_owned(), ScheduleLight::schema()),
+        (super::campaigns::CsvTable::name().into_owned(), super::campaigns::CsvTable::schema()),
+    ]
+}
 
 pub fn base() -> OpenApi {
     let tag = |name: &str, description: &str| {
@@ -72,6 +101,9 @@ fn add(operation: &mut Operation, status: &str, description: &str) {
 fn finish(mut api: OpenApi) -> OpenApi {
     let components = api.components.get_or_insert_with(Default::default);
     components.schemas.insert(Problem::name().into_owned(), Problem::schema());
+    for (name, schema) in parameter_schemas() {
+        components.schemas.entry(name).or_insert(schema);
+    }
     components.add_security_scheme(
         "bearer",
         SecurityScheme::Http(

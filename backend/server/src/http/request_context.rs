@@ -41,7 +41,7 @@ pub async fn request_context(request: ServiceRequest, next: Next<impl MessageBod
     let mut response = if has_nul(request.query_string()) || has_nul(request.uri().path()) {
         // PostgreSQL text cannot hold NUL; refuse it here, precisely, rather
         // than let it fail deep down.
-        let problem = super::ApiError::bad_request("invalid_query", "the URL must not contain NUL characters (%00)");
+        let problem = super::ApiError::malformed("invalid_query", "the URL must not contain NUL characters (%00)");
         request.into_response(actix_web::ResponseError::error_response(&problem)).map_into_boxed_body()
     } else {
         // Handlers' errors arrive here already turned into responses; only a

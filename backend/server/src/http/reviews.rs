@@ -3,17 +3,26 @@ use duban_dto::api::{Assignment, Decision, Page, Review};
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
+use duban_rules::workflow::Step;
+
 use super::{ApiError, AppState};
 use crate::authz::Caller;
+use crate::db::lookups;
 use crate::pagination::Cursor;
-use crate::{evidence, review};
+use crate::review;
 
 /// The unit submits its work (evidence, measured values) for review.
 #[utoipa::path(tag = "review", params(("id" = i64, Path, description = "Assignment id")), responses((status = 200, description = "The submitted assignment", body = Assignment)))]
 #[post("/assignments/{id}/submit")]
 pub async fn submit(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>) -> Result<web::Json<Assignment>, ApiError> {
     let id = id.into_inner();
-    Ok(web::Json(state.db(move |conn| review::submit(conn, &caller, id)).await?))
+    let assignment = state
+        .db(move |conn| {
+            let can = caller.take_step(&lookups::assignment_state(conn, id)?, Step::Submit)?;
+            review::take(conn, &can, &caller, Step::Submit, None)
+        })
+        .await?;
+    Ok(web::Json(assignment))
 }
 
 /// A lead unit accepts or returns a responsible unit's submission; the
@@ -27,7 +36,14 @@ pub async fn decide(
     body: web::Json<Review>,
 ) -> Result<web::Json<Assignment>, ApiError> {
     let id = id.into_inner();
-    Ok(web::Json(state.db(move |conn| review::decide(conn, &caller, id, body.decision, body.reason.as_deref())).await?))
+    let step = Step::from(body.decision);
+    let assignment = state
+        .db(move |conn| {
+            let can = caller.take_step(&lookups::assignment_state(conn, id)?, step)?;
+            review::take(conn, &can, &caller, step, body.reason.as_deref())
+        })
+        .await?;
+    Ok(web::Json(assignment))
 }
 
 /// Every submission and decision on an assignment, with who, when, why
@@ -38,9 +54,9 @@ pub async fn history(state: web::Data<AppState>, caller: Caller, id: web::Path<i
     let id = id.into_inner();
     let decisions = state
         .db(move |conn| {
-            let assignment = evidence::assignment_state(conn, id)?;
-            let can = caller.read_evidence(&assignment.facts)?;
-            review::history(conn, &can, id)
+            let assignment = lookups::assignment_state(conn, id)?;
+            let can = caller.read_evidence(assignment.id, &assignment.facts)?;
+            review::history(conn, &can)
         })
         .await?;
     Ok(web::Json(decisions))
@@ -65,5 +81,6 @@ pub async fn queue(
     query: web::Query<QueueQuery>,
 ) -> Result<web::Json<Page<Assignment>>, ApiError> {
     let cursor = Cursor::from_query(query.cursor.as_deref(), query.limit, &())?;
-    Ok(web::Json(state.db(move |conn| review::queue(conn, &caller, &cursor)).await?))
+    let progress = caller.read_progress()?;
+    Ok(web::Json(state.db(move |conn| review::queue(conn, &progress, &caller, &cursor)).await?))
 }

@@ -11,7 +11,7 @@ use crate::authz::Caller;
 #[get("/users")]
 pub async fn list_users(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<Vec<User>>, ApiError> {
     let can = caller.read_accounts()?;
-    Ok(web::Json(state.db(move |conn| accounts::list_users(conn, &can)).await?))
+    Ok(web::Json(state.db(move |conn| accounts::users::list_users(conn, &can)).await?))
 }
 
 /// Creates an account: any for the admin, staff of its own unit for a unit manager.
@@ -19,7 +19,7 @@ pub async fn list_users(state: web::Data<AppState>, caller: Caller) -> Result<we
 #[post("/users")]
 pub async fn create_user(state: web::Data<AppState>, caller: Caller, body: web::Json<NewUser>) -> Result<HttpResponse, ApiError> {
     let can = caller.manage_accounts()?;
-    let user = state.db(move |conn| accounts::create_user(conn, &can, &caller.audit_actor(), &body)).await?;
+    let user = state.db(move |conn| accounts::users::create_user(conn, &can, &caller.audit_actor(), &body)).await?;
     Ok(HttpResponse::Created().json(user))
 }
 
@@ -28,7 +28,7 @@ pub async fn create_user(state: web::Data<AppState>, caller: Caller, body: web::
 pub async fn get_user(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>) -> Result<web::Json<User>, ApiError> {
     let can = caller.read_accounts()?;
     let id = id.into_inner();
-    Ok(web::Json(state.db(move |conn| accounts::get_user(conn, &can, id)).await?))
+    Ok(web::Json(state.db(move |conn| accounts::users::get_user(conn, &can, id)).await?))
 }
 
 /// Changes an account's display name, role, unit, or disables it (which
@@ -43,7 +43,7 @@ pub async fn update_user(
 ) -> Result<web::Json<User>, ApiError> {
     let can = caller.manage_accounts()?;
     let id = id.into_inner();
-    Ok(web::Json(state.db(move |conn| accounts::update_user(conn, &can, &caller.audit_actor(), id, &body)).await?))
+    Ok(web::Json(state.db(move |conn| accounts::users::update_user(conn, &can, &caller.audit_actor(), id, &body)).await?))
 }
 
 /// Sets a new password for an account and ends its sessions.
@@ -57,6 +57,6 @@ pub async fn reset_password(
 ) -> Result<HttpResponse, ApiError> {
     let can = caller.manage_accounts()?;
     let id = id.into_inner();
-    state.db(move |conn| accounts::reset_password(conn, &can, &caller.audit_actor(), id, &body.new_password)).await?;
+    state.db(move |conn| accounts::users::reset_password(conn, &can, &caller.audit_actor(), id, &body.new_password)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

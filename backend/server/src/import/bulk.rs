@@ -16,8 +16,10 @@ use duban_dto::{NotificationKind, PartyRole, Role, RowAction, UnitKind};
 
 use super::rows::{Columns, Row};
 use crate::auth::password;
+use crate::authz::ImportData;
 use crate::db::schema::{assignments, campaigns, regions, tasks, unit_aliases, units, users};
-use crate::http::ApiError;
+use crate::error::Error;
+use crate::units::UnitFields;
 use crate::{accounts, notifications, rollup};
 
 /// A failure that is not the file's fault: the job fails, nothing is written.
@@ -27,6 +29,14 @@ pub enum BulkError {
     Database(#[from] diesel::result::Error),
     #[error("{0}")]
     Internal(String),
+}
+
+/// The domain functions an import calls refuse nothing it has not checked
+/// row by row already; what they still fail at is the job's failure.
+impl From<Error> for BulkError {
+    fn from(error: Error) -> Self {
+        BulkError::Internal(error.to_string())
+    }
 }
 
 /// Where rows that do not say so belong.
@@ -100,10 +110,10 @@ impl Outcome {
 
 /// A refusal from the domain functions is the row's problem; anything
 /// else (the database, a bug) is the job's.
-fn refusal(error: ApiError) -> Result<String, BulkError> {
+fn refusal(error: Error) -> Result<String, BulkError> {
     match error {
-        ApiError::Internal(error) => Err(BulkError::Internal(format!("{error:#}"))),
-        ApiError::Unavailable { detail } => Err(BulkError::Internal(detail)),
+        Error::Internal(error) => Err(BulkError::Internal(format!("{error:#}"))),
+        Error::Unavailable(detail) => Err(BulkError::Internal(detail)),
         other => Ok(other.detail().unwrap_or_default().to_owned()),
     }
 }
@@ -201,6 +211,7 @@ impl SeenKeys {
 
 pub fn units(
     conn: &mut PgConnection,
+    can: &ImportData,
     rows: &[Row],
     defaults: &Defaults,
     progress: &mut dyn FnMut(usize),
@@ -208,13 +219,19 @@ pub fn units(
     let mut seen = SeenKeys::default();
     let mut outcomes = Vec::with_capacity(rows.len());
     for (index, row) in rows.iter().enumerate() {
-        outcomes.push(unit_row(conn, row, defaults, &mut seen)?);
+        outcomes.push(unit_row(conn, can, row, defaults, &mut seen)?);
         progress(index + 1);
     }
     Ok(outcomes)
 }
 
-fn unit_row(conn: &mut PgConnection, row: &Row, defaults: &Defaults, seen: &mut SeenKeys) -> Result<RowOutcome, BulkError> {
+fn unit_row(
+    conn: &mut PgConnection,
+    can: &ImportData,
+    row: &Row,
+    defaults: &Defaults,
+    seen: &mut SeenKeys,
+) -> Result<RowOutcome, BulkError> {
     let mut outcome = Outcome::new();
     let region = region_of(conn, row, defaults, &mut outcome)?;
     let name = outcome.required(row, "name");
@@ -234,7 +251,7 @@ fn unit_row(conn: &mut PgConnection, row: &Row, defaults: &Defaults, seen: &mut 
     if let Some(first) = seen.repeat(&format!("{region_id} {name}"), row.number) {
         outcome.error("name", format!("row {first} already names this unit"));
     }
-    let existing: Option<(i64, String, bool, Option<String>)> = units::table
+    let existing: Option<(i64, UnitKind, bool, Option<String>)> = units::table
         .filter(units::region_id.eq(region_id))
         .filter(units::name.eq(name))
         .select((units::id, units::kind, units::law_enforcement, units::note))
@@ -262,22 +279,14 @@ fn unit_row(conn: &mut PgConnection, row: &Row, defaults: &Defaults, seen: &mut 
     let law_enforcement = law_enforcement.and_then(|(_, value)| value);
     match existing {
         None => {
-            let id: i64 = diesel::insert_into(units::table)
-                .values((
-                    units::region_id.eq(region_id),
-                    units::name.eq(name),
-                    units::kind.eq(kind.expect("checked above").as_str()),
-                    units::law_enforcement.eq(law_enforcement.unwrap_or(false)),
-                    units::note.eq(&note),
-                ))
-                .returning(units::id)
-                .get_result(conn)?;
-            crate::units::replace_aliases(conn, id, region_id, &desired_aliases)?;
+            let kind = kind.expect("checked above");
+            let fields = UnitFields { name, kind, law_enforcement: law_enforcement.unwrap_or(false), note: note.as_deref() };
+            crate::units::insert(conn, can, region_id, &fields, &desired_aliases)?;
             Ok(outcome.finish(row, RowAction::Created, Vec::new()))
         }
         Some((id, stored_kind, stored_law_enforcement, stored_note)) => {
             let mut fields = Vec::new();
-            let kind = kind.map_or(stored_kind.clone(), |kind| kind.as_str().to_owned());
+            let kind = kind.unwrap_or(stored_kind);
             if kind != stored_kind {
                 fields.push("kind");
             }
@@ -291,21 +300,15 @@ fn unit_row(conn: &mut PgConnection, row: &Row, defaults: &Defaults, seen: &mut 
             }
             let mut sorted = desired_aliases.clone();
             sorted.sort();
-            if sorted != stored_aliases {
+            let aliases_changed = sorted != stored_aliases;
+            if aliases_changed {
                 fields.push("aliases");
-                crate::units::replace_aliases(conn, id, region_id, &desired_aliases)?;
             }
             if fields.is_empty() {
                 return Ok(outcome.finish(row, RowAction::Unchanged, fields));
             }
-            diesel::update(units::table.find(id))
-                .set((
-                    units::kind.eq(&kind),
-                    units::law_enforcement.eq(law_enforcement),
-                    units::note.eq(&note),
-                    units::updated_at.eq(Utc::now()),
-                ))
-                .execute(conn)?;
+            let unit = UnitFields { name, kind, law_enforcement, note: note.as_deref() };
+            crate::units::write(conn, can, id, &unit, aliases_changed.then_some(desired_aliases.as_slice()))?;
             Ok(outcome.finish(row, RowAction::Updated, fields))
         }
     }
@@ -318,7 +321,13 @@ pub struct UserImport {
     pub passwords_ignored: usize,
 }
 
-pub fn users(conn: &mut PgConnection, rows: &[Row], defaults: &Defaults, progress: &mut dyn FnMut(usize)) -> Result<UserImport, BulkError> {
+pub fn users(
+    conn: &mut PgConnection,
+    _can: &ImportData,
+    rows: &[Row],
+    defaults: &Defaults,
+    progress: &mut dyn FnMut(usize),
+) -> Result<UserImport, BulkError> {
     let mut seen = SeenKeys::default();
     let mut import = UserImport { outcomes: Vec::with_capacity(rows.len()), passwords_ignored: 0 };
     for (index, row) in rows.iter().enumerate() {
@@ -340,7 +349,7 @@ fn user_row(
         return Ok(outcome.finish(row, RowAction::Unchanged, Vec::new()));
     };
     outcome.key = Some(username.clone());
-    if let Err(error) = accounts::check_username(&username) {
+    if let Err(error) = accounts::users::check_username(&username) {
         outcome.error("username", refusal(error)?);
     }
     if let Some(first) = seen.repeat(&username, row.number) {
@@ -409,7 +418,7 @@ fn user_row(
     let final_unit = if row.get("unit").is_some() { unit_id } else { existing.as_ref().and_then(|(_, _, _, unit)| *unit) };
     if let Some(final_role) = final_role
         && outcome.errors.is_empty()
-        && let Err(error) = accounts::check_placement(conn, final_role, final_unit)
+        && let Err(error) = accounts::users::check_placement(conn, final_role, final_unit)
     {
         outcome.error("unit", refusal(error)?);
     }
@@ -469,6 +478,7 @@ struct CampaignTasks {
 
 pub fn assignments(
     conn: &mut PgConnection,
+    _can: &ImportData,
     rows: &[Row],
     defaults: &Defaults,
     progress: &mut dyn FnMut(usize),

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use duban_breakdown::Document;
 use duban_breakdown::resolve::Resolved;
 use duban_breakdown::seed::{CampaignMeta, CampaignSeed, TargetSeed};
-use duban_dto::{AssignmentStatus, PartyRole};
+use duban_dto::{AssignmentStatus, PartyRole, TaskList};
 
 use super::roster::RegionRoster;
 use super::{ChangeAction, Entity, ImportError, ImportReport};
@@ -349,9 +349,8 @@ fn sync_tasks(
         .select(TaskParty::as_select())
         .load(conn)?
     {
-        let role = PartyRole::parse(&party.role).expect("the CHECK constraint admits only known roles");
         stored_parties.entry(party.task_id).or_default().push(PartyRow {
-            role,
+            role: party.role,
             as_written: party.as_written,
             unit_id: party.unit_id,
             group_id: party.group_id,
@@ -364,15 +363,15 @@ fn sync_tasks(
         .select(Target::as_select())
         .load(conn)?
     {
-        stored_targets.entry(target.task_id).or_default().push(crate::export::target_seed(&target));
+        stored_targets.entry(target.task_id).or_default().push(target.seed());
     }
-    let mut by_key: BTreeMap<(String, i32), Task> = existing.into_iter().map(|task| ((task.list.clone(), task.number), task)).collect();
+    let mut by_key: BTreeMap<(TaskList, i32), Task> = existing.into_iter().map(|task| ((task.list, task.number), task)).collect();
 
     let mut ids: Vec<Option<i64>> = vec![None; seed.tasks.len()];
     let mut new_tasks = Vec::new();
     for (index, (task, desired_parties)) in seed.tasks.iter().zip(parties).enumerate() {
         let indicator_id = task.indicator.as_ref().map(|code| level2_ids[code]);
-        let Some(row) = by_key.remove(&(task.list.as_str().to_owned(), task.number as i32)) else {
+        let Some(row) = by_key.remove(&(task.list, task.number as i32)) else {
             new_tasks.push((index, task, desired_parties, indicator_id, task.source_line.map(|line| line as i32)));
             continue;
         };

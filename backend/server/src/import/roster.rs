@@ -142,7 +142,7 @@ pub(super) fn import(conn: &mut PgConnection, seed: &RosterSeed, report: &mut Im
         unit_groups::table.filter(unit_groups::region_id.eq(region_id)).order(unit_groups::id).select(UnitGroup::as_select()).load(conn)?;
     let mut groups_by_phrase: BTreeMap<String, UnitGroup> = existing.into_iter().map(|group| (group.phrase.clone(), group)).collect();
     for group in &seed.groups {
-        let member_kinds: Vec<&str> = group.member_kinds.iter().map(|kind| kind.as_str()).collect();
+        let member_kinds: Vec<UnitKind> = group.member_kinds.clone();
         let (id, mut fields) = match groups_by_phrase.remove(&group.phrase) {
             Some(row) => {
                 let mut fields = Vec::new();
@@ -195,7 +195,7 @@ pub(super) fn import(conn: &mut PgConnection, seed: &RosterSeed, report: &mut Im
 
 fn update_unit(conn: &mut PgConnection, row: &Unit, unit: &UnitSeed, report: &mut ImportReport) -> QueryResult<i64> {
     let mut fields = Vec::new();
-    if row.kind != unit.kind.as_str() {
+    if row.kind != unit.kind {
         fields.push("kind");
     }
     if row.law_enforcement != unit.law_enforcement {

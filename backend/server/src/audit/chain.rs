@@ -1,5 +1,4 @@
-//! The audit log: who did what, when, from where, with the before and after
-//! of what changed.
+//! The audit log's hash chain: appending a row and verifying the chain.
 //!
 //! Rules:
 //! - A change and its audit row are written in the same transaction, so
@@ -465,110 +464,6 @@ pub fn verify(conn: &mut PgConnection) -> QueryResult<Verdict> {
             rows += 1;
         }
     }
-}
-
-/// Filters of the audit log's list and export.
-#[derive(Debug, Clone, Default)]
-pub struct Filter {
-    pub from: Option<DateTime<Utc>>,
-    pub to: Option<DateTime<Utc>>,
-    pub actor_kind: Option<String>,
-    pub actor_id: Option<i64>,
-    pub unit_id: Option<i64>,
-    pub entity_type: Option<String>,
-    pub entity_id: Option<String>,
-    pub action: Option<String>,
-    /// Only rows older than this id (the cursor of the previous page).
-    pub before_id: Option<i64>,
-}
-
-impl Filter {
-    fn query(&self) -> audit_log::BoxedQuery<'static, diesel::pg::Pg> {
-        let mut query = audit_log::table.into_boxed();
-        if let Some(from) = self.from {
-            query = query.filter(audit_log::at.ge(from));
-        }
-        if let Some(to) = self.to {
-            query = query.filter(audit_log::at.lt(to));
-        }
-        if let Some(kind) = &self.actor_kind {
-            query = query.filter(audit_log::actor_kind.eq(kind.clone()));
-        }
-        if let Some(id) = self.actor_id {
-            query = query.filter(audit_log::actor_id.eq(id));
-        }
-        if let Some(unit) = self.unit_id {
-            query = query.filter(audit_log::unit_id.eq(unit));
-        }
-        if let Some(entity_type) = &self.entity_type {
-            query = query.filter(audit_log::entity_type.eq(entity_type.clone()));
-        }
-        if let Some(entity_id) = &self.entity_id {
-            query = query.filter(audit_log::entity_id.eq(entity_id.clone()));
-        }
-        if let Some(action) = &self.action {
-            query = query.filter(audit_log::action.eq(action.clone()));
-        }
-        query
-    }
-
-    /// Matching rows, newest first, at most `limit`.
-    pub fn rows(&self, conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<Row>> {
-        let mut query = self.query();
-        if let Some(before) = self.before_id {
-            query = query.filter(audit_log::id.lt(before));
-        }
-        query.order(audit_log::id.desc()).limit(limit).select(Row::as_select()).load(conn)
-    }
-
-    pub fn count(&self, conn: &mut PgConnection) -> QueryResult<i64> {
-        self.query().count().get_result(conn)
-    }
-}
-
-/// The rows as CSV, one line per row, before/after as JSON text.
-pub fn to_csv(rows: &[Row]) -> Vec<u8> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let header = [
-        "id",
-        "at",
-        "actor_kind",
-        "actor_id",
-        "actor_name",
-        "unit_id",
-        "action",
-        "entity_type",
-        "entity_id",
-        "before",
-        "after",
-        "request_id",
-        "client_address",
-        "hash",
-    ];
-    writer.write_record(header).expect("writing to memory");
-    let text = |value: &Option<Value>| value.as_ref().map(Value::to_string).unwrap_or_default();
-    let number = |value: Option<i64>| value.map(|n| n.to_string()).unwrap_or_default();
-    for row in rows {
-        writer
-            .write_record([
-                row.id.to_string(),
-                row.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-                row.actor_kind.clone(),
-                number(row.actor_id),
-                row.actor_name.clone().unwrap_or_default(),
-                number(row.unit_id),
-                row.action.clone(),
-                row.entity_type.clone().unwrap_or_default(),
-                row.entity_id.clone().unwrap_or_default(),
-                text(&row.before),
-                text(&row.after),
-                row.request_id.clone().unwrap_or_default(),
-                row.client_address.clone().unwrap_or_default(),
-                hex::encode(&row.hash),
-            ])
-            .expect("writing to memory");
-    }
-    writer.into_inner().expect("flushing to memory")
 }
 
 #[cfg(test)]

@@ -9,8 +9,9 @@ use futures_util::TryStreamExt;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
-use super::sniff::{self, Kind, SNIFF_BYTES};
-use crate::http::ApiError;
+use super::ApiError;
+use crate::error::Error;
+use crate::evidence::sniff::{self, Kind, SNIFF_BYTES};
 
 /// How much of an upload is collected before it is written.
 const WRITE_BUFFER: usize = 1 << 20;
@@ -76,7 +77,10 @@ pub async fn stage(field: &mut Field, staging: &Path, file_name: String, allowan
     let mut partial = Partial(Some(path.clone()));
     // Each write to a tokio file is a trip to a blocking thread; collecting
     // the upload's small chunks into 1 MiB writes makes those trips rare.
-    let mut file = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, tokio::fs::File::create(&path).await.map_err(ApiError::internal)?);
+    let mut file = tokio::io::BufWriter::with_capacity(
+        WRITE_BUFFER,
+        tokio::fs::File::create(&path).await.map_err(|error| ApiError::from(Error::internal(error)))?,
+    );
     let mut hasher = Sha256::new();
     let mut size = 0u64;
     let mut head: Vec<u8> = Vec::with_capacity(SNIFF_BYTES);
@@ -85,7 +89,7 @@ pub async fn stage(field: &mut Field, staging: &Path, file_name: String, allowan
     let limit = *allowance;
 
     while let Some(chunk) =
-        field.try_next().await.map_err(|error| ApiError::bad_request("broken_upload", format!("the upload broke off: {error}")))?
+        field.try_next().await.map_err(|error| ApiError::malformed("broken_upload", format!("the upload broke off: {error}")))?
     {
         size += chunk.len() as u64;
         if size > limit {
@@ -98,16 +102,16 @@ pub async fn stage(field: &mut Field, staging: &Path, file_name: String, allowan
                 kind = Some(judge(&head, &file_name)?);
             }
         }
-        file.write_all(&chunk).await.map_err(ApiError::internal)?;
+        file.write_all(&chunk).await.map_err(|error| ApiError::from(Error::internal(error)))?;
     }
     let kind = match kind {
         Some(kind) => kind,
         None => judge(&head, &file_name)?,
     };
-    file.flush().await.map_err(ApiError::internal)?;
+    file.flush().await.map_err(|error| ApiError::from(Error::internal(error)))?;
     // Durable before the store takes it and the database refers to it.
     let file = file.into_inner();
-    file.sync_all().await.map_err(ApiError::internal)?;
+    file.sync_all().await.map_err(|error| ApiError::from(Error::internal(error)))?;
     drop(file);
     *allowance -= size;
     partial.0 = None;
@@ -127,12 +131,12 @@ pub async fn text(field: &mut Field, name: &str) -> Result<String, ApiError> {
     const MAX: usize = 4096;
     let mut bytes = Vec::new();
     while let Some(chunk) =
-        field.try_next().await.map_err(|error| ApiError::bad_request("broken_upload", format!("the upload broke off: {error}")))?
+        field.try_next().await.map_err(|error| ApiError::malformed("broken_upload", format!("the upload broke off: {error}")))?
     {
         bytes.extend_from_slice(&chunk);
         if bytes.len() > MAX {
-            return Err(ApiError::unprocessable("field_too_long", format!("the field {name} may have at most {MAX} bytes")));
+            return Err(Error::invalid("field_too_long", format!("the field {name} may have at most {MAX} bytes")).into());
         }
     }
-    String::from_utf8(bytes).map_err(|_| ApiError::unprocessable("invalid_text", format!("the field {name} is not UTF-8 text")))
+    String::from_utf8(bytes).map_err(|_| Error::invalid("invalid_text", format!("the field {name} is not UTF-8 text")).into())
 }

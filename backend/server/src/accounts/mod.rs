@@ -1,0 +1,74 @@
+//! Accounts: signing in and out and the sessions it opens
+//! ([`sessions`]), user accounts ([`users`]), and the API clients of
+//! portals and scripts ([`api_clients`]). Every change writes its audit row
+//! in the same transaction; nothing secret is ever put in one.
+
+pub mod api_clients;
+pub mod sessions;
+pub mod users;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use duban_dto::Role;
+use duban_dto::api::{Me, UnitRef, User};
+use serde_json::{Value, json};
+
+use crate::db::schema::{units, users as user_table};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = user_table)]
+struct UserRow {
+    id: i64,
+    username: String,
+    display_name: String,
+    role: Role,
+    unit_id: Option<i64>,
+    password_hash: String,
+    is_demo: bool,
+    disabled_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+}
+
+impl UserRow {
+    /// What the audit log records of a user: never the password hash.
+    fn snapshot(&self) -> Value {
+        json!({
+            "username": self.username,
+            "display_name": self.display_name,
+            "role": self.role,
+            "unit_id": self.unit_id,
+            "is_demo": self.is_demo,
+            "disabled": self.disabled_at.is_some(),
+        })
+    }
+}
+
+fn unit_ref(conn: &mut PgConnection, unit_id: Option<i64>) -> QueryResult<Option<UnitRef>> {
+    let Some(id) = unit_id else { return Ok(None) };
+    let name = units::table.find(id).select(units::name).first(conn)?;
+    Ok(Some(UnitRef { id, name }))
+}
+
+fn user_dto(conn: &mut PgConnection, row: &UserRow) -> QueryResult<User> {
+    Ok(User {
+        id: row.id,
+        username: row.username.clone(),
+        display_name: row.display_name.clone(),
+        role: row.role,
+        unit: unit_ref(conn, row.unit_id)?,
+        is_demo: row.is_demo,
+        disabled: row.disabled_at.is_some(),
+        created_at: row.created_at,
+    })
+}
+
+fn me(conn: &mut PgConnection, row: &UserRow) -> QueryResult<Me> {
+    Ok(Me {
+        id: row.id,
+        username: row.username.clone(),
+        display_name: row.display_name.clone(),
+        role: row.role,
+        unit: unit_ref(conn, row.unit_id)?,
+        is_demo: row.is_demo,
+    })
+}

@@ -1,0 +1,14 @@
+//! The audit log: who did what, when, from where, with the before and after
+//! of what changed.
+//!
+//! - [`chain`]: appending rows to the hash chain and verifying it;
+//! - [`query`]: filters, pages and exports;
+//! - [`csv`]: the CSV of an export.
+
+pub mod chain;
+pub mod csv;
+pub mod query;
+
+pub use chain::{Actor, ActorKind, Event, GENESIS, Row, Verdict, changed_fields, record, verify};
+pub(crate) use chain::{CHAIN_LOCK, COPY_COLUMNS, Content};
+pub use query::Filter;

@@ -1,0 +1,111 @@
+//! Reading the audit log: filters, pages newest first (keyset pagination
+//! on the row id), and the rows of an export.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use duban_dto::api::{AuditEntry, Page};
+
+use super::chain::{Actor, Event, Row, record};
+use crate::authz::ReadAudit;
+use crate::db::schema::audit_log;
+use crate::error::Error;
+use crate::pagination::Cursor;
+
+/// Filters of the audit log's list and export.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub actor_kind: Option<String>,
+    pub actor_id: Option<i64>,
+    pub unit_id: Option<i64>,
+    pub entity_type: Option<String>,
+    pub entity_id: Option<String>,
+    pub action: Option<String>,
+    /// Only rows older than this id (the cursor of the previous page).
+    pub before_id: Option<i64>,
+}
+
+impl Filter {
+    fn query(&self) -> audit_log::BoxedQuery<'static, diesel::pg::Pg> {
+        let mut query = audit_log::table.into_boxed();
+        if let Some(from) = self.from {
+            query = query.filter(audit_log::at.ge(from));
+        }
+        if let Some(to) = self.to {
+            query = query.filter(audit_log::at.lt(to));
+        }
+        if let Some(kind) = &self.actor_kind {
+            query = query.filter(audit_log::actor_kind.eq(kind.clone()));
+        }
+        if let Some(id) = self.actor_id {
+            query = query.filter(audit_log::actor_id.eq(id));
+        }
+        if let Some(unit) = self.unit_id {
+            query = query.filter(audit_log::unit_id.eq(unit));
+        }
+        if let Some(entity_type) = &self.entity_type {
+            query = query.filter(audit_log::entity_type.eq(entity_type.clone()));
+        }
+        if let Some(entity_id) = &self.entity_id {
+            query = query.filter(audit_log::entity_id.eq(entity_id.clone()));
+        }
+        if let Some(action) = &self.action {
+            query = query.filter(audit_log::action.eq(action.clone()));
+        }
+        query
+    }
+
+    /// Matching rows, newest first, at most `limit`.
+    pub(crate) fn rows(&self, conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<Row>> {
+        let mut query = self.query();
+        if let Some(before) = self.before_id {
+            query = query.filter(audit_log::id.lt(before));
+        }
+        query.order(audit_log::id.desc()).limit(limit).select(Row::as_select()).load(conn)
+    }
+
+    pub fn count(&self, conn: &mut PgConnection) -> QueryResult<i64> {
+        self.query().count().get_result(conn)
+    }
+}
+
+/// A page of matching rows, newest first. The cursor carries the last id
+/// seen (in the usual opaque wrapper), so a page stays put while new rows
+/// are appended.
+pub fn page(conn: &mut PgConnection, _can: &ReadAudit, filter: &Filter, cursor: &Cursor) -> Result<Page<AuditEntry>, Error> {
+    let total = filter.count(conn)?;
+    let from = Filter { before_id: (cursor.offset > 0).then_some(cursor.offset), ..filter.clone() };
+    let rows = from.rows(conn, cursor.limit)?;
+    let last_id = rows.last().map(|row| row.id);
+    let items: Vec<AuditEntry> = rows.into_iter().map(Row::entry).collect();
+    let more = match last_id {
+        Some(last) => !Filter { before_id: Some(last), ..filter.clone() }.rows(conn, 1)?.is_empty(),
+        None => false,
+    };
+    Ok(Page { next_cursor: more.then(|| cursor.encode_at(last_id.unwrap_or(0))), items, total, limit: cursor.limit })
+}
+
+/// At most this many rows go into one export.
+pub const EXPORT_LIMIT: i64 = 100_000;
+
+/// Every matching row for an export, newest first; refused when more than
+/// [`EXPORT_LIMIT`] match. The export itself is audited, with the filters
+/// as the caller gave them.
+pub fn export(
+    conn: &mut PgConnection,
+    _can: &ReadAudit,
+    actor: &Actor,
+    filter: &Filter,
+    filters_given: serde_json::Value,
+) -> Result<Vec<Row>, Error> {
+    conn.transaction(|conn| {
+        let total = filter.count(conn)?;
+        if total > EXPORT_LIMIT {
+            return Err(Error::invalid("too_many_rows", format!("{total} rows match; narrow the filters to at most {EXPORT_LIMIT}")));
+        }
+        let rows = filter.rows(conn, EXPORT_LIMIT)?;
+        record(conn, actor, Event::new("audit.export").after(serde_json::json!({"filters": filters_given, "rows": rows.len()})))?;
+        Ok(rows)
+    })
+}

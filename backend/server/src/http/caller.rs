@@ -1,0 +1,56 @@
+//! Identifying the caller of a request: the `Caller` extractor (a bearer
+//! access token or API key, checked with `auth::credentials`) and the
+//! request's context for callers not signed in.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+
+use super::request_context::RequestId;
+use super::{ApiError, AppState};
+use crate::auth::{api_keys, credentials};
+use crate::authz::{Caller, RequestInfo};
+use crate::error::Error;
+
+/// The request id and the peer address of a request.
+pub fn request_info(request: &HttpRequest) -> RequestInfo {
+    RequestInfo {
+        request_id: request.extensions().get::<RequestId>().map(|id| id.0.clone()).unwrap_or_default(),
+        address: request.peer_addr().map(|address| address.ip().to_string()),
+    }
+}
+
+fn unauthenticated(detail: &str) -> ApiError {
+    Error::Unauthenticated(detail.to_owned()).into()
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Caller, ApiError>>>>;
+
+    fn from_request(request: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let state = request.app_data::<web::Data<AppState>>().cloned();
+        let credential = request
+            .headers()
+            .get(AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
+            .map(|token| token.trim().to_owned());
+        let info = request_info(request);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::from(Error::internal(anyhow::anyhow!("AppState is not configured"))))?;
+            let Some(credential) = credential else {
+                return Err(unauthenticated("sign in first: send `Authorization: Bearer <token or API key>`"));
+            };
+            let actor = if credential.starts_with(api_keys::KEY_PREFIX) {
+                state.db(move |conn| credentials::client_of_key(conn, &credential)).await?
+            } else {
+                let claims = state.jwt.verify(&credential).ok_or_else(|| unauthenticated("the access token is invalid or has expired"))?;
+                state.db(move |conn| credentials::user_of_token(conn, &claims)).await?
+            };
+            Ok(Caller { actor, request_id: info.request_id, address: info.address })
+        })
+    }
+}
