@@ -10,7 +10,7 @@ use crate::support::count;
 fn generated_counties_have_the_demo_shape_and_a_valid_audit_chain() {
     let db = TestDb::new();
     let mut conn = db.conn();
-    let generated = duban::generate::generate(&mut conn, 2, &mut |_| {}).unwrap();
+    let generated = duban::generate::generate(&mut conn, &duban::authz::Operator::for_tests(), 2, &mut |_| {}).unwrap();
     assert_eq!(generated.campaigns, 2);
     assert_eq!(generated.tasks, 2 * 229);
     // Each county has the demo's roster.
@@ -41,9 +41,9 @@ fn generated_counties_have_the_demo_shape_and_a_valid_audit_chain() {
     assert!(matches!(audit::verify(&mut conn).unwrap(), Verdict::Intact { .. }));
 
     // Running it again adds nothing; asking for more adds only the new county.
-    let again = duban::generate::generate(&mut conn, 2, &mut |_| {}).unwrap();
+    let again = duban::generate::generate(&mut conn, &duban::authz::Operator::for_tests(), 2, &mut |_| {}).unwrap();
     assert_eq!((again.assignments, again.evidence, again.audit_rows), (generated.assignments, generated.evidence, generated.audit_rows));
-    let more = duban::generate::generate(&mut conn, 3, &mut |_| {}).unwrap();
+    let more = duban::generate::generate(&mut conn, &duban::authz::Operator::for_tests(), 3, &mut |_| {}).unwrap();
     assert_eq!(more.tasks, 3 * 229);
     assert!(more.audit_rows > generated.audit_rows);
     assert!(matches!(audit::verify(&mut conn).unwrap(), Verdict::Intact { .. }));

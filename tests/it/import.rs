@@ -156,7 +156,7 @@ fn importing_again_changes_nothing() {
     let mut conn = db.conn();
     let before = snapshot(&mut conn);
 
-    let reports = duban::seeds::load_demo(&mut conn).unwrap();
+    let reports = duban::seeds::load_demo(&mut conn, &duban::authz::Operator::for_tests()).unwrap();
     assert!(reports.iter().all(|report| report.is_unchanged()), "{:#?}", reports.iter().map(|r| &r.changes).collect::<Vec<_>>());
     // The document itself, on top of the seed generated from it.
     let source = Source::from_text_dump(&document(), None).unwrap();

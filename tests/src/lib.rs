@@ -126,7 +126,7 @@ impl TestDb {
     /// A migrated database with the demo data (the Luoping seeds) loaded.
     pub fn with_demo() -> TestDb {
         let db = TestDb::new();
-        duban::seeds::load_demo(&mut db.conn()).expect("loading the demo data");
+        duban::seeds::load_demo(&mut db.conn(), &duban::authz::Operator::for_tests()).expect("loading the demo data");
         db
     }
 

@@ -273,7 +273,7 @@ fn execute(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
                 anyhow::bail!("production mode: demo data and its demo accounts are not loaded");
             }
             let db = Database::open(settings)?;
-            for report in seeds::load_demo(&mut *db.pool.get()?)? {
+            for report in seeds::load_demo(&mut *db.pool.get()?, &Operator::at_command_line())? {
                 print!("{report}");
             }
             Ok(ExitCode::SUCCESS)
@@ -283,7 +283,9 @@ fn execute(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
                 anyhow::bail!("production mode: generated data has no place in a real county's database");
             }
             let db = Database::open(settings)?;
-            let generated = crate::generate::generate(&mut *db.pool.get()?, counties, &mut |line| eprintln!("gen-data: {line}"))?;
+            let generated = crate::generate::generate(&mut *db.pool.get()?, &Operator::at_command_line(), counties, &mut |line| {
+                eprintln!("gen-data: {line}")
+            })?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&generated)?);
             } else {
@@ -357,7 +359,7 @@ fn serve(settings: &Settings, listen: Option<String>) -> anyhow::Result<ExitCode
     if interrupted > 0 {
         tracing::warn!(interrupted, "import jobs that were running when duban stopped are marked failed; nothing of them was written");
     }
-    if settings.seed_on_first_start && seeds::load_demo_if_empty(&mut conn)? {
+    if settings.seed_on_first_start && seeds::load_demo_if_empty(&mut conn, &Operator::at_command_line())? {
         tracing::info!("first start: loaded the demo data (Luoping county) and demo accounts");
     }
     if settings.production {

@@ -73,16 +73,21 @@ fn region_name(county: u32) -> String {
 }
 
 /// Generates counties 1 … `counties`, reporting each step to `say`.
-pub fn generate(conn: &mut PgConnection, counties: u32, say: &mut dyn FnMut(String)) -> Result<Generated, GenerateError> {
+pub fn generate(
+    conn: &mut PgConnection,
+    operator: &Operator,
+    counties: u32,
+    say: &mut dyn FnMut(String),
+) -> Result<Generated, GenerateError> {
     let started = Instant::now();
     let mut generated = Generated { counties, ..Generated::default() };
-    if seeds::load_demo_if_empty(conn)? {
+    if seeds::load_demo_if_empty(conn, operator)? {
         say("county 1: loaded the demo data (罗平县)".to_owned());
     }
 
     let roster = RosterSeed::from_json(seeds::LUOPING_ROSTER).expect("the embedded roster is valid");
     let campaign = CampaignSeed::from_json(seeds::LUOPING_CAMPAIGN).expect("the embedded campaign is valid");
-    let can = Operator::at_command_line().import_data();
+    let can = operator.import_data();
     let actor = Actor::system(GENERATOR);
     let mut table_time = Duration::ZERO;
     for county in 2..=counties {

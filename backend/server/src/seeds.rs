@@ -63,8 +63,7 @@ impl From<diesel::result::Error> for SeedError {
 
 /// Loads the roster, the campaign and the demo accounts, each step in its
 /// own transaction; steps already done change nothing.
-pub fn load_demo(conn: &mut PgConnection) -> Result<Vec<ImportReport>, SeedError> {
-    let operator = Operator::at_command_line();
+pub fn load_demo(conn: &mut PgConnection, operator: &Operator) -> Result<Vec<ImportReport>, SeedError> {
     let actor = Actor::system("demo-data");
     let roster = Source::from_json(LUOPING_ROSTER)?;
     let campaign = Source::from_json(LUOPING_CAMPAIGN)?;
@@ -105,14 +104,14 @@ pub fn load_demo(conn: &mut PgConnection) -> Result<Vec<ImportReport>, SeedError
 
 /// On a database with no campaigns, units or accounts — a first start —
 /// loads the demo data. Returns whether it did.
-pub fn load_demo_if_empty(conn: &mut PgConnection) -> Result<bool, SeedError> {
+pub fn load_demo_if_empty(conn: &mut PgConnection, operator: &Operator) -> Result<bool, SeedError> {
     let campaigns: i64 = campaigns::table.count().get_result(conn)?;
     let units: i64 = units::table.count().get_result(conn)?;
     let users: i64 = users::table.count().get_result(conn)?;
     if campaigns > 0 || units > 0 || users > 0 {
         return Ok(false);
     }
-    for report in load_demo(conn)? {
+    for report in load_demo(conn, operator)? {
         tracing::info!(source = report.source, changes = report.changes.len(), "demo data loaded");
     }
     Ok(true)

@@ -3,6 +3,7 @@
 
 use duban_dto::AssignmentStatus;
 use duban_dto::api::{Assignment, Page};
+use duban_rules::workflow::{self, Standing, Step};
 use leptos::prelude::*;
 
 use crate::work::AssignmentPanel;
@@ -42,7 +43,9 @@ pub fn MyUnitPage() -> impl IntoView {
         <h2>{strings::NAV_MY_UNIT}" · "{viewer.0.unit.as_ref().map(|unit| unit.name.clone())}</h2>
         {move || loaded(all.get(), move |page| {
             let (returned, rest): (Vec<_>, Vec<_>) = page.items.into_iter().partition(|a| a.status == AssignmentStatus::Returned);
-            let to_do: Vec<_> = rest.into_iter().filter(|a| matches!(a.status, AssignmentStatus::NotStarted | AssignmentStatus::InProgress)).collect();
+            // To do: what the unit can still submit (the rulebook says which).
+            let to_do: Vec<_> =
+                rest.into_iter().filter(|a| workflow::open_steps(a.status, Standing::OwnUnit, a.role).contains(&Step::Submit)).collect();
             view! {
                 {section(strings::RETURNED_TO_US, "returned", returned)}
                 {section(strings::TO_DO, "to-do", to_do)}

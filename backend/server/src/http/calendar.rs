@@ -20,7 +20,7 @@ pub struct RangeQuery {
 /// The working-day calendar: which days are working days, and why.
 #[utoipa::path(tag = "calendar", params(RangeQuery), responses((status = 200, description = "Every day of the range", body = Vec<CalendarDay>)))]
 #[get("/calendar")]
-pub async fn list(
+pub async fn list_calendar_days(
     state: web::Data<AppState>,
     caller: Caller,
     query: web::Query<RangeQuery>,
@@ -32,7 +32,7 @@ pub async fn list(
 /// Declares a day a working day or a holiday, e.g. next year's schedule.
 #[utoipa::path(tag = "calendar", params(("day" = NaiveDate, Path, description = "YYYY-MM-DD")), responses((status = 204, description = "Set")))]
 #[put("/calendar/{day}")]
-pub async fn set(
+pub async fn set_calendar_day(
     state: web::Data<AppState>,
     caller: Caller,
     day: web::Path<NaiveDate>,
@@ -47,7 +47,7 @@ pub async fn set(
 /// Removes an override: the published schedule applies again.
 #[utoipa::path(tag = "calendar", params(("day" = NaiveDate, Path, description = "YYYY-MM-DD")), responses((status = 204, description = "Removed")))]
 #[delete("/calendar/{day}")]
-pub async fn clear(state: web::Data<AppState>, caller: Caller, day: web::Path<NaiveDate>) -> Result<HttpResponse, ApiError> {
+pub async fn clear_calendar_day(state: web::Data<AppState>, caller: Caller, day: web::Path<NaiveDate>) -> Result<HttpResponse, ApiError> {
     let can = caller.manage_calendar()?;
     let day = day.into_inner();
     state.db(move |conn| days::clear(conn, &can, &caller, day)).await?;

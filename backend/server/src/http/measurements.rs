@@ -12,7 +12,7 @@ use crate::quantified as records;
 /// targets for a period; duban says whether it meets the target.
 #[utoipa::path(tag = "quantified", params(("id" = i64, Path, description = "Assignment id")), responses((status = 201, description = "The measurement, evaluated", body = Measurement)))]
 #[post("/assignments/{id}/measurements")]
-pub async fn report(
+pub async fn report_measurement(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<i64>,
@@ -40,7 +40,7 @@ pub struct PeriodQuery {
 /// period, and whether it is met.
 #[utoipa::path(tag = "quantified", params(("id" = i64, Path, description = "Task id"), PeriodQuery), responses((status = 200, description = "The task's targets, evaluated", body = Vec<TargetEvaluation>)))]
 #[get("/tasks/{id}/evaluation")]
-pub async fn evaluation(
+pub async fn evaluate_task_targets(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<i64>,

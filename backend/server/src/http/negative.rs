@@ -16,7 +16,7 @@ use crate::negative;
     responses((status = 201, description = "The report", body = NegativeReport))
 )]
 #[post("/campaigns/{code}/negative-reports")]
-pub async fn report(
+pub async fn report_negative(
     state: web::Data<AppState>,
     caller: Caller,
     code: web::Path<String>,
@@ -30,7 +30,11 @@ pub async fn report(
 /// The lead office confirms a reported occurrence: the campaign is vetoed (否决).
 #[utoipa::path(tag = "negative list", params(("id" = i64, Path, description = "Report id")), responses((status = 200, description = "The confirmed report", body = NegativeReport)))]
 #[post("/negative-reports/{id}/confirm")]
-pub async fn confirm(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>) -> Result<web::Json<NegativeReport>, ApiError> {
+pub async fn confirm_negative_report(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> Result<web::Json<NegativeReport>, ApiError> {
     let can = caller.confirm_negative()?;
     let id = id.into_inner();
     Ok(web::Json(state.db(move |conn| negative::confirm(conn, &can, &caller, id)).await?))
@@ -48,7 +52,7 @@ pub struct PeriodQuery {
 /// occurrences, and whether the campaign is vetoed.
 #[utoipa::path(tag = "negative list", params(("code" = String, Path, description = "Campaign code"), PeriodQuery), responses((status = 200, description = "The list's status", body = NegativeStatus)))]
 #[get("/campaigns/{code}/negative-status")]
-pub async fn status(
+pub async fn negative_status(
     state: web::Data<AppState>,
     caller: Caller,
     code: web::Path<String>,

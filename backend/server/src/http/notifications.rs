@@ -22,7 +22,7 @@ pub struct InboxQuery {
 /// The signed-in user's notifications, newest first.
 #[utoipa::path(tag = "notifications", params(InboxQuery), responses((status = 200, description = "A page of notifications", body = Page<Notification>)))]
 #[get("/notifications")]
-pub async fn inbox(
+pub async fn list_notifications(
     state: web::Data<AppState>,
     caller: Caller,
     query: web::Query<InboxQuery>,
@@ -35,7 +35,7 @@ pub async fn inbox(
 
 #[utoipa::path(tag = "notifications", params(("id" = i64, Path, description = "Notification id")), responses((status = 204, description = "Marked read")))]
 #[post("/notifications/{id}/read")]
-pub async fn mark_read(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn mark_notification_read(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let own = caller.own_account()?;
     let id = id.into_inner();
     state.db(move |conn| notifications::mark_read(conn, &own, Some(id))).await?;
@@ -44,7 +44,7 @@ pub async fn mark_read(state: web::Data<AppState>, caller: Caller, id: web::Path
 
 #[utoipa::path(tag = "notifications", responses((status = 204, description = "All marked read")))]
 #[post("/notifications/read-all")]
-pub async fn mark_all_read(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+pub async fn mark_all_notifications_read(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     let own = caller.own_account()?;
     state.db(move |conn| notifications::mark_read(conn, &own, None)).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -14,7 +14,7 @@ use crate::review;
 /// The unit submits its work (evidence, measured values) for review.
 #[utoipa::path(tag = "review", params(("id" = i64, Path, description = "Assignment id")), responses((status = 200, description = "The submitted assignment", body = Assignment)))]
 #[post("/assignments/{id}/submit")]
-pub async fn submit(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>) -> Result<web::Json<Assignment>, ApiError> {
+pub async fn submit_assignment(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>) -> Result<web::Json<Assignment>, ApiError> {
     let id = id.into_inner();
     let assignment = state
         .db(move |conn| {
@@ -29,7 +29,7 @@ pub async fn submit(state: web::Data<AppState>, caller: Caller, id: web::Path<i6
 /// lead office returns or approves accepted work. A return needs a reason.
 #[utoipa::path(tag = "review", params(("id" = i64, Path, description = "Assignment id")), responses((status = 200, description = "The assignment after the decision", body = Assignment)))]
 #[post("/assignments/{id}/review")]
-pub async fn decide(
+pub async fn review_assignment(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<i64>,
@@ -50,7 +50,11 @@ pub async fn decide(
 /// and which evidence versions (and their hashes) each covered.
 #[utoipa::path(tag = "review", params(("id" = i64, Path, description = "Assignment id")), responses((status = 200, description = "Oldest first", body = Vec<Decision>)))]
 #[get("/assignments/{id}/history")]
-pub async fn history(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>) -> Result<web::Json<Vec<Decision>>, ApiError> {
+pub async fn assignment_history(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> Result<web::Json<Vec<Decision>>, ApiError> {
     let id = id.into_inner();
     let decisions = state
         .db(move |conn| {
@@ -75,7 +79,7 @@ pub struct QueueQuery {
 /// unit leads; for the lead office, everything submitted or accepted.
 #[utoipa::path(tag = "review", params(QueueQuery), responses((status = 200, description = "Oldest first", body = Page<Assignment>)))]
 #[get("/reviews")]
-pub async fn queue(
+pub async fn review_queue(
     state: web::Data<AppState>,
     caller: Caller,
     query: web::Query<QueueQuery>,

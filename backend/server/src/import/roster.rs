@@ -71,7 +71,13 @@ impl RegionRoster {
         self.group_ids[phrase]
     }
 
-    pub fn create_unit(&mut self, conn: &mut PgConnection, name: &str, kind: UnitKind, report: &mut ImportReport) -> QueryResult<()> {
+    pub(super) fn create_unit(
+        &mut self,
+        conn: &mut PgConnection,
+        name: &str,
+        kind: UnitKind,
+        report: &mut ImportReport,
+    ) -> QueryResult<()> {
         let id = diesel::insert_into(units::table)
             .values((units::region_id.eq(self.region_id), units::name.eq(name), units::kind.eq(kind.as_str())))
             .returning(units::id)
@@ -81,7 +87,7 @@ impl RegionRoster {
         Ok(())
     }
 
-    pub fn create_group(&mut self, conn: &mut PgConnection, phrase: &str, report: &mut ImportReport) -> QueryResult<()> {
+    pub(super) fn create_group(&mut self, conn: &mut PgConnection, phrase: &str, report: &mut ImportReport) -> QueryResult<()> {
         let id = diesel::insert_into(unit_groups::table)
             .values((unit_groups::region_id.eq(self.region_id), unit_groups::phrase.eq(phrase)))
             .returning(unit_groups::id)
