@@ -298,26 +298,28 @@ pub fn tasks(conn: &mut PgConnection, _can: &ReadCatalog, filter: &TaskFilter, c
     Ok(cursor.page(items, total))
 }
 
+/// A task as its summary needs it.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = tasks, check_for_backend(diesel::pg::Pg))]
+struct SummaryRow {
+    id: i64,
+    #[diesel(select_expression = campaigns::code)]
+    campaign: String,
+    code: String,
+    list: TaskList,
+    number: i32,
+    indicator_id: Option<i64>,
+    text: String,
+    responsible_text: Option<String>,
+    rollup_status: TaskStatus,
+    next_due: Option<NaiveDate>,
+}
+
 /// Summaries of these tasks, in this order.
 fn summaries_of(conn: &mut PgConnection, ids: &[i64], today: NaiveDate) -> Result<Vec<TaskSummary>, Error> {
-    type Row = (i64, String, String, TaskList, i32, Option<i64>, String, Option<String>, TaskStatus, Option<NaiveDate>);
-    let rows: Vec<Row> = tasks::table
-        .inner_join(campaigns::table)
-        .filter(tasks::id.eq_any(ids))
-        .select((
-            tasks::id,
-            campaigns::code,
-            tasks::code,
-            tasks::list,
-            tasks::number,
-            tasks::indicator_id,
-            tasks::text,
-            tasks::responsible_text,
-            tasks::rollup_status,
-            tasks::next_due,
-        ))
-        .load(conn)?;
-    let level2_ids: Vec<i64> = rows.iter().filter_map(|row| row.5).collect();
+    let rows: Vec<SummaryRow> =
+        tasks::table.inner_join(campaigns::table).filter(tasks::id.eq_any(ids)).select(SummaryRow::as_select()).load(conn)?;
+    let level2_ids: Vec<i64> = rows.iter().filter_map(|row| row.indicator_id).collect();
     let level2: BTreeMap<i64, (IndicatorRef, Option<i64>)> = indicators::table
         .filter(indicators::id.eq_any(&level2_ids))
         .select((indicators::id, indicators::code, indicators::title, indicators::parent_id))
@@ -343,48 +345,55 @@ fn summaries_of(conn: &mut PgConnection, ids: &[i64], today: NaiveDate) -> Resul
         .collect();
     let mut by_id: BTreeMap<i64, TaskSummary> = rows
         .into_iter()
-        .map(|(id, campaign, code, list, number, indicator, text, responsible, status, next_due)| {
-            let level2_ref = indicator.and_then(|i| level2.get(&i));
-            let stored = rollup::Stored { status, next_due };
+        .map(|row| {
+            let level2_ref = row.indicator_id.and_then(|i| level2.get(&i));
+            let stored = rollup::Stored { status: row.rollup_status, next_due: row.next_due };
             let summary = TaskSummary {
-                id,
-                campaign,
-                code,
-                list,
-                number,
+                id: row.id,
+                campaign: row.campaign,
+                code: row.code,
+                list: row.list,
+                number: row.number,
                 level1: level2_ref.and_then(|(_, parent)| parent.and_then(|p| level1.get(&p).cloned())),
                 level2: level2_ref.map(|(indicator, _)| indicator.clone()),
-                text,
-                leads: parties.remove(&(id, PartyRole::Lead)).unwrap_or_default(),
-                responsible,
+                text: row.text,
+                leads: parties.remove(&(row.id, PartyRole::Lead)).unwrap_or_default(),
+                responsible: row.responsible_text,
                 status: rollup::shown(stored, today),
-                next_due,
-                assignment_count: counts.get(&id).copied().unwrap_or(0),
+                next_due: row.next_due,
+                assignment_count: counts.get(&row.id).copied().unwrap_or(0),
             };
-            (id, summary)
+            (row.id, summary)
         })
         .collect();
     Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
+/// A party of a task as written, with the unit it resolved to.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = task_parties, check_for_backend(diesel::pg::Pg))]
+struct PartyRow {
+    task_id: i64,
+    role: PartyRole,
+    as_written: String,
+    #[diesel(select_expression = units::id.nullable())]
+    unit_id: Option<i64>,
+    #[diesel(select_expression = units::name.nullable())]
+    unit_name: Option<String>,
+    group_id: Option<i64>,
+}
+
 fn parties_of(conn: &mut PgConnection, task_ids: &[i64]) -> Result<BTreeMap<(i64, PartyRole), Vec<Party>>, Error> {
-    let rows: Vec<(i64, PartyRole, String, Option<i64>, Option<String>, Option<i64>)> = task_parties::table
+    let rows: Vec<PartyRow> = task_parties::table
         .left_join(units::table)
         .filter(task_parties::task_id.eq_any(task_ids))
         .order((task_parties::task_id, task_parties::role, task_parties::position))
-        .select((
-            task_parties::task_id,
-            task_parties::role,
-            task_parties::as_written,
-            units::id.nullable(),
-            units::name.nullable(),
-            task_parties::group_id,
-        ))
+        .select(PartyRow::as_select())
         .load(conn)?;
     let mut parties: BTreeMap<(i64, PartyRole), Vec<Party>> = BTreeMap::new();
-    for (task, role, as_written, unit_id, unit_name, group_id) in rows {
-        let unit = unit_id.zip(unit_name).map(|(id, name)| UnitRef { id, name });
-        parties.entry((task, role)).or_default().push(Party { as_written, unit, group_id });
+    for row in rows {
+        let unit = row.unit_id.zip(row.unit_name).map(|(id, name)| UnitRef { id, name });
+        parties.entry((row.task_id, row.role)).or_default().push(Party { as_written: row.as_written, unit, group_id: row.group_id });
     }
     Ok(parties)
 }

@@ -19,7 +19,8 @@ use duban_rules::schedule::{self, Due, light};
 use crate::authz::{ReadCatalog, ReadProgress};
 use crate::clock;
 use crate::db::lookups;
-use crate::db::schema::{assignments, campaigns, measurements, negative_reports, reference_values, task_targets, tasks};
+use crate::db::models::Campaign;
+use crate::db::schema::{assignments, campaigns, measurements, negative_reports, reference_values, regions, task_targets, tasks};
 use crate::error::Error;
 
 /// One task as the dashboard counts it.
@@ -222,20 +223,12 @@ pub fn province(conn: &mut PgConnection, _catalog: &ReadCatalog, _progress: &Rea
     .bind::<Date, _>(today)
     .bind::<Date, _>(Due::soon_until(today))
     .load(conn)?;
-    let campaign_rows: Vec<(i64, String, String, String, Option<NaiveDate>, Option<NaiveDate>)> = campaigns::table
-        .inner_join(crate::db::schema::regions::table)
-        .order(campaigns::id)
-        .select((
-            campaigns::id,
-            campaigns::code,
-            campaigns::name,
-            crate::db::schema::regions::name,
-            campaigns::period_start,
-            campaigns::period_end,
-        ))
-        .load(conn)?;
-    let elapsed: BTreeMap<i64, Option<f64>> =
-        campaign_rows.iter().map(|(id, _, _, _, start, end)| (*id, schedule::elapsed_share(*start, *end, today))).collect();
+    let campaign_rows: Vec<(Campaign, String)> =
+        campaigns::table.inner_join(regions::table).order(campaigns::id).select((Campaign::as_select(), regions::name)).load(conn)?;
+    let elapsed: BTreeMap<i64, Option<f64>> = campaign_rows
+        .iter()
+        .map(|(campaign, _)| (campaign.id, schedule::elapsed_share(campaign.period_start, campaign.period_end, today)))
+        .collect();
     let vetoed: Vec<i64> = negative_reports::table
         .inner_join(tasks::table)
         .filter(negative_reports::confirmed_at.is_not_null())
@@ -268,13 +261,13 @@ pub fn province(conn: &mut PgConnection, _catalog: &ReadCatalog, _progress: &Rea
         lists: TaskList::ALL.iter().map(|&list| ListProgress { list, progress: per_list.remove(&list).unwrap_or_default() }).collect(),
         campaigns: campaign_rows
             .into_iter()
-            .map(|(id, code, name, region, _, _)| CampaignProgress {
-                code,
-                name,
+            .map(|(campaign, region)| CampaignProgress {
+                elapsed_percent: elapsed[&campaign.id].map(schedule::percent),
+                progress: per_campaign.remove(&campaign.id).unwrap_or_default(),
+                vetoed: vetoed.contains(&campaign.id),
+                code: campaign.code,
+                name: campaign.name,
                 region,
-                elapsed_percent: elapsed[&id].map(schedule::percent),
-                progress: per_campaign.remove(&id).unwrap_or_default(),
-                vetoed: vetoed.contains(&id),
             })
             .collect(),
     })

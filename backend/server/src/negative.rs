@@ -25,22 +25,48 @@ pub fn query_period(period: &str) -> Result<(), Error> {
     duban_rules::period::check(period).map_err(|why| Error::bad_parameter("invalid_query", why))
 }
 
-type ReportRow = (
-    i64,
-    i64,
-    String,
-    String,
-    String,
-    i64,
-    String,
-    String,
-    bool,
-    Option<chrono::NaiveDate>,
-    Option<String>,
-    Option<i64>,
-    chrono::DateTime<Utc>,
-    Option<chrono::DateTime<Utc>>,
-);
+/// A report with its item and unit, as the API shows it.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = negative_reports, check_for_backend(diesel::pg::Pg))]
+struct ReportRow {
+    id: i64,
+    #[diesel(select_expression = tasks::id)]
+    task_id: i64,
+    #[diesel(select_expression = campaigns::code)]
+    campaign: String,
+    #[diesel(select_expression = tasks::code)]
+    code: String,
+    #[diesel(select_expression = tasks::text)]
+    text: String,
+    #[diesel(select_expression = units::id)]
+    unit_id: i64,
+    #[diesel(select_expression = units::name)]
+    unit_name: String,
+    period: String,
+    occurred: bool,
+    occurred_on: Option<chrono::NaiveDate>,
+    description: Option<String>,
+    evidence_id: Option<i64>,
+    reported_at: chrono::DateTime<Utc>,
+    confirmed_at: Option<chrono::DateTime<Utc>>,
+}
+
+impl ReportRow {
+    fn dto(self) -> NegativeReport {
+        NegativeReport {
+            id: self.id,
+            item: TaskRef { id: self.task_id, campaign: self.campaign, code: self.code, text: self.text },
+            unit: UnitRef { id: self.unit_id, name: self.unit_name },
+            period: self.period,
+            occurred: self.occurred,
+            occurred_on: self.occurred_on,
+            description: self.description,
+            evidence_id: self.evidence_id,
+            reported_at: self.reported_at,
+            confirmed: self.confirmed_at.is_some(),
+        }
+    }
+}
 
 fn reports(
     conn: &mut PgConnection,
@@ -52,55 +78,9 @@ fn reports(
         .inner_join(units::table)
         .filter(negative_reports::id.eq_any(&ids))
         .order((tasks::number, units::id))
-        .select((
-            negative_reports::id,
-            tasks::id,
-            campaigns::code,
-            tasks::code,
-            tasks::text,
-            units::id,
-            units::name,
-            negative_reports::period,
-            negative_reports::occurred,
-            negative_reports::occurred_on,
-            negative_reports::description,
-            negative_reports::evidence_id,
-            negative_reports::reported_at,
-            negative_reports::confirmed_at,
-        ))
+        .select(ReportRow::as_select())
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(
-                id,
-                task_id,
-                campaign,
-                code,
-                text,
-                unit_id,
-                unit_name,
-                period,
-                occurred,
-                occurred_on,
-                description,
-                evidence_id,
-                reported_at,
-                confirmed_at,
-            )| NegativeReport {
-                id,
-                item: TaskRef { id: task_id, campaign, code, text },
-                unit: UnitRef { id: unit_id, name: unit_name },
-                period,
-                occurred,
-                occurred_on,
-                description,
-                evidence_id,
-                reported_at,
-                confirmed: confirmed_at.is_some(),
-            },
-        )
-        .collect())
+    Ok(rows.into_iter().map(ReportRow::dto).collect())
 }
 
 /// Records a unit's report; a report already given for the item and period

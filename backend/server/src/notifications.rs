@@ -66,6 +66,17 @@ pub fn send_to_units(
     Ok(())
 }
 
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = notifications, check_for_backend(diesel::pg::Pg))]
+struct NotificationRow {
+    id: i64,
+    kind: NotificationKind,
+    message: String,
+    assignment_id: Option<i64>,
+    created_at: chrono::DateTime<chrono::Utc>,
+    read_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 pub fn list(conn: &mut PgConnection, own: &OwnAccount, unread_only: bool, cursor: &Cursor) -> Result<Page<Notification>, Error> {
     let user_id = own.user_id();
     let query = || {
@@ -76,29 +87,21 @@ pub fn list(conn: &mut PgConnection, own: &OwnAccount, unread_only: bool, cursor
         query
     };
     let total: i64 = query().count().get_result(conn)?;
-    let rows: Vec<(i64, NotificationKind, String, Option<i64>, chrono::DateTime<chrono::Utc>, Option<chrono::DateTime<chrono::Utc>>)> =
-        query()
-            .order(notifications::id.desc())
-            .limit(cursor.limit)
-            .offset(cursor.offset)
-            .select((
-                notifications::id,
-                notifications::kind,
-                notifications::message,
-                notifications::assignment_id,
-                notifications::created_at,
-                notifications::read_at,
-            ))
-            .load(conn)?;
+    let rows: Vec<NotificationRow> = query()
+        .order(notifications::id.desc())
+        .limit(cursor.limit)
+        .offset(cursor.offset)
+        .select(NotificationRow::as_select())
+        .load(conn)?;
     let items = rows
         .into_iter()
-        .map(|(id, kind, message, assignment_id, created_at, read_at)| Notification {
-            id,
-            kind,
-            message,
-            assignment_id,
-            created_at,
-            read: read_at.is_some(),
+        .map(|row| Notification {
+            id: row.id,
+            kind: row.kind,
+            message: row.message,
+            assignment_id: row.assignment_id,
+            created_at: row.created_at,
+            read: row.read_at.is_some(),
         })
         .collect();
     Ok(cursor.page(items, total))

@@ -120,79 +120,55 @@ pub fn report(conn: &mut PgConnection, can: &WorkOn, caller: &Caller, new: &NewM
     })
 }
 
+/// A measurement with its unit, as the API shows it.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = measurements, check_for_backend(diesel::pg::Pg))]
+struct MeasurementRow {
+    id: i64,
+    assignment_id: i64,
+    #[diesel(select_expression = units::id)]
+    unit_id: i64,
+    #[diesel(select_expression = units::name)]
+    unit_name: String,
+    target_position: i16,
+    period: String,
+    value: f64,
+    numerator: Option<f64>,
+    denominator: Option<f64>,
+    start_date: Option<chrono::NaiveDate>,
+    end_date: Option<chrono::NaiveDate>,
+    note: Option<String>,
+    reported_at: chrono::DateTime<Utc>,
+}
+
 fn load(conn: &mut PgConnection, ids: &[i64], outcome: impl Fn(&Measurement) -> Outcome) -> QueryResult<Vec<Measurement>> {
-    type Row = (
-        i64,
-        i64,
-        i64,
-        String,
-        i16,
-        String,
-        f64,
-        Option<f64>,
-        Option<f64>,
-        Option<chrono::NaiveDate>,
-        Option<chrono::NaiveDate>,
-        Option<String>,
-        chrono::DateTime<Utc>,
-    );
-    let rows: Vec<Row> = measurements::table
+    let rows: Vec<MeasurementRow> = measurements::table
         .inner_join(assignments::table.inner_join(units::table))
         .filter(measurements::id.eq_any(ids))
         .order((measurements::target_position, units::id))
-        .select((
-            measurements::id,
-            measurements::assignment_id,
-            units::id,
-            units::name,
-            measurements::target_position,
-            measurements::period,
-            measurements::value,
-            measurements::numerator,
-            measurements::denominator,
-            measurements::start_date,
-            measurements::end_date,
-            measurements::note,
-            measurements::reported_at,
-        ))
+        .select(MeasurementRow::as_select())
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(
-            |(
-                id,
-                assignment_id,
-                unit_id,
-                unit_name,
-                target_position,
-                period,
-                value,
-                numerator,
-                denominator,
-                start_date,
-                end_date,
-                note,
-                reported_at,
-            )| {
-                let mut measurement = Measurement {
-                    id,
-                    assignment_id,
-                    unit: UnitRef { id: unit_id, name: unit_name },
-                    target_position,
-                    period,
-                    value,
-                    numerator,
-                    denominator,
-                    start_date,
-                    end_date,
-                    note,
-                    outcome: Outcome::Unknown,
-                    reported_at,
-                };
-                measurement.outcome = outcome(&measurement);
-                measurement
-            },
-        )
+        .map(|row| {
+            let mut measurement = Measurement {
+                id: row.id,
+                assignment_id: row.assignment_id,
+                unit: UnitRef { id: row.unit_id, name: row.unit_name },
+                target_position: row.target_position,
+                period: row.period,
+                value: row.value,
+                numerator: row.numerator,
+                denominator: row.denominator,
+                start_date: row.start_date,
+                end_date: row.end_date,
+                note: row.note,
+                outcome: Outcome::Unknown,
+                reported_at: row.reported_at,
+            };
+            measurement.outcome = outcome(&measurement);
+            measurement
+        })
         .collect())
 }
 

@@ -147,75 +147,79 @@ fn notify(conn: &mut PgConnection, state: &AssignmentState, step: Step, reason: 
     Ok(())
 }
 
+/// A decision with who took it.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = decisions, check_for_backend(diesel::pg::Pg))]
+struct DecisionRow {
+    id: i64,
+    round: i32,
+    action: String,
+    from_status: AssignmentStatus,
+    to_status: AssignmentStatus,
+    #[diesel(select_expression = users::username.nullable())]
+    actor: Option<String>,
+    #[diesel(select_expression = units::id.nullable())]
+    actor_unit_id: Option<i64>,
+    #[diesel(select_expression = units::name.nullable())]
+    actor_unit_name: Option<String>,
+    reason: Option<String>,
+    at: chrono::DateTime<Utc>,
+}
+
+/// An evidence version a decision covered, with the hash it had.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = decision_evidence, check_for_backend(diesel::pg::Pg))]
+struct CoveredRow {
+    decision_id: i64,
+    #[diesel(select_expression = evidence_versions::evidence_id)]
+    evidence_id: i64,
+    #[diesel(select_expression = evidence_versions::id)]
+    version_id: i64,
+    #[diesel(select_expression = evidence_versions::version)]
+    version: i32,
+    #[diesel(select_expression = evidence_versions::file_name)]
+    file_name: String,
+    sha256: Vec<u8>,
+}
+
 /// Every submission and decision on an assignment, oldest first, with the
 /// evidence each covered.
 pub fn history(conn: &mut PgConnection, can: &ReadEvidence) -> Result<Vec<Decision>, Error> {
-    let assignment_id = can.assignment_id();
-    type Row = (
-        i64,
-        i32,
-        String,
-        AssignmentStatus,
-        AssignmentStatus,
-        Option<String>,
-        Option<i64>,
-        Option<String>,
-        Option<String>,
-        chrono::DateTime<Utc>,
-    );
-    let rows: Vec<Row> = decisions::table
+    let rows: Vec<DecisionRow> = decisions::table
         .left_join(users::table.on(users::id.nullable().eq(decisions::actor_id)))
         .left_join(units::table.on(units::id.nullable().eq(decisions::actor_unit_id)))
-        .filter(decisions::assignment_id.eq(assignment_id))
+        .filter(decisions::assignment_id.eq(can.assignment_id()))
         .order(decisions::id)
-        .select((
-            decisions::id,
-            decisions::round,
-            decisions::action,
-            decisions::from_status,
-            decisions::to_status,
-            users::username.nullable(),
-            units::id.nullable(),
-            units::name.nullable(),
-            decisions::reason,
-            decisions::at,
-        ))
+        .select(DecisionRow::as_select())
         .load(conn)?;
-    let ids: Vec<i64> = rows.iter().map(|row| row.0).collect();
-    let covered: Vec<(i64, i64, i64, i32, String, Vec<u8>)> = decision_evidence::table
+    let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
+    let covered: Vec<CoveredRow> = decision_evidence::table
         .inner_join(evidence_versions::table)
         .filter(decision_evidence::decision_id.eq_any(&ids))
         .order((decision_evidence::decision_id, evidence_versions::evidence_id))
-        .select((
-            decision_evidence::decision_id,
-            evidence_versions::evidence_id,
-            evidence_versions::id,
-            evidence_versions::version,
-            evidence_versions::file_name,
-            decision_evidence::sha256,
-        ))
+        .select(CoveredRow::as_select())
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, round, action, from, to, actor, unit_id, unit_name, reason, at)| Decision {
-            id,
-            round,
-            action,
-            from_status: from,
-            to_status: to,
-            actor,
-            actor_unit: unit_id.zip(unit_name).map(|(id, name)| UnitRef { id, name }),
-            reason,
-            at,
+        .map(|row| Decision {
+            id: row.id,
+            round: row.round,
+            action: row.action,
+            from_status: row.from_status,
+            to_status: row.to_status,
+            actor: row.actor,
+            actor_unit: row.actor_unit_id.zip(row.actor_unit_name).map(|(id, name)| UnitRef { id, name }),
+            reason: row.reason,
+            at: row.at,
             evidence: covered
                 .iter()
-                .filter(|row| row.0 == id)
-                .map(|(_, evidence_id, version_id, version, file_name, sha)| CoveredEvidence {
-                    evidence_id: *evidence_id,
-                    version_id: *version_id,
-                    version: *version,
-                    file_name: file_name.clone(),
-                    sha256: hex::encode(sha),
+                .filter(|covered| covered.decision_id == row.id)
+                .map(|covered| CoveredEvidence {
+                    evidence_id: covered.evidence_id,
+                    version_id: covered.version_id,
+                    version: covered.version,
+                    file_name: covered.file_name.clone(),
+                    sha256: hex::encode(&covered.sha256),
                 })
                 .collect(),
         })

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::audit::{self, Event};
 use crate::authz::{Caller, ManageCatalog, ReadCatalog, WritesUnits};
+use crate::db::models;
 use crate::db::schema::{assignments, regions, task_parties, unit_aliases, unit_group_members, unit_groups, units, users};
 use crate::error::Error;
 use crate::pagination::Cursor;
@@ -46,10 +47,10 @@ impl UnitFilter {
 }
 
 fn unit_dtos(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<Unit>> {
-    let rows: Vec<(i64, String, String, UnitKind, bool, Option<String>)> = units::table
+    let rows: Vec<(models::Unit, String)> = units::table
         .inner_join(regions::table)
         .filter(units::id.eq_any(ids))
-        .select((units::id, regions::name, units::name, units::kind, units::law_enforcement, units::note))
+        .select((models::Unit::as_select(), regions::name))
         .load(conn)?;
     let mut aliases: BTreeMap<i64, Vec<String>> = BTreeMap::new();
     for (unit, alias) in unit_aliases::table
@@ -62,8 +63,20 @@ fn unit_dtos(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<Unit>> {
     }
     let mut by_id: BTreeMap<i64, Unit> = rows
         .into_iter()
-        .map(|(id, region, name, kind, law_enforcement, note)| {
-            (id, Unit { id, region, name, kind, law_enforcement, aliases: aliases.remove(&id).unwrap_or_default(), note })
+        .map(|(unit, region)| {
+            let aliases = aliases.remove(&unit.id).unwrap_or_default();
+            (
+                unit.id,
+                Unit {
+                    id: unit.id,
+                    region,
+                    name: unit.name,
+                    kind: unit.kind,
+                    law_enforcement: unit.law_enforcement,
+                    aliases,
+                    note: unit.note,
+                },
+            )
         })
         .collect();
     Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
@@ -256,17 +269,10 @@ pub fn delete_unit(conn: &mut PgConnection, _can: &ManageCatalog, caller: &Calle
 }
 
 fn group_dtos(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<UnitGroup>> {
-    let rows: Vec<(i64, String, String, Vec<UnitKind>, bool, Option<String>)> = unit_groups::table
+    let rows: Vec<(models::UnitGroup, String)> = unit_groups::table
         .inner_join(regions::table)
         .filter(unit_groups::id.eq_any(ids))
-        .select((
-            unit_groups::id,
-            regions::name,
-            unit_groups::phrase,
-            unit_groups::member_kinds,
-            unit_groups::law_enforcement_only,
-            unit_groups::note,
-        ))
+        .select((models::UnitGroup::as_select(), regions::name))
         .load(conn)?;
     let members: Vec<(i64, i64, String, String)> = unit_group_members::table
         .inner_join(units::table)
@@ -275,7 +281,8 @@ fn group_dtos(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<UnitGroup
         .select((unit_group_members::group_id, units::id, units::name, unit_group_members::inclusion))
         .load(conn)?;
     let mut groups = Vec::new();
-    for (id, region, phrase, kinds, law_enforcement_only, note) in rows {
+    for (group, region) in rows {
+        let id = group.id;
         let listed = |inclusion: &str| {
             members
                 .iter()
@@ -286,12 +293,12 @@ fn group_dtos(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<UnitGroup
         groups.push(UnitGroup {
             id,
             region,
-            phrase,
-            member_kinds: kinds,
-            law_enforcement_only,
+            phrase: group.phrase,
+            member_kinds: group.member_kinds,
+            law_enforcement_only: group.law_enforcement_only,
             include: listed("include"),
             exclude: listed("exclude"),
-            note,
+            note: group.note,
             member_count: crate::db::groups::expand(conn, id)?.len() as i64,
         });
     }

@@ -35,7 +35,9 @@ pub fn accepts_uploads(conn: &mut PgConnection, can: &WorkOn) -> Result<(), Erro
     ensure_editable(status)
 }
 
-#[derive(Debug, Clone, Queryable)]
+/// A version of a piece of evidence with its blob and uploader.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = evidence_versions, check_for_backend(diesel::pg::Pg))]
 struct VersionRow {
     id: i64,
     evidence_id: i64,
@@ -43,9 +45,24 @@ struct VersionRow {
     sha256: Vec<u8>,
     file_name: String,
     uploaded_at: DateTime<Utc>,
+    #[diesel(select_expression = users::username.nullable())]
     uploaded_by: Option<String>,
+    #[diesel(select_expression = blobs::size)]
     size: i64,
+    #[diesel(select_expression = blobs::content_type)]
     content_type: String,
+}
+
+/// A piece of evidence without its versions.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = evidence, check_for_backend(diesel::pg::Pg))]
+struct HeadRow {
+    id: i64,
+    assignment_id: i64,
+    description: String,
+    effective_date: Option<NaiveDate>,
+    created_at: DateTime<Utc>,
+    withdrawn_at: Option<DateTime<Utc>>,
 }
 
 fn version_dto(row: &VersionRow, sealed: bool) -> EvidenceVersion {
@@ -69,34 +86,14 @@ pub fn list(conn: &mut PgConnection, can: &ReadEvidence) -> Result<Vec<Evidence>
 }
 
 pub(crate) fn items(conn: &mut PgConnection, ids: Vec<i64>) -> Result<Vec<Evidence>, Error> {
-    let heads: Vec<(i64, i64, String, Option<NaiveDate>, DateTime<Utc>, Option<DateTime<Utc>>)> = evidence::table
-        .filter(evidence::id.eq_any(&ids))
-        .order(evidence::id)
-        .select((
-            evidence::id,
-            evidence::assignment_id,
-            evidence::description,
-            evidence::effective_date,
-            evidence::created_at,
-            evidence::withdrawn_at,
-        ))
-        .load(conn)?;
+    let heads: Vec<HeadRow> =
+        evidence::table.filter(evidence::id.eq_any(&ids)).order(evidence::id).select(HeadRow::as_select()).load(conn)?;
     let versions: Vec<VersionRow> = evidence_versions::table
         .inner_join(blobs::table)
         .left_join(users::table.on(users::id.nullable().eq(evidence_versions::uploaded_by)))
         .filter(evidence_versions::evidence_id.eq_any(&ids))
         .order((evidence_versions::evidence_id, evidence_versions::version.desc()))
-        .select((
-            evidence_versions::id,
-            evidence_versions::evidence_id,
-            evidence_versions::version,
-            evidence_versions::sha256,
-            evidence_versions::file_name,
-            evidence_versions::uploaded_at,
-            users::username.nullable(),
-            blobs::size,
-            blobs::content_type,
-        ))
+        .select(VersionRow::as_select())
         .load(conn)?;
     let version_ids: Vec<i64> = versions.iter().map(|v| v.id).collect();
     let sealed: Vec<i64> = decision_evidence::table
@@ -111,15 +108,15 @@ pub(crate) fn items(conn: &mut PgConnection, ids: Vec<i64>) -> Result<Vec<Eviden
     }
     Ok(heads
         .into_iter()
-        .filter_map(|(id, assignment_id, description, effective_date, created_at, withdrawn_at)| {
-            let versions = by_item.remove(&id)?;
+        .filter_map(|head| {
+            let versions = by_item.remove(&head.id)?;
             Some(Evidence {
-                id,
-                assignment_id,
-                description,
-                effective_date,
-                created_at,
-                withdrawn: withdrawn_at.is_some(),
+                id: head.id,
+                assignment_id: head.assignment_id,
+                description: head.description,
+                effective_date: head.effective_date,
+                created_at: head.created_at,
+                withdrawn: head.withdrawn_at.is_some(),
                 current: versions[0].clone(),
                 versions,
             })

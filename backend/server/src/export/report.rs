@@ -59,6 +59,23 @@ pub struct Breakdown {
 /// The extra columns after the table's six.
 const PROGRESS_HEADINGS: [&str; 6] = [CODE_HEADING, "状态", "进展", "佐证材料数", "最后更新", "审核人"];
 
+/// An assignment with its unit's name, as the per-unit list needs it.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = assignments, check_for_backend(diesel::pg::Pg))]
+struct AssignmentRow {
+    id: i64,
+    task_id: i64,
+    #[diesel(select_expression = units::id)]
+    unit_id: i64,
+    #[diesel(select_expression = units::name)]
+    unit: String,
+    role: PartyRole,
+    status: AssignmentStatus,
+    due_date: Option<NaiveDate>,
+    progress_note: Option<String>,
+    updated_at: DateTime<Utc>,
+}
+
 /// Reads the campaign's table, its tasks' progress and the per-unit list.
 pub fn breakdown(conn: &mut PgConnection, code: &str) -> Result<Breakdown, ExportError> {
     let seed = campaign_seed(conn, code)?;
@@ -82,25 +99,14 @@ pub fn breakdown(conn: &mut PgConnection, code: &str) -> Result<Breakdown, Expor
         .into_iter()
         .collect();
 
-    type AssignmentRow = (i64, i64, i64, String, PartyRole, AssignmentStatus, Option<NaiveDate>, Option<String>, DateTime<Utc>);
     let assignment_rows: Vec<AssignmentRow> = assignments::table
         .inner_join(units::table)
         .filter(assignments::task_id.eq_any(&task_ids))
-        .select((
-            assignments::id,
-            assignments::task_id,
-            units::id,
-            units::name,
-            assignments::role,
-            assignments::status,
-            assignments::due_date,
-            assignments::progress_note,
-            assignments::updated_at,
-        ))
+        .select(AssignmentRow::as_select())
         .load(conn)?;
     let tasks_by_id: BTreeMap<i64, (&String, &String)> = task_rows.iter().map(|(id, code, _, text)| (*id, (code, text))).collect();
     let mut unit_tasks = Vec::with_capacity(assignment_rows.len());
-    for (id, task_id, unit_id, unit, role, status, due_date, note, updated_at) in assignment_rows {
+    for AssignmentRow { id, task_id, unit_id, unit, role, status, due_date, progress_note: note, updated_at } in assignment_rows {
         let evidence = evidence_counts.get(&id).copied().unwrap_or(0);
         let task = progress.get_mut(&task_id).expect("assignments belong to the campaign's tasks");
         task.evidence += evidence;
