@@ -211,10 +211,26 @@ pub fn import_summary(created: i32, updated: i32, unchanged: i32, invalid: i32) 
 
 /// A problem+json answer in plain Chinese, by its stable code; the
 /// server's detail where no wording exists, since it names what is wrong.
+/// "until 2026-12-03 15:04 (UTC+8)" from a lockout's detail, in Chinese.
+fn locked_until(detail: &str) -> String {
+    detail
+        .split_once("until ")
+        .map(|(_, rest)| rest.split(" (UTC+8)").next().unwrap_or(rest))
+        .map(|time| format!("{time} 后自动解锁"))
+        .unwrap_or_else(|| "请稍后再试".to_owned())
+}
+
 pub fn problem(problem: &Problem) -> String {
     let text = match problem.code.as_str() {
         "unauthenticated" => "用户名或密码错误，或登录已过期。",
+        // The server's detail says until when an account is locked.
+        "too_many_requests" if problem.detail.as_deref().is_some_and(|detail| detail.contains("locked")) => {
+            return format!("登录失败次数过多，账户已被锁定，{}。", locked_until(problem.detail.as_deref().unwrap_or_default()));
+        }
         "too_many_requests" => "登录失败次数过多，请稍后再试。",
+        "forbidden" if problem.detail.as_deref().is_some_and(|detail| detail.contains("separation of duties")) => {
+            "同一账号或单位不能既报送又审核，也不能既初审又终审（岗位分离）。"
+        }
         "forbidden" => "没有权限进行此操作。",
         "not_found" => "找不到该内容。",
         "unavailable" => "数据库暂时不可用，请稍后再试。",
@@ -228,7 +244,12 @@ pub fn problem(problem: &Problem) -> String {
         "wrong_password" => "当前密码不正确。",
         "empty_file" | "no_file" => "请选择要上传的文件。",
         "reason_required" => "退回时必须填写原因。",
-        "weak_password" => "密码强度不够：至少 10 个字符，且不能与用户名相同。",
+        "weak_password" => "密码强度不够：至少 10 个字符，不能含用户名，不能是常见密码、键盘连续字符、演示密码或当前密码。",
+        "too_long" => "填写的内容太长，请精简后再提交。",
+        "too_many" => "数量超出上限。",
+        "archive_refused" => "压缩文件解压后过大（疑似“压缩炸弹”），已拒绝。",
+        "invalid_file_name" => "文件名无效：过长或含有控制字符，请重命名后再上传。",
+        "evidence_corrupted" => "该文件在服务器上已损坏（与存档指纹不符），请单位重新上传同一文件。",
         "unsupported_media_type" => "文件类型不受支持：可上传 PDF、OFD、图片、Word、Excel、WPS、压缩包、音视频。",
         "payload_too_large" => "文件太大。",
         // No wording yet: the server's detail names what is wrong.

@@ -15,6 +15,7 @@ mod imports;
 mod large_upload;
 mod matrix;
 mod office;
+mod probe;
 mod progress;
 mod schema;
 mod storage_s3;

@@ -121,6 +121,8 @@ fn rows() -> Vec<Row> {
         row!("get" "/api/v1/campaigns/{code}/export.csv", |_i| "/api/v1/campaigns/luoping/export.csv?table=units".into(), body |_b| None, [U, R, R, R, R, R, R, D]),
         row!("post" "/api/v1/imports", |_i| "/api/v1/imports?kind=units&dry_run=true".into(), body |_b| Some(json!([])), [U, D, 202, D, D, D, 202, D]),
         row!("get" "/api/v1/imports/{id}", |_i| "/api/v1/imports/999999".into(), body |_b| None, [U, D, 404, D, D, D, 404, D]),
+        row!("get" "/api/v1/policy", |_i| "/api/v1/policy".into(), body |_b| None, [U, R, D, D, D, D, D, D]),
+        row!("patch" "/api/v1/policy", |_i| "/api/v1/policy".into(), body |_b| Some(json!({})), [U, R, D, D, D, D, D, D]),
     ]
 }
 

@@ -126,13 +126,15 @@ fn a_task_is_approved_when_all_its_assignments_are() {
     let justice = server.login("sfj");
     upload(&justice, assignment, &[("告知承诺制.pdf", pdf("方案"))], &[]);
     post_json(&justice, &format!("/api/v1/assignments/{assignment}/submit"), json!(null));
-    // A lead unit's own work: the lead office reviews both stages.
+    // A lead unit's own work: the lead office reviews both stages, and
+    // (duties separated) another of its accounts gives the final approval.
     assert_eq!(review(&justice, assignment, "accept", None).status(), StatusCode::FORBIDDEN);
     let queue: Value = office.get_json("/api/v1/reviews");
     assert!(queue["items"].as_array().unwrap().iter().any(|a| a["id"] == assignment));
     assert_eq!(review(&office, assignment, "accept", None).status(), 200);
     assert_eq!(office.get_json("/api/v1/tasks?q=B012")["items"][0]["status"], "submitted");
-    assert_eq!(review(&office, assignment, "approve", None).status(), 200);
+    assert_eq!(review(&office, assignment, "approve", None).status(), StatusCode::FORBIDDEN, "not by the account that accepted");
+    assert_eq!(review(&server.login("yfzxb-fz"), assignment, "approve", None).status(), 200);
     assert_eq!(office.get_json("/api/v1/tasks?q=B012")["items"][0]["status"], "approved");
     assert_eq!(office.get_json("/api/v1/tasks?status=approved")["total"], 1);
 }

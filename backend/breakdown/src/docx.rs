@@ -19,6 +19,7 @@ use crate::table::{RawCell, RawRow, RawTable};
 
 /// The main document part of a .docx archive.
 fn document_xml(bytes: &[u8]) -> Result<String, ParseError> {
+    crate::archive::check(bytes).map_err(|refused| ParseError::whole(refused.to_string()))?;
     let mut archive =
         zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| ParseError::whole(format!("not a Word document (.docx): {e}")))?;
     let mut part =

@@ -143,7 +143,9 @@ pub fn read_csv(bytes: &[u8]) -> Result<RawTable, ParseErrors> {
             }
         };
         let line = record.position().map_or(0, |p| p.line() as u32);
-        let field = |name: &str| headings.iter().position(|h| h == name).and_then(|i| record.get(i)).map(str::to_owned);
+        let field = |name: &str| {
+            headings.iter().position(|h| h == name).and_then(|i| record.get(i)).map(|cell| crate::cells::restore(cell).to_owned())
+        };
         rows.push((
             line,
             FlatRow {

@@ -10,6 +10,8 @@
 //! whether it arrives as a text dump, a Word document, a workbook or flat
 //! rows from a script.
 
+pub mod archive;
+pub mod cells;
 pub mod clean;
 pub mod document;
 pub mod docx;

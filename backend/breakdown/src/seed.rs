@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use chrono::NaiveDate;
+use duban_dto::limits;
 use duban_dto::{Comparator, TargetUnit, TaskList, UnitKind};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -219,6 +220,14 @@ impl Problems {
         }
     }
 
+    /// Refuses text longer than duban keeps (`duban_dto::limits`).
+    fn at_most(&mut self, path: &str, text: &str, max: usize) {
+        let length = text.chars().count();
+        if length > max {
+            self.add(path, format!("may have at most {max} characters; it has {length}"));
+        }
+    }
+
     fn finish(self) -> Result<(), SeedErrors> {
         if self.0.is_empty() { Ok(()) } else { Err(SeedErrors(self.0)) }
     }
@@ -296,7 +305,10 @@ impl CampaignSeed {
             problems.add("campaign.code", "must be lower-case letters, digits and hyphens, starting with a letter or digit");
         }
         problems.non_blank("campaign.name", &meta.name);
+        problems.at_most("campaign.name", &meta.name, limits::NOTE);
         problems.non_blank("campaign.region", &meta.region);
+        problems.at_most("campaign.region", &meta.region, limits::NAME);
+        problems.at_most("campaign.code", &meta.code, limits::CODE);
         if let (Some(start), Some(end)) = (meta.period_start, meta.period_end)
             && start > end
         {
@@ -351,14 +363,17 @@ impl CampaignSeed {
                 (None, _) => {}
             }
             problems.non_blank(&format!("{path}.text"), &task.text);
+            problems.at_most(&format!("{path}.text"), &task.text, limits::TASK_TEXT);
             if task.leads.is_empty() {
                 problems.add(format!("{path}.leads"), "at least one lead unit is needed");
             }
             for (j, lead) in task.leads.iter().enumerate() {
                 problems.non_blank(&format!("{path}.leads[{j}]"), lead);
+                problems.at_most(&format!("{path}.leads[{j}]"), lead, limits::NAME);
             }
             if let Some(responsible) = &task.responsible {
                 problems.non_blank(&format!("{path}.responsible"), responsible);
+                problems.at_most(&format!("{path}.responsible"), responsible, limits::NOTE);
             }
             if let Some(targets) = &task.targets {
                 if task.list != TaskList::Quantified && !targets.is_empty() {
@@ -396,6 +411,7 @@ impl RosterSeed {
             problems.add("format", format!("expected {ROSTER_FORMAT:?}, found {:?}", self.format));
         }
         problems.non_blank("region", &self.region);
+        problems.at_most("region", &self.region, limits::NAME);
         // Every name and alias identifies exactly one unit.
         let mut names: BTreeMap<&str, String> = BTreeMap::new();
         for (i, unit) in self.units.iter().enumerate() {
@@ -405,6 +421,7 @@ impl RosterSeed {
                 .chain(unit.aliases.iter().enumerate().map(|(j, alias)| (format!("{path}.aliases[{j}]"), alias)));
             for (field, spelling) in spellings {
                 problems.non_blank(&field, spelling);
+                problems.at_most(&field, spelling, limits::NAME);
                 if let Some(first) = names.get(spelling.as_str()) {
                     problems.add(field, format!("{spelling:?} already names the unit at {first}"));
                 } else {
@@ -416,6 +433,7 @@ impl RosterSeed {
         for (i, group) in self.groups.iter().enumerate() {
             let path = format!("groups[{i}]");
             problems.non_blank(&format!("{path}.phrase"), &group.phrase);
+            problems.at_most(&format!("{path}.phrase"), &group.phrase, limits::NAME);
             if !phrases.insert(group.phrase.as_str()) {
                 problems.add(format!("{path}.phrase"), format!("{:?} is listed twice", group.phrase));
             }

@@ -48,6 +48,7 @@ fn header_columns(cells: &[String]) -> Option<([usize; 6], Option<usize>)> {
 }
 
 pub fn read(bytes: &[u8]) -> Result<RawTable, ParseError> {
+    crate::archive::check(bytes).map_err(|refused| ParseError::whole(refused.to_string()))?;
     let mut workbook: Sheets<_> = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
         .map_err(|e| ParseError::whole(format!("not a readable workbook (.xlsx, .xls): {e}")))?;
     let names = workbook.sheet_names();

@@ -5,6 +5,7 @@
 //! logic beyond naming: parsing, validation and storage live in the server.
 
 pub mod api;
+pub mod limits;
 pub mod vocab;
 
 pub use vocab::*;

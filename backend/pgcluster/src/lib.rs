@@ -107,6 +107,8 @@ impl ClusterOptions {
 #[derive(Debug)]
 pub struct Cluster {
     child: Option<Child>,
+    /// How it was started, to start it again.
+    options: ClusterOptions,
     data_dir: PathBuf,
     socket_dir: PathBuf,
     log_file: PathBuf,
@@ -137,6 +139,7 @@ impl Cluster {
 
         let cluster = |child, owned| Cluster {
             child,
+            options: options.clone(),
             data_dir: data_dir.clone(),
             socket_dir: socket_dir.clone(),
             log_file: options.log_file.clone(),
@@ -148,6 +151,7 @@ impl Cluster {
             return Ok(cluster(None, false));
         }
 
+        clear_stale_lock(&data_dir)?;
         if !data_dir.join("PG_VERSION").exists() {
             let occupied = fs::read_dir(&data_dir).map(|mut entries| entries.next().is_some()).unwrap_or(false);
             if occupied {
@@ -224,6 +228,32 @@ impl Cluster {
         }
     }
 
+    /// Whether the postmaster this process started has exited; reaps it
+    /// when it has (a dead child left unreaped keeps its pid, and its stale
+    /// lock file would then look alive).
+    pub fn has_exited(&mut self) -> Option<std::process::ExitStatus> {
+        let status = self.child.as_mut()?.try_wait().ok().flatten()?;
+        self.child = None;
+        tracing::error!(data_dir = %self.data_dir.display(), %status, "the PostgreSQL postmaster exited");
+        Some(status)
+    }
+
+    /// Whether this process runs the cluster's postmaster (as far as it
+    /// knows: see [`Cluster::has_exited`]).
+    pub fn is_running(&self) -> bool {
+        self.child.is_some()
+    }
+
+    /// Starts the cluster again after its postmaster died. Fails while the
+    /// dead postmaster's backends still hold its shared memory; call again.
+    pub fn restart(&mut self) -> Result<(), ClusterError> {
+        let mut restarted = Cluster::start(&self.options)?;
+        self.child = restarted.child.take();
+        self.owned = restarted.owned;
+        restarted.owned = false;
+        Ok(())
+    }
+
     /// The directory of the cluster's Unix socket.
     pub fn socket_dir(&self) -> &Path {
         &self.socket_dir
@@ -298,6 +328,31 @@ fn stop_child(child: &mut Child) -> io::Result<()> {
         }
     }
     Err(io::Error::other("postgres did not exit"))
+}
+
+/// Removes the data directory's lock file when the postmaster it names is
+/// gone: its pid is not running, or is now some other program. A lock file
+/// of a live postmaster is left alone.
+fn clear_stale_lock(data_dir: &Path) -> Result<(), ClusterError> {
+    let lock = data_dir.join("postmaster.pid");
+    let Ok(contents) = fs::read_to_string(&lock) else { return Ok(()) };
+    let Some(pid) = contents.lines().next().and_then(|line| line.trim().parse::<libc::pid_t>().ok()) else {
+        return Ok(());
+    };
+    // SAFETY: signal 0 only asks whether the process exists; kill touches no memory.
+    let exists = unsafe { libc::kill(pid, 0) } == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+    let command = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let is_postgres = String::from_utf8_lossy(&command).contains("postgres");
+    // A zombie still exists but is not running.
+    let zombie = fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| stat.rsplit_once(')').map(|(_, rest)| rest.trim_start().starts_with('Z')))
+        .unwrap_or(false);
+    if !exists || !is_postgres || zombie {
+        tracing::warn!(pid, lock = %lock.display(), "removing the lock file of a PostgreSQL that is no longer running");
+        fs::remove_file(&lock).map_err(io_error("removing", &lock))?;
+    }
+    Ok(())
 }
 
 /// Stops a cluster started by another process (a detached test cluster)

@@ -178,6 +178,45 @@ pub fn step_toward(from: AssignmentStatus, to: AssignmentStatus) -> Result<Optio
     }
 }
 
+/// Who took a step: the user and the unit it acted for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Taker {
+    pub user_id: i64,
+    pub unit_id: Option<i64>,
+}
+
+impl Taker {
+    /// The same account, or a user of the same unit.
+    fn same_as(&self, other: &Taker) -> bool {
+        self.user_id == other.user_id || (self.unit_id.is_some() && self.unit_id == other.unit_id)
+    }
+}
+
+/// Who submitted the work under review and who accepted it, in this round.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Round {
+    pub submitted_by: Option<Taker>,
+    pub accepted_by: Option<Taker>,
+}
+
+/// Separation of duties: nobody — no account, and no user of the unit —
+/// reviews work it submitted, and the final approval is given by another
+/// account than the one that accepted it (the lead office's staff check,
+/// its head approves). A county office too small for this may switch it
+/// off; the server records who did.
+pub fn separated(step: Step, by: &Taker, round: &Round) -> Result<(), Refusal> {
+    let submitted = round.submitted_by.is_some_and(|submitter| by.same_as(&submitter));
+    let accepted = round.accepted_by.is_some_and(|accepter| by.user_id == accepter.user_id);
+    let refusal = match step {
+        Step::Accept | Step::Approve if submitted => {
+            "the same account or unit may not both submit work and review it (separation of duties)"
+        }
+        Step::Approve if accepted => "the same account or unit may not both accept work and give it final approval (separation of duties)",
+        _ => return Ok(()),
+    };
+    Err(Refusal::NotYours(refusal.to_owned()))
+}
+
 /// Every step `standing` may take now, in the order of [`Step::ALL`].
 pub fn open_steps(status: AssignmentStatus, standing: Standing, role: PartyRole) -> Vec<Step> {
     Step::ALL.into_iter().filter(|step| next(status, *step, standing, role).is_ok()).collect()
@@ -284,6 +323,35 @@ mod tests {
         assert_eq!(Standing::of(None, None, &facts), Standing::Outsider, "an API key");
         let own_lead = AssignmentFacts { unit_id: 3, lead_unit_ids: vec![3] };
         assert_eq!(Standing::of(Some(Role::UnitStaff), Some(3), &own_lead), Standing::OwnUnit, "a lead unit's own work is its own");
+    }
+
+    #[test]
+    fn reviewers_are_not_who_submitted_or_accepted() {
+        let office = Taker { user_id: 1, unit_id: Some(10) };
+        let colleague = Taker { user_id: 2, unit_id: Some(10) };
+        let lead_unit = Taker { user_id: 3, unit_id: Some(20) };
+        let unit = Taker { user_id: 4, unit_id: Some(30) };
+        let submitted_by_unit = Round { submitted_by: Some(unit), accepted_by: None };
+        assert!(separated(Step::Accept, &lead_unit, &submitted_by_unit).is_ok());
+        let accepted = Round { submitted_by: Some(unit), accepted_by: Some(lead_unit) };
+        assert!(separated(Step::Approve, &office, &accepted).is_ok());
+        assert!(separated(Step::Approve, &lead_unit, &accepted).is_err(), "accepted, then approved");
+        let own_unit = Round { submitted_by: Some(colleague), accepted_by: Some(office) };
+        assert!(separated(Step::Approve, &office, &own_unit).is_err(), "accepted and approved by one account");
+        let head = Taker { user_id: 7, unit_id: Some(10) };
+        let staff_checked = Round { submitted_by: Some(unit), accepted_by: Some(office) };
+        assert!(separated(Step::Approve, &head, &staff_checked).is_ok(), "a colleague of the same office approves what another accepted");
+        assert!(separated(Step::Accept, &office, &Round { submitted_by: Some(colleague), accepted_by: None }).is_err(), "own unit's work");
+        assert!(separated(Step::Return, &office, &own_unit).is_ok(), "returning is never refused");
+        let without_unit = Taker { user_id: 5, unit_id: None };
+        assert!(
+            separated(
+                Step::Approve,
+                &without_unit,
+                &Round { submitted_by: Some(unit), accepted_by: Some(Taker { user_id: 6, unit_id: None }) }
+            )
+            .is_ok()
+        );
     }
 
     #[test]

@@ -32,6 +32,7 @@
 //! | [`ReadEvidence`]  | the assignment's unit, the task's lead units, lead office, admin,    |
 //! |                   | inspector; API keys with `evidence:read`                             |
 //! | [`ManageCalendar`]| admin                                                                |
+//! | [`ManagePolicy`]  | admin                                                                |
 //! | [`ReportNegative`]| a unit's users for their unit; the lead office for any unit          |
 //! | [`ConfirmNegative`], [`SetReference`] | lead office                                      |
 //! | [`Operator`]      | the server's command line only (`duban …`)                           |
@@ -173,6 +174,10 @@ capability!(
 capability!(
     /// Re-read every stored object to check it (`duban evidence verify`).
     VerifyStore
+);
+capability!(
+    /// Read and change the security policy.
+    ManagePolicy
 );
 
 /// Write units and groups: managing the catalog, or importing it.
@@ -534,6 +539,10 @@ impl Caller {
 
     pub fn set_reference(&self) -> Result<SetReference, Error> {
         if self.is(&[Role::LeadOffice]) { Ok(SetReference::granted()) } else { Err(self.refuse("set the reference figure of a target")) }
+    }
+
+    pub fn manage_policy(&self) -> Result<ManagePolicy, Error> {
+        if self.is(&[Role::Admin]) { Ok(ManagePolicy::granted()) } else { Err(self.refuse("see or change the security policy")) }
     }
 
     pub fn manage_calendar(&self) -> Result<ManageCalendar, Error> {

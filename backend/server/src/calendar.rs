@@ -13,6 +13,7 @@ use crate::audit::{self, Event};
 use crate::authz::{Caller, ManageCalendar};
 use crate::db::schema::calendar_days;
 use crate::error::Error;
+use crate::limits::Bounded;
 
 /// The calendar with the overrides stored in the database.
 pub fn load(conn: &mut PgConnection) -> QueryResult<Calendar> {
@@ -51,6 +52,7 @@ pub fn list(conn: &mut PgConnection, from: NaiveDate, to: NaiveDate) -> Result<V
 }
 
 pub fn set(conn: &mut PgConnection, _can: &ManageCalendar, caller: &Caller, day: NaiveDate, value: &CalendarOverride) -> Result<(), Error> {
+    value.check_lengths()?;
     conn.transaction(|conn| {
         let row = (
             calendar_days::is_workday.eq(value.is_workday),

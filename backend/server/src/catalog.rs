@@ -269,6 +269,7 @@ impl TaskFilter {
 }
 
 pub fn tasks(conn: &mut PgConnection, _can: &ReadCatalog, filter: &TaskFilter, cursor: &Cursor) -> Result<Page<TaskSummary>, Error> {
+    crate::limits::parameter("q", filter.q.as_deref().unwrap_or_default(), duban_dto::limits::SEARCH)?;
     let today = clock::today();
     let lights = match filter.light {
         Some(_) => Some(LightRule::load(conn, filter.campaign.as_deref(), today)?),

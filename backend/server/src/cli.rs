@@ -309,6 +309,7 @@ fn execute(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
             let storage = Storage::open(&settings.storage)?;
             let can = Operator::at_command_line().verify_store();
             let report = actix_web::rt::System::new().block_on(crate::evidence::verify(&db.pool, &storage, &can))?;
+            crate::evidence::record_verified_corruption(&mut *db.pool.get()?, &can, &report.mismatched)?;
             println!("{} stored objects checked", report.checked);
             for (what, names) in [
                 ("content does not match its hash", &report.mismatched),
@@ -388,7 +389,8 @@ fn serve(settings: &Settings, listen: Option<String>) -> anyhow::Result<ExitCode
         tracing::warn!(leftovers, "removed staging files of uploads that never finished");
     }
     let state = AppState::new(db.pool.clone(), settings.jwt_secret.as_deref(), storage, settings.max_upload_bytes)
-        .map_err(|error| anyhow::anyhow!("{error}"))?;
+        .map_err(|error| anyhow::anyhow!("{error}"))?
+        .with_health(db.monitor());
     start_deadline_sweeper(db.pool.clone());
     let listen = listen.unwrap_or_else(|| settings.listen.clone());
     actix_web::rt::System::new().block_on(crate::http::serve(

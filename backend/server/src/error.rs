@@ -112,6 +112,10 @@ impl From<diesel::result::Error> for Error {
                     info.constraint_name().unwrap_or("reference")
                 ),
             ),
+            // The database went away under a request (it is restarting):
+            // the client may try again, as with any outage.
+            Diesel::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => unavailable(),
+            Diesel::DatabaseError(_, info) if lost_connection(info.message()) => unavailable(),
             // Text with NUL characters, which PostgreSQL cannot store.
             Diesel::DatabaseError(_, info) if info.message().contains("0x00") => {
                 Error::invalid("invalid_text", "text must not contain NUL characters (\\u0000)")
@@ -121,10 +125,30 @@ impl From<diesel::result::Error> for Error {
     }
 }
 
+fn unavailable() -> Error {
+    Error::Unavailable("the database is not available; try again shortly".to_owned())
+}
+
+/// What PostgreSQL and libpq say when a connection is lost or the server
+/// is shutting down (SQLSTATE classes 08 and 57).
+fn lost_connection(message: &str) -> bool {
+    [
+        "server closed the connection",
+        "terminating connection",
+        "connection to server",
+        "no connection to the server",
+        "could not receive data from server",
+        "could not send data to server",
+        "the database system is",
+    ]
+    .iter()
+    .any(|sign| message.contains(sign))
+}
+
 impl From<diesel::r2d2::PoolError> for Error {
     fn from(error: diesel::r2d2::PoolError) -> Self {
         tracing::error!(%error, "no database connection available");
-        Error::Unavailable("the database is not available; try again shortly".to_owned())
+        unavailable()
     }
 }
 

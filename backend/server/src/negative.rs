@@ -14,6 +14,7 @@ use crate::authz::{Caller, ConfirmNegative, ReadProgress, ReportNegative};
 use crate::db::lookups::campaign_id;
 use crate::db::schema::{assignments, campaigns, evidence, negative_reports, tasks, units};
 use crate::error::Error;
+use crate::limits::Bounded;
 
 /// A period in a request body.
 pub fn body_period(period: &str) -> Result<(), Error> {
@@ -92,6 +93,7 @@ pub fn report(
     campaign: &str,
     new: &NewNegativeReport,
 ) -> Result<NegativeReport, Error> {
+    new.check_lengths()?;
     body_period(&new.period)?;
     let description = new.description.as_deref().map(str::trim).filter(|text| !text.is_empty());
     if new.occurred && (new.occurred_on.is_none() || description.is_none()) {

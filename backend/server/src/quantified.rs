@@ -17,6 +17,7 @@ use crate::authz::{Caller, ReadProgress, SetReference, WorkOn};
 use crate::db::lookups;
 use crate::db::schema::{assignments, measurements, reference_values, task_targets, tasks, units};
 use crate::error::Error;
+use crate::limits::Bounded;
 use crate::negative::{body_period, query_period};
 
 struct TargetRow {
@@ -60,6 +61,7 @@ fn threshold(conn: &mut PgConnection, task_id: i64, target: &TargetRow, period: 
 /// A unit reports a measured value of one of its task's targets for a
 /// period; a value already reported for it is replaced.
 pub fn report(conn: &mut PgConnection, can: &WorkOn, caller: &Caller, new: &NewMeasurement) -> Result<Measurement, Error> {
+    new.check_lengths()?;
     body_period(&new.period)?;
     let assignment_id = can.assignment_id();
     conn.transaction(|conn| {
@@ -222,6 +224,7 @@ pub fn set_reference(
     position: i16,
     value: &ReferenceValue,
 ) -> Result<(), Error> {
+    value.check_lengths()?;
     body_period(&value.period)?;
     if !value.value.is_finite() || value.value < 0.0 {
         return Err(Error::invalid("invalid_value", "a reference figure is a finite number, not negative"));

@@ -21,6 +21,7 @@ use crate::{evidence, notifications, rollup, work};
 /// submits, a lead unit or the lead office decides. The rulebook decides
 /// whether the caller's standing allows the step from the current status.
 pub fn take(conn: &mut PgConnection, can: &TakeStep, caller: &Caller, step: Step, reason: Option<&str>) -> Result<Assignment, Error> {
+    crate::limits::at_most("reason", reason.unwrap_or_default(), duban_dto::limits::NOTE)?;
     let assignment_id = can.assignment_id();
     conn.transaction(|conn| {
         let version: i32 = assignments::table
@@ -32,6 +33,10 @@ pub fn take(conn: &mut PgConnection, can: &TakeStep, caller: &Caller, step: Step
             .ok_or_else(|| Error::not_found(format!("there is no assignment {assignment_id}")))?;
         let state = lookups::assignment_state(conn, assignment_id)?;
         let to = workflow::next(state.status, step, can.standing(), state.role)?;
+        if step.is_review() && crate::policy::current(conn)?.separation_of_duties {
+            let by = workflow::Taker { user_id: can.user_id(), unit_id: can.unit_id() };
+            workflow::separated(step, &by, &round_takers(conn, assignment_id, state.round)?)?;
+        }
         let reason = reason.map(str::trim).filter(|reason| !reason.is_empty());
         if step == Step::Return && reason.is_none() {
             return Err(Error::invalid("reason_required", "a return needs a reason: say what must change"));
@@ -94,6 +99,27 @@ pub fn take(conn: &mut PgConnection, can: &TakeStep, caller: &Caller, step: Step
         audit::record(conn, &caller.audit_actor(), event)?;
         work::assignment(conn, &caller.read_progress()?, assignment_id)
     })
+}
+
+/// Who submitted and who accepted in round `round` of an assignment.
+fn round_takers(conn: &mut PgConnection, assignment_id: i64, round: i32) -> QueryResult<workflow::Round> {
+    let steps: Vec<(String, Option<i64>, Option<i64>)> = decisions::table
+        .filter(decisions::assignment_id.eq(assignment_id))
+        .filter(decisions::round.eq(round))
+        .filter(decisions::action.eq_any([Step::Submit.as_str(), Step::Accept.as_str()]))
+        .order(decisions::id)
+        .select((decisions::action, decisions::actor_id, decisions::actor_unit_id))
+        .load(conn)?;
+    let mut takers = workflow::Round::default();
+    for (action, user_id, unit_id) in steps {
+        let taker = user_id.map(|user_id| workflow::Taker { user_id, unit_id });
+        if action == Step::Submit.as_str() {
+            takers.submitted_by = taker;
+        } else {
+            takers.accepted_by = taker;
+        }
+    }
+    Ok(takers)
 }
 
 fn notify(conn: &mut PgConnection, state: &AssignmentState, step: Step, reason: Option<&str>) -> QueryResult<()> {

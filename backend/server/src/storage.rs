@@ -105,12 +105,13 @@ impl Storage {
     }
 
     /// Moves a complete, fsynced staging file into the store under its
-    /// hash. An object already there (the same content) is kept.
-    pub async fn store(&self, sha256_hex: &str, staged: &Path) -> io::Result<()> {
+    /// hash. An object already there (the same content) is kept, unless
+    /// `replace`: an object found corrupted is replaced by a good copy.
+    pub async fn store(&self, sha256_hex: &str, staged: &Path, replace: bool) -> io::Result<()> {
         match self {
             Storage::Local { root } => {
                 let target = Self::local_path(root, sha256_hex);
-                if tokio::fs::try_exists(&target).await? {
+                if !replace && tokio::fs::try_exists(&target).await? {
                     return tokio::fs::remove_file(staged).await;
                 }
                 let parent = target.parent().expect("objects live in a directory");
@@ -122,7 +123,7 @@ impl Storage {
             }
             Storage::S3 { store, prefix, .. } => {
                 let location = Self::s3_path(prefix, sha256_hex);
-                if store.head(&location).await.is_ok() {
+                if !replace && store.head(&location).await.is_ok() {
                     return tokio::fs::remove_file(staged).await;
                 }
                 let upload = store.put_multipart(&location).await.map_err(other)?;

@@ -13,6 +13,7 @@ use crate::authz::{Caller, ManageCatalog, ReadCatalog, WritesUnits};
 use crate::db::models;
 use crate::db::schema::{assignments, regions, task_parties, unit_aliases, unit_group_members, unit_groups, units, users};
 use crate::error::Error;
+use crate::limits::{self, Bounded};
 use crate::pagination::Cursor;
 
 /// The filters of `GET /api/v1/units`.
@@ -83,6 +84,7 @@ fn unit_dtos(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<Unit>> {
 }
 
 pub fn list_units(conn: &mut PgConnection, _can: &ReadCatalog, filter: &UnitFilter, cursor: &Cursor) -> Result<Page<Unit>, Error> {
+    limits::parameter("q", filter.q.as_deref().unwrap_or_default(), duban_dto::limits::SEARCH)?;
     let total: i64 = filter.query().count().get_result(conn)?;
     let ids: Vec<i64> = filter.query().order(units::id).limit(cursor.limit).offset(cursor.offset).select(units::id).load(conn)?;
     Ok(cursor.page(unit_dtos(conn, &ids)?, total))
@@ -210,6 +212,8 @@ pub(crate) fn write(
 }
 
 pub fn create_unit(conn: &mut PgConnection, can: &ManageCatalog, caller: &Caller, new: &NewUnit) -> Result<Unit, Error> {
+    new.check_lengths()?;
+    limits::aliases(&new.aliases)?;
     conn.transaction(|conn| {
         let region = region_id(conn, &new.region)?;
         check_names(conn, region, None, &new.name, &new.aliases)?;
@@ -222,6 +226,8 @@ pub fn create_unit(conn: &mut PgConnection, can: &ManageCatalog, caller: &Caller
 }
 
 pub fn update_unit(conn: &mut PgConnection, can: &ManageCatalog, caller: &Caller, id: i64, patch: &UnitPatch) -> Result<Unit, Error> {
+    patch.check_lengths()?;
+    limits::aliases(patch.aliases.as_deref().unwrap_or_default())?;
     conn.transaction(|conn| {
         let before = unit_dtos(conn, &[id])?.pop().ok_or_else(|| Error::not_found(format!("there is no unit {id}")))?;
         let region: i64 = units::table.find(id).select(units::region_id).first(conn)?;
@@ -386,6 +392,7 @@ fn check_phrase(conn: &mut PgConnection, region_id: i64, group_id: Option<i64>, 
 }
 
 pub fn create_group(conn: &mut PgConnection, _can: &ManageCatalog, caller: &Caller, new: &NewUnitGroup) -> Result<UnitGroup, Error> {
+    new.check_lengths()?;
     conn.transaction(|conn| {
         let region = region_id(conn, &new.region)?;
         check_phrase(conn, region, None, &new.phrase)?;
@@ -414,6 +421,7 @@ pub fn update_group(
     id: i64,
     patch: &UnitGroupPatch,
 ) -> Result<UnitGroup, Error> {
+    patch.check_lengths()?;
     conn.transaction(|conn| {
         let before = group_dtos(conn, &[id])?.pop().ok_or_else(|| Error::not_found(format!("there is no unit group {id}")))?;
         let region: i64 = unit_groups::table.find(id).select(unit_groups::region_id).first(conn)?;

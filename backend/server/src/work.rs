@@ -16,6 +16,7 @@ use crate::authz::{Assign, Caller, EditAssignment, ReadProgress};
 use crate::db::lookups;
 use crate::db::schema::{assignments, campaigns, tasks, units};
 use crate::error::Error;
+use crate::limits::Bounded;
 use crate::pagination::Cursor;
 use crate::{clock, rollup};
 
@@ -271,6 +272,7 @@ pub fn update(
     expected_version: Option<i32>,
     patch: &AssignmentPatch,
 ) -> Result<Assignment, Error> {
+    patch.check_lengths()?;
     let id = editor.assignment_id();
     conn.transaction(|conn| {
         let row: Row = assignments::table

@@ -23,13 +23,16 @@ pub struct User {
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     /// Lower-case letters, digits and `._@-`, 2 to 64 characters.
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
     pub username: String,
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub display_name: String,
     pub role: Role,
     /// Required for unit roles; absent for admins and inspectors.
     #[serde(default)]
     pub unit_id: Option<i64>,
     /// At least 10 characters.
+    #[cfg_attr(feature = "openapi", schema(max_length = 256))]
     pub password: String,
 }
 
@@ -38,6 +41,7 @@ pub struct NewUser {
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub display_name: Option<String>,
     #[serde(default)]
     pub role: Option<Role>,
@@ -53,6 +57,7 @@ pub struct UserPatch {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PasswordReset {
+    #[cfg_attr(feature = "openapi", schema(max_length = 256))]
     pub new_password: String,
 }
 
@@ -73,8 +78,10 @@ pub struct ApiClient {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewApiClient {
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub name: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 4000))]
     pub description: Option<String>,
 }
 

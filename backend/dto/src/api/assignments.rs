@@ -73,6 +73,7 @@ pub struct AssignmentPatch {
     #[serde(default)]
     pub status: Option<AssignmentStatus>,
     #[serde(default, with = "super::double_option", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 4000))]
     pub progress_note: Option<Option<String>>,
     #[serde(default, with = "super::double_option", skip_serializing_if = "Option::is_none")]
     pub due_date: Option<Option<NaiveDate>>,

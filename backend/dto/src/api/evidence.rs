@@ -82,6 +82,7 @@ pub struct Review {
     pub decision: ReviewDecision,
     /// Required for a return: what must change.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 4000))]
     pub reason: Option<String>,
 }
 
@@ -120,6 +121,7 @@ pub struct Measurement {
 #[serde(deny_unknown_fields)]
 pub struct NewMeasurement {
     pub target_position: i16,
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
     pub period: String,
     #[serde(default)]
     pub value: Option<f64>,
@@ -132,6 +134,7 @@ pub struct NewMeasurement {
     #[serde(default)]
     pub end_date: Option<NaiveDate>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 4000))]
     pub note: Option<String>,
 }
 
@@ -158,6 +161,7 @@ pub struct TargetEvaluation {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReferenceValue {
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
     pub period: String,
     pub value: f64,
 }
@@ -188,15 +192,18 @@ pub struct NegativeReport {
 #[serde(deny_unknown_fields)]
 pub struct NewNegativeReport {
     /// The item's code, N1 … N7.
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
     pub item: String,
     /// The reporting unit; a unit's own users may leave it out.
     #[serde(default)]
     pub unit_id: Option<i64>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
     pub period: String,
     pub occurred: bool,
     #[serde(default)]
     pub occurred_on: Option<NaiveDate>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 4000))]
     pub description: Option<String>,
     /// Evidence already uploaded on one of the unit's assignments.
     #[serde(default)]
@@ -258,5 +265,6 @@ pub struct CalendarDay {
 pub struct CalendarOverride {
     pub is_workday: bool,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 4000))]
     pub note: Option<String>,
 }

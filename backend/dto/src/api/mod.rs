@@ -7,6 +7,7 @@ mod auth;
 mod dashboard;
 mod evidence;
 mod imports;
+mod policy;
 mod tasks;
 mod units;
 
@@ -17,6 +18,7 @@ pub use auth::*;
 pub use dashboard::*;
 pub use evidence::*;
 pub use imports::*;
+pub use policy::*;
 use serde::{Deserialize, Serialize};
 pub use tasks::*;
 pub use units::*;

@@ -28,7 +28,9 @@ pub struct Unit {
 #[serde(deny_unknown_fields)]
 pub struct NewUnit {
     /// The county the unit belongs to, e.g. 罗平县.
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub region: String,
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub name: String,
     pub kind: UnitKind,
     #[serde(default)]
@@ -36,6 +38,7 @@ pub struct NewUnit {
     #[serde(default)]
     pub aliases: Vec<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 4000))]
     pub note: Option<String>,
 }
 
@@ -44,6 +47,7 @@ pub struct NewUnit {
 #[serde(deny_unknown_fields)]
 pub struct UnitPatch {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub name: Option<String>,
     #[serde(default)]
     pub kind: Option<UnitKind>,
@@ -53,6 +57,7 @@ pub struct UnitPatch {
     #[serde(default)]
     pub aliases: Option<Vec<String>>,
     #[serde(default, with = "super::double_option", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 4000))]
     pub note: Option<Option<String>>,
 }
 
@@ -77,7 +82,9 @@ pub struct UnitGroup {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewUnitGroup {
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub region: String,
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub phrase: String,
     #[serde(default)]
     pub member_kinds: Vec<UnitKind>,
@@ -90,6 +97,7 @@ pub struct NewUnitGroup {
     #[serde(default)]
     pub exclude: Vec<i64>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 4000))]
     pub note: Option<String>,
 }
 
@@ -98,6 +106,7 @@ pub struct NewUnitGroup {
 #[serde(deny_unknown_fields)]
 pub struct UnitGroupPatch {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub phrase: Option<String>,
     #[serde(default)]
     pub member_kinds: Option<Vec<UnitKind>>,
@@ -108,5 +117,6 @@ pub struct UnitGroupPatch {
     #[serde(default)]
     pub exclude: Option<Vec<i64>>,
     #[serde(default, with = "super::double_option", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 4000))]
     pub note: Option<Option<String>>,
 }

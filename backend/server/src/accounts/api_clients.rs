@@ -11,6 +11,7 @@ use crate::auth::api_keys;
 use crate::authz::{Caller, ManageApiClients};
 use crate::db::schema::{api_clients, api_keys as keys};
 use crate::error::Error;
+use crate::limits::Bounded;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = keys)]
@@ -64,6 +65,7 @@ pub fn create_api_client(
     caller: &Caller,
     new: &NewApiClient,
 ) -> Result<ApiClient, Error> {
+    new.check_lengths()?;
     let name = new.name.trim();
     if name.is_empty() {
         return Err(Error::invalid("invalid_name", "the client's name must not be blank"));

@@ -3,18 +3,21 @@
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
-use duban_dto::api::{Me, TokenResponse};
+use duban_dto::api::{LoginRequest, Me, PasswordChange, TokenResponse};
+use duban_dto::limits;
 use serde_json::json;
 use uuid::Uuid;
 
 use super::{UserRow, me};
 use crate::audit::{self, Event};
-use crate::auth::throttle::LoginThrottle;
+use crate::auth::throttle;
 use crate::auth::tokens::{ACCESS_TOKEN_SECONDS, JwtKeys, SESSION_DAYS};
 use crate::auth::{password, secrets};
 use crate::authz::{Caller, OwnAccount, RequestInfo};
+use crate::clock;
 use crate::db::schema::{refresh_tokens, sessions, users};
 use crate::error::Error;
+use crate::limits::Bounded;
 
 /// The signed-in user's own account.
 pub fn current_user(conn: &mut PgConnection, own: &OwnAccount) -> Result<Me, Error> {
@@ -55,38 +58,64 @@ fn tokens_for(conn: &mut PgConnection, jwt: &JwtKeys, row: &UserRow, session: Uu
     })
 }
 
-/// Signs a user in. Failures are throttled per account and per address,
-/// and audited; the answer never tells which of username and password was wrong.
+/// What a refused sign-in (or password check) answers.
+fn refused(refusal: &throttle::Refusal) -> Error {
+    let retry_after_seconds = refusal.retry_after().as_secs().max(1);
+    let detail = match refusal {
+        throttle::Refusal::Locked { until } => format!(
+            "the account is locked after too many failed sign-ins, until {} (UTC+8); ask the security administrator to unlock it sooner",
+            until.with_timezone(&clock::china()).format("%Y-%m-%d %H:%M")
+        ),
+        throttle::Refusal::TooMany { .. } => format!("too many failed sign-ins; try again in {retry_after_seconds} seconds"),
+    };
+    Error::Throttled { detail, retry_after_seconds }
+}
+
+/// A name as the audit log keeps it: what was typed, cut to a username's length.
+fn as_typed(name: &str) -> String {
+    let mut kept: String = name.chars().take(limits::USERNAME).collect();
+    if kept.len() < name.len() {
+        kept.push('…');
+    }
+    kept
+}
+
+/// Signs a user in. Each attempt is counted before the password is checked
+/// (per account and per address, shared by every instance); failures are
+/// audited, an account is locked after too many, and the answer never tells
+/// which of username and password was wrong.
 pub fn login(
     conn: &mut PgConnection,
     jwt: &JwtKeys,
-    throttle: &LoginThrottle,
+    limits_of_sign_in: &throttle::Limits,
     info: &RequestInfo,
-    username: &str,
-    password_given: &str,
+    request: &LoginRequest,
 ) -> Result<TokenResponse, Error> {
-    let username = username.trim().to_lowercase();
-    if let Err(wait) = throttle.check(&username, info.address.as_deref()) {
+    let username = request.username.trim().to_lowercase();
+    if let Err(too_long) = request.check_lengths() {
+        let event = Event::new("auth.login_failed").entity("user", as_typed(&username)).after(json!({"reason": "too_long"}));
+        audit::record(conn, &info.anonymous(Some(&as_typed(&username))), event)?;
+        return Err(too_long);
+    }
+    if let Err(refusal) = throttle::reserve(conn, limits_of_sign_in, &username, info.address.as_deref())? {
         audit::record(conn, &info.anonymous(Some(&username)), Event::new("auth.login_throttled").entity("user", &username))?;
-        return Err(Error::Throttled {
-            detail: format!("too many failed sign-ins; try again in {} seconds", wait.as_secs()),
-            retry_after_seconds: wait.as_secs(),
-        });
+        return Err(refused(&refusal));
     }
     let row: Option<UserRow> = users::table.filter(users::username.eq(&username)).select(UserRow::as_select()).first(conn).optional()?;
     let valid = match &row {
-        Some(row) => password::verify(&row.password_hash, password_given) && row.disabled_at.is_none(),
+        Some(row) => password::verify(&row.password_hash, &request.password) && row.disabled_at.is_none(),
         None => {
-            password::verify_against_nothing(password_given);
+            password::verify_against_nothing(&request.password);
             false
         }
     };
     let Some(row) = row.filter(|_| valid) else {
-        throttle.record_failure(&username, info.address.as_deref());
-        audit::record(conn, &info.anonymous(Some(&username)), Event::new("auth.login_failed").entity("user", &username))?;
+        let locked = throttle::failed(conn, limits_of_sign_in, &username)?;
+        let event = Event::new("auth.login_failed").entity("user", &username).after(json!({"locked_until": locked}));
+        audit::record(conn, &info.anonymous(Some(&username)), event)?;
         return Err(wrong_credentials());
     };
-    throttle.record_success(&username);
+    throttle::succeeded(conn, &username, info.address.as_deref())?;
     conn.transaction(|conn| {
         let tokens = open_session(conn, jwt, &row, info)?;
         audit::record(conn, &info.user(row.id, &row.username, row.unit_id), Event::new("auth.login").entity("user", row.id))?;
@@ -98,6 +127,7 @@ pub fn login(
 /// presenting a used one again means it was stolen (or replayed), and ends
 /// the whole session for everyone holding its tokens.
 pub fn refresh(conn: &mut PgConnection, jwt: &JwtKeys, info: &RequestInfo, token: &str) -> Result<TokenResponse, Error> {
+    crate::limits::at_most("refresh_token", token, limits::CODE)?;
     let digest = secrets::digest(token);
     let ended = || Error::Unauthenticated("the refresh token is invalid or the session has ended; sign in again".to_owned());
     let outcome = conn.transaction::<_, Error, _>(|conn| {
@@ -168,12 +198,35 @@ pub(super) fn end_sessions_of(conn: &mut PgConnection, user_id: i64, keep: Optio
 }
 
 /// Changes the caller's own password and signs out its other sessions.
-pub fn change_password(conn: &mut PgConnection, own: &OwnAccount, caller: &Caller, current: &str, new: &str) -> Result<(), Error> {
+/// Guesses of the current password are counted and locked out like
+/// sign-ins (a stolen session must not become a way to guess it), and each
+/// wrong one is audited.
+pub fn change_password(
+    conn: &mut PgConnection,
+    own: &OwnAccount,
+    caller: &Caller,
+    limits_of_sign_in: &throttle::Limits,
+    change: &PasswordChange,
+) -> Result<(), Error> {
+    change.check_lengths()?;
     let row: UserRow = users::table.find(own.user_id()).select(UserRow::as_select()).first(conn)?;
-    if !password::verify(&row.password_hash, current) {
+    if let Err(refusal) = throttle::reserve(conn, limits_of_sign_in, &row.username, caller.address.as_deref())? {
+        audit::record(conn, &caller.audit_actor(), Event::new("user.password_change_throttled").entity("user", row.id))?;
+        return Err(refused(&refusal));
+    }
+    if !password::verify(&row.password_hash, &change.current_password) {
+        let locked = throttle::failed(conn, limits_of_sign_in, &row.username)?;
+        let event = Event::new("user.password_change_failed").entity("user", row.id).after(json!({"locked_until": locked}));
+        audit::record(conn, &caller.audit_actor(), event)?;
         return Err(Error::invalid("wrong_password", "the current password is wrong"));
     }
+    throttle::succeeded(conn, &row.username, caller.address.as_deref())?;
+    let new = change.new_password.as_str();
+    if new == change.current_password {
+        return Err(Error::invalid("weak_password", "the new password must differ from the current one"));
+    }
     password::check_strength(new, &row.username).map_err(|why| Error::invalid("weak_password", why))?;
+    password::check_not_published(new, &crate::seeds::demo_accounts().password).map_err(|why| Error::invalid("weak_password", why))?;
     let hash = password::hash(new);
     conn.transaction(|conn| {
         set_password(conn, row.id, &hash)?;

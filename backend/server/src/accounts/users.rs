@@ -13,6 +13,7 @@ use crate::auth::password;
 use crate::authz::{ManageAccounts, ReadAccounts};
 use crate::db::schema::{units, users};
 use crate::error::Error;
+use crate::limits::{self, Bounded};
 
 /// Accounts the capability shows, by username.
 pub fn list_users(conn: &mut PgConnection, can: &ReadAccounts) -> Result<Vec<User>, Error> {
@@ -85,6 +86,7 @@ fn create_user_row(
     new: &NewUser,
     is_demo: bool,
 ) -> Result<User, Error> {
+    new.check_lengths()?;
     let username = new.username.trim().to_lowercase();
     check_username(&username)?;
     if new.display_name.trim().is_empty() {
@@ -95,6 +97,10 @@ fn create_user_row(
     }
     check_placement(conn, new.role, new.unit_id)?;
     password::check_strength(&new.password, &username).map_err(|why| Error::invalid("weak_password", why))?;
+    if !is_demo {
+        password::check_not_published(&new.password, &crate::seeds::demo_accounts().password)
+            .map_err(|why| Error::invalid("weak_password", why))?;
+    }
     let hash = password::hash(&new.password);
     conn.transaction(|conn| {
         let taken: bool = diesel::select(diesel::dsl::exists(users::table.filter(users::username.eq(&username)))).get_result(conn)?;
@@ -127,6 +133,7 @@ fn another_admin_remains(conn: &mut PgConnection, except: i64) -> QueryResult<bo
 
 /// Changes an account's name, role, unit or enabled state.
 pub fn update_user(conn: &mut PgConnection, can: &ManageAccounts, actor: &audit::Actor, id: i64, patch: &UserPatch) -> Result<User, Error> {
+    patch.check_lengths()?;
     conn.transaction(|conn| {
         let row = visible_user(conn, can.unit_id(), id)?;
         if !can.covers(row.role, row.unit_id) {
@@ -178,7 +185,9 @@ pub fn reset_password(conn: &mut PgConnection, can: &ManageAccounts, actor: &aud
     if !can.covers(row.role, row.unit_id) {
         return Err(Error::forbidden("a unit manager may reset only staff passwords of its own unit"));
     }
+    limits::at_most("new_password", new, duban_dto::limits::PASSWORD)?;
     password::check_strength(new, &row.username).map_err(|why| Error::invalid("weak_password", why))?;
+    password::check_not_published(new, &crate::seeds::demo_accounts().password).map_err(|why| Error::invalid("weak_password", why))?;
     let hash = password::hash(new);
     conn.transaction(|conn| {
         set_password(conn, id, &hash)?;

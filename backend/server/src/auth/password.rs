@@ -119,14 +119,31 @@ pub fn verify_against_nothing(password: &str) {
     verify(DUMMY.get_or_init(|| hash("not a password of anyone")), password);
 }
 
+/// Passwords too common to allow, lower case.
+const COMMON: &str = include_str!("common-passwords.txt");
+
+fn is_common(password: &str) -> bool {
+    let lower = password.to_lowercase();
+    COMMON.lines().filter(|line| !line.starts_with('#')).any(|common| common == lower)
+}
+
+/// Whether the password is one run along the keyboard, the alphabet or the
+/// digits (qwertyuiop, abcdefgh, 98765432), forwards or backwards.
+fn is_sequence(password: &str) -> bool {
+    const RUNS: [&str; 6] = ["qwertyuiop", "asdfghjkl", "zxcvbnm", "abcdefghijklmnopqrstuvwxyz", "01234567890", "1qaz2wsx3edc4rfv5tgb"];
+    let lower = password.to_lowercase();
+    let reversed: String = lower.chars().rev().collect();
+    RUNS.iter().any(|run| run.contains(lower.as_str()) || run.contains(reversed.as_str()))
+}
+
 /// Why a new password is refused, in words for the user.
 pub fn check_strength(password: &str, username: &str) -> Result<(), String> {
     let length = password.chars().count();
     if length < MIN_LENGTH {
         return Err(format!("the password must have at least {MIN_LENGTH} characters"));
     }
-    if length > 256 {
-        return Err("the password must have at most 256 characters".to_owned());
+    if length > duban_dto::limits::PASSWORD {
+        return Err(format!("the password must have at most {} characters", duban_dto::limits::PASSWORD));
     }
     if password.to_lowercase().contains(&username.to_lowercase()) {
         return Err("the password must not contain the username".to_owned());
@@ -134,6 +151,17 @@ pub fn check_strength(password: &str, username: &str) -> Result<(), String> {
     let first = password.chars().next();
     if password.chars().all(|c| Some(c) == first) {
         return Err("the password must not repeat one character".to_owned());
+    }
+    if is_common(password) || is_sequence(password) {
+        return Err("the password is too common or too easy to guess (a well-known password or a run of keys)".to_owned());
+    }
+    Ok(())
+}
+
+/// Refuses the demo accounts' published password for any real account.
+pub fn check_not_published(password: &str, published: &str) -> Result<(), String> {
+    if password == published {
+        return Err("the demo accounts' password is published; choose another".to_owned());
     }
     Ok(())
 }
@@ -159,5 +187,9 @@ mod tests {
         assert!(check_strength("zhang-2026-password", "zhang").is_err());
         assert!(check_strength("aaaaaaaaaaaa", "zhang").is_err());
         assert!(check_strength("罗平县法治政府建设2026", "zhang").is_ok());
+        for common in ["1234567890", "password12", "qwertyuiop", "Password123", "1qaz2wsx3edc", "0987654321", "woaini1314"] {
+            assert!(check_strength(common, "zhang").is_err(), "{common}");
+        }
+        assert!(check_not_published("demo-password", "demo-password").is_err());
     }
 }

@@ -2,6 +2,7 @@
 //! migrating, and the connection pool handlers borrow from.
 
 pub mod groups;
+pub mod health;
 pub mod lookups;
 pub mod models;
 pub mod schema;
@@ -61,9 +62,18 @@ impl diesel::r2d2::CustomizeConnection<PgConnection, diesel::r2d2::Error> for Se
     }
 }
 
+/// How long a request waits for a pooled connection. The database monitor
+/// refuses requests at once while the database is down; this bounds the
+/// wait of those that arrive before it notices.
+pub const CHECKOUT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// A pool of connections to `url` with duban's [`SessionSettings`].
 pub fn pool(url: &str, size: u32) -> Result<PgPool, diesel::r2d2::PoolError> {
-    Pool::builder().max_size(size).connection_customizer(Box::new(SessionSettings)).build(ConnectionManager::new(url))
+    Pool::builder()
+        .max_size(size)
+        .connection_timeout(CHECKOUT_TIMEOUT)
+        .connection_customizer(Box::new(SessionSettings))
+        .build(ConnectionManager::new(url))
 }
 
 /// An open database, with the embedded cluster it runs on, if any.
@@ -73,7 +83,7 @@ pub fn pool(url: &str, size: u32) -> Result<PgPool, diesel::r2d2::PoolError> {
 pub struct Database {
     pub pool: PgPool,
     pub url: String,
-    cluster: Option<Cluster>,
+    cluster: Option<std::sync::Arc<std::sync::Mutex<Cluster>>>,
 }
 
 impl Database {
@@ -91,7 +101,12 @@ impl Database {
         };
         migrate(&mut PgConnection::establish(&url)?)?;
         let pool = pool(&url, settings.db_pool_size)?;
-        Ok(Database { pool, url, cluster })
+        Ok(Database { pool, url, cluster: cluster.map(|cluster| std::sync::Arc::new(std::sync::Mutex::new(cluster))) })
+    }
+
+    /// Watches the database while serving (see [`health`]).
+    pub fn monitor(&self) -> std::sync::Arc<health::Health> {
+        health::monitor(self.url.clone(), self.cluster.as_ref().map(std::sync::Arc::downgrade))
     }
 
     /// Whether the database runs in duban's own embedded cluster.

@@ -147,6 +147,16 @@ diesel::table! {
         size -> Int8,
         content_type -> Text,
         created_at -> Timestamptz,
+        corrupted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    sign_in_throttle (key) {
+        key -> Text,
+        attempts -> Int4,
+        window_started -> Timestamptz,
+        locked_until -> Nullable<Timestamptz>,
     }
 }
 
@@ -436,4 +446,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     negative_reports,
     notifications,
     calendar_days,
+    sign_in_throttle,
 );

@@ -19,6 +19,22 @@ use crate::error::Error;
 use crate::rollup;
 use crate::storage::Storage;
 
+/// Refuses a file name that cannot be kept exactly and shown safely: too
+/// long for a file system, or holding control characters (NUL among them,
+/// which the database cannot store).
+pub fn check_file_name(name: &str) -> Result<(), Error> {
+    if name.len() > duban_dto::limits::FILE_NAME_BYTES {
+        return Err(Error::invalid(
+            "invalid_file_name",
+            format!("a file name may have at most {} bytes of UTF-8; this one has {}", duban_dto::limits::FILE_NAME_BYTES, name.len()),
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(Error::invalid("invalid_file_name", "a file name must not contain control characters (NUL, line breaks, tabs)"));
+    }
+    Ok(())
+}
+
 /// Refuses changes to evidence and figures while the work is under review
 /// or approved (the rulebook's [`workflow::evidence_editable`]).
 pub fn ensure_editable(status: AssignmentStatus) -> Result<(), Error> {
@@ -132,21 +148,50 @@ pub struct Download {
     pub content_type: String,
     pub file_name: String,
     pub assignment_id: i64,
+    /// The stored object was found not to match its hash.
+    pub corrupted: bool,
+}
+
+impl Download {
+    /// Refuses to serve an object known to be corrupted.
+    pub fn check_intact(&self) -> Result<(), Error> {
+        if self.corrupted {
+            return Err(Error::conflict(
+                "evidence_corrupted",
+                "the stored file no longer matches its fingerprint (SHA-256) and is not served; the unit must upload it again",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// The version to download. Access is decided with its assignment
 /// (`Download::assignment_id`); [`record_download`] audits the download.
 pub fn version_for_download(conn: &mut PgConnection, version_id: i64) -> Result<Download, Error> {
-    let row: Option<(Vec<u8>, i64, String, String, i64)> = evidence_versions::table
+    let row: Option<(Vec<u8>, i64, String, String, i64, Option<DateTime<Utc>>)> = evidence_versions::table
         .inner_join(blobs::table)
         .inner_join(evidence::table)
         .filter(evidence_versions::id.eq(version_id))
-        .select((evidence_versions::sha256, blobs::size, blobs::content_type, evidence_versions::file_name, evidence::assignment_id))
+        .select((
+            evidence_versions::sha256,
+            blobs::size,
+            blobs::content_type,
+            evidence_versions::file_name,
+            evidence::assignment_id,
+            blobs::corrupted_at,
+        ))
         .first(conn)
         .optional()?;
-    let (sha, size, content_type, file_name, assignment_id) =
+    let (sha, size, content_type, file_name, assignment_id, corrupted_at) =
         row.ok_or_else(|| Error::not_found(format!("there is no evidence version {version_id}")))?;
-    Ok(Download { sha256_hex: hex::encode(sha), size: size as u64, content_type, file_name, assignment_id })
+    Ok(Download {
+        sha256_hex: hex::encode(sha),
+        size: size as u64,
+        content_type,
+        file_name,
+        assignment_id,
+        corrupted: corrupted_at.is_some(),
+    })
 }
 
 /// A file that finished streaming in and was moved into the store.
@@ -195,6 +240,11 @@ pub fn record(
             })
             .collect();
         diesel::insert_into(blobs::table).values(&blob_rows).on_conflict_do_nothing().execute(conn)?;
+        // A good copy of a corrupted object has just replaced it in the store.
+        let stored: Vec<&[u8]> = files.iter().map(|file| file.sha256.as_slice()).collect();
+        let repaired = diesel::update(blobs::table.filter(blobs::sha256.eq_any(stored)).filter(blobs::corrupted_at.is_not_null()))
+            .set(blobs::corrupted_at.eq(None::<DateTime<Utc>>))
+            .execute(conn)?;
 
         let mut item_ids = Vec::new();
         match details.replaces {
@@ -256,14 +306,22 @@ pub fn record(
             .map(|f| json!({"file_name": f.file_name, "sha256": hex::encode(f.sha256), "size": f.size, "content_type": f.content_type}))
             .collect();
         let event = Event::new("evidence.upload").entity("assignment", assignment_id).after(
-            json!({"evidence": item_ids, "files": uploaded, "description": details.description, "effective_date": details.effective_date}),
+            json!({"evidence": item_ids, "files": uploaded, "description": details.description, "effective_date": details.effective_date,
+                   "repaired": repaired}),
         );
         audit::record(conn, &caller.audit_actor(), event)?;
         items(conn, item_ids)
     })
 }
 
-/// Audits a download of evidence version `version_id`.
+/// How long the downloads of one version by one caller count as one: a
+/// video player fetches a file in many ranges.
+const DOWNLOAD_COALESCING: chrono::Duration = chrono::Duration::minutes(1);
+
+const DOWNLOAD_ACTION: &str = "evidence.download";
+
+/// Audits a download of evidence version `version_id` that sends content,
+/// whatever range it asks for: once per version and caller per minute.
 pub fn record_download(
     conn: &mut PgConnection,
     can: &ReadEvidence,
@@ -271,10 +329,65 @@ pub fn record_download(
     version_id: i64,
     download: &Download,
 ) -> Result<(), Error> {
+    use crate::db::schema::audit_log;
     can.check(download.assignment_id)?;
-    let event = Event::new("evidence.download").entity("evidence_version", version_id).after(json!({"sha256": download.sha256_hex}));
-    audit::record(conn, &caller.audit_actor(), event)?;
+    let actor = caller.audit_actor();
+    let mut recent = audit_log::table
+        .filter(audit_log::action.eq(DOWNLOAD_ACTION))
+        .filter(audit_log::entity_type.eq("evidence_version"))
+        .filter(audit_log::entity_id.eq(version_id.to_string()))
+        .filter(audit_log::actor_kind.eq(actor.kind.as_str()))
+        .filter(audit_log::at.gt(Utc::now() - DOWNLOAD_COALESCING))
+        .into_boxed();
+    recent = match actor.id {
+        Some(id) => recent.filter(audit_log::actor_id.eq(id)),
+        None => recent.filter(audit_log::actor_id.is_null()),
+    };
+    let already: bool = diesel::select(diesel::dsl::exists(recent)).get_result(conn)?;
+    if !already {
+        let event = Event::new(DOWNLOAD_ACTION).entity("evidence_version", version_id).after(json!({"sha256": download.sha256_hex}));
+        audit::record(conn, &actor, event)?;
+    }
     Ok(())
+}
+
+/// Records that a stored object does not match its hash, found while
+/// serving it: it is refused from now on, until the same content is
+/// uploaded again, and the finding is audited.
+pub fn report_corrupted(conn: &mut PgConnection, can: &ReadEvidence, caller: &Caller, download: &Download) -> Result<(), Error> {
+    can.check(download.assignment_id)?;
+    mark_corrupted(conn, &caller.audit_actor(), &download.sha256_hex)
+}
+
+/// `duban evidence verify` found these objects corrupted.
+pub fn record_verified_corruption(conn: &mut PgConnection, _can: &VerifyStore, sha256_hex: &[String]) -> Result<(), Error> {
+    for sha in sha256_hex {
+        mark_corrupted(conn, &audit::Actor::command_line(), sha)?;
+    }
+    Ok(())
+}
+
+fn mark_corrupted(conn: &mut PgConnection, actor: &audit::Actor, sha256_hex: &str) -> Result<(), Error> {
+    let sha = hex::decode(sha256_hex).map_err(Error::internal)?;
+    conn.transaction(|conn| {
+        let marked = diesel::update(blobs::table.find(&sha).filter(blobs::corrupted_at.is_null()))
+            .set(blobs::corrupted_at.eq(Utc::now()))
+            .execute(conn)?;
+        if marked > 0 {
+            tracing::error!(sha256 = sha256_hex, "a stored evidence file does not match its hash");
+            audit::record(conn, actor, Event::new("evidence.corrupted").entity("blob", sha256_hex))?;
+        }
+        Ok(())
+    })
+}
+
+/// Which of these contents are stored but known to be corrupted: an upload
+/// of the same content replaces them.
+pub fn corrupted_among(conn: &mut PgConnection, _can: &WorkOn, sha256: &[[u8; 32]]) -> Result<Vec<[u8; 32]>, Error> {
+    let wanted: Vec<&[u8]> = sha256.iter().map(|sha| sha.as_slice()).collect();
+    let found: Vec<Vec<u8>> =
+        blobs::table.filter(blobs::sha256.eq_any(wanted)).filter(blobs::corrupted_at.is_not_null()).select(blobs::sha256).load(conn)?;
+    Ok(sha256.iter().filter(|sha| found.iter().any(|bad| bad.as_slice() == sha.as_slice())).copied().collect())
 }
 
 fn insert_version(conn: &mut PgConnection, item: i64, version: i32, file: &StoredFile, user: Option<i64>) -> QueryResult<()> {

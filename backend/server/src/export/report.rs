@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use duban_breakdown::Column;
+use duban_breakdown::cells;
 use duban_breakdown::seed::{CampaignSeed, TaskSeed};
 use duban_breakdown::xlsx::CODE_HEADING;
 use duban_dto::{AssignmentStatus, PartyRole, TaskList, TaskStatus};
@@ -251,10 +252,10 @@ impl Breakdown {
             let row = first + offset as u32;
             let cells = [task.number.to_string(), task.text.clone(), task.leads.join("\n"), task.responsible.clone().unwrap_or_default()];
             for (column, text) in cells.iter().enumerate() {
-                sheet.write_string_with_format(row, column as u16 + 2, text, &styles.cell)?;
+                sheet.write_string_with_format(row, column as u16 + 2, cells::fit_workbook_cell(text), &styles.cell)?;
             }
             for (column, text) in self.progress_cells(task).iter().enumerate() {
-                sheet.write_string_with_format(row, column as u16 + 6, text, &styles.cell)?;
+                sheet.write_string_with_format(row, column as u16 + 6, cells::fit_workbook_cell(text), &styles.cell)?;
             }
         }
         if tasks.is_empty() {
@@ -305,7 +306,7 @@ impl Breakdown {
         let first = HEADER_ROW + 1;
         for (offset, cells) in self.unit_rows().iter().enumerate() {
             for (column, text) in cells.iter().enumerate().skip(1) {
-                sheet.write_string_with_format(first + offset as u32, column as u16, text, &styles.cell)?;
+                sheet.write_string_with_format(first + offset as u32, column as u16, cells::fit_workbook_cell(text), &styles.cell)?;
             }
         }
         let mut start = 0;
@@ -386,7 +387,7 @@ fn csv_with_bom(headings: &[&str], rows: impl Iterator<Item = Vec<String>>) -> V
     let mut writer = csv::Writer::from_writer("\u{feff}".as_bytes().to_vec());
     writer.write_record(headings).expect(IN_MEMORY);
     for row in rows {
-        writer.write_record(&row).expect(IN_MEMORY);
+        writer.write_record(row.iter().map(|cell| cells::neutralise(cell).into_owned())).expect(IN_MEMORY);
     }
     writer.into_inner().expect(IN_MEMORY)
 }
@@ -394,10 +395,11 @@ fn csv_with_bom(headings: &[&str], rows: impl Iterator<Item = Vec<String>>) -> V
 /// Merges rows `first..=last` of a column; a single row is simply written,
 /// since a one-cell merge is not a merge.
 fn merge(sheet: &mut Worksheet, first: u32, last: u32, column: u16, text: &str, format: &Format) -> Result<(), XlsxError> {
+    let text = cells::fit_workbook_cell(text);
     if first == last {
         sheet.write_string_with_format(first, column, text, format)?;
     } else {
-        sheet.merge_range(first, column, last, column, text, format)?;
+        sheet.merge_range(first, column, last, column, &text, format)?;
     }
     Ok(())
 }

@@ -24,9 +24,7 @@ pub async fn login(
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let info = request_info(&request);
     let state_for_db = state.clone();
-    let tokens = state
-        .db(move |conn| sessions::login(conn, &state_for_db.jwt, &state_for_db.throttle, &info, &body.username, &body.password))
-        .await?;
+    let tokens = state.db(move |conn| sessions::login(conn, &state_for_db.jwt, &state_for_db.sign_in, &info, &body)).await?;
     Ok(web::Json(tokens))
 }
 
@@ -63,7 +61,8 @@ pub async fn change_password(
     body: web::Json<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
     let own = caller.own_account()?;
-    state.db(move |conn| sessions::change_password(conn, &own, &caller, &body.current_password, &body.new_password)).await?;
+    let limits = state.sign_in;
+    state.db(move |conn| sessions::change_password(conn, &own, &caller, &limits, &body)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

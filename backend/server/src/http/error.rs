@@ -21,6 +21,9 @@ use crate::error::Error;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// When a client should try again after a 503.
+const UNAVAILABLE_RETRY_SECONDS: u64 = 5;
+
 #[derive(Debug)]
 pub enum ApiError {
     /// What the domain refused or failed at.
@@ -123,6 +126,10 @@ impl ResponseError for ApiError {
             }
             ApiError::Domain(Error::Throttled { retry_after_seconds, .. }) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
+            }
+            // The database is restarting, or being restarted by the monitor.
+            ApiError::Domain(Error::Unavailable(_)) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_SECONDS));
             }
             _ => {}
         }

@@ -13,7 +13,7 @@ use super::{ApiError, AppState};
 use crate::authz::Caller;
 use crate::db::lookups;
 use crate::error::Error;
-use crate::evidence::{self, StoredFile, UploadDetails};
+use crate::evidence::{self, Download, StoredFile, UploadDetails, sniff};
 
 /// The form of an upload (multipart/form-data).
 #[derive(ToSchema)]
@@ -85,6 +85,8 @@ pub async fn upload_evidence(
                     .map(|name| name.trim().to_owned())
                     .filter(|name| !name.is_empty())
                     .ok_or_else(|| Error::invalid("file_name_required", "every file needs its file name"))?;
+                // Checked before a byte of the file is stored.
+                evidence::check_file_name(&file_name)?;
                 staged.push(upload::stage(&mut field, &staging, file_name, &mut allowance).await?);
             }
             "description" => details.description = upload::text(&mut field, "description").await?.trim().to_owned(),
@@ -108,9 +110,18 @@ pub async fn upload_evidence(
     if staged.is_empty() {
         return Err(Error::invalid("no_file", "send at least one file in the field \"file\"").into());
     }
+    // Content already stored but found corrupted is replaced by this copy.
+    let hashes: Vec<[u8; 32]> = staged.iter().map(|file| file.sha256).collect();
+    let (can, corrupted) = state
+        .db(move |conn| {
+            let corrupted = evidence::corrupted_among(conn, &can, &hashes)?;
+            Ok::<_, Error>((can, corrupted))
+        })
+        .await?;
     let mut stored = Vec::new();
     for file in staged {
-        state.storage.store(&hex::encode(file.sha256), file.path()).await.map_err(Error::internal)?;
+        let replace = corrupted.contains(&file.sha256);
+        state.storage.store(&hex::encode(file.sha256), file.path(), replace).await.map_err(Error::internal)?;
         stored.push(StoredFile { sha256: file.sha256, size: file.size, content_type: file.kind.mime, file_name: file.file_name.clone() });
         file.stored();
     }
@@ -205,6 +216,55 @@ impl RangeSpec {
     }
 }
 
+/// Whole files up to this size are checked against their hash before they
+/// are sent; larger ones while they stream.
+const VERIFY_BEFORE_SENDING: u64 = 64 << 20;
+
+/// The stream, hashed as it goes. One chunk is always held back, so the
+/// last is sent only once the hash is known: when it does not match
+/// `sha256_hex`, an error takes the last chunk's place (the client sees a
+/// broken transfer, never a complete wrong file) and `corrupted` runs.
+fn verified(
+    stream: futures_util::stream::BoxStream<'static, std::io::Result<bytes::Bytes>>,
+    sha256_hex: String,
+    corrupted: impl FnOnce() + Send + 'static,
+) -> futures_util::stream::BoxStream<'static, std::io::Result<bytes::Bytes>> {
+    use sha2::Digest;
+    use std::task::Poll;
+    let mut inner = stream;
+    let mut hasher = Some(sha2::Sha256::new());
+    let mut held: Option<bytes::Bytes> = None;
+    let mut corrupted = Some(corrupted);
+    futures_util::stream::poll_fn(move |cx| {
+        loop {
+            match inner.poll_next_unpin(cx) {
+                Poll::Ready(Some(Ok(chunk))) => {
+                    if let Some(hasher) = hasher.as_mut() {
+                        hasher.update(&chunk);
+                    }
+                    if let Some(previous) = held.replace(chunk) {
+                        return Poll::Ready(Some(Ok(previous)));
+                    }
+                }
+                Poll::Ready(None) => {
+                    let Some(hasher) = hasher.take() else { return Poll::Ready(None) };
+                    if hex::encode(hasher.finalize()) != sha256_hex {
+                        held = None;
+                        if let Some(report) = corrupted.take() {
+                            report();
+                        }
+                        return Poll::Ready(Some(Err(std::io::Error::other("the stored file does not match its hash"))));
+                    }
+                    return Poll::Ready(held.take().map(Ok));
+                }
+                Poll::Ready(Some(Err(error))) => return Poll::Ready(Some(Err(error))),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    })
+    .boxed()
+}
+
 /// `filename*` (RFC 5987) carries the exact name; `filename` an ASCII stand-in.
 pub(super) fn content_disposition(file_name: &str, inline: bool) -> String {
     let encoded: String = file_name
@@ -219,8 +279,8 @@ pub(super) fn content_disposition(file_name: &str, inline: bool) -> String {
 }
 
 /// Downloads one version of a piece of evidence, streamed, with its exact
-/// file name and `Range` support. Each download is audited (range requests
-/// that continue one are not).
+/// file name and `Range` support. Every download that sends content is
+/// audited, ranges included, once per version and caller per minute.
 #[utoipa::path(
     tag = "evidence",
     params(("id" = i64, Path, description = "Evidence version id"), DownloadQuery, ("Range" = Option<String>, Header, description = "bytes=START-END")),
@@ -241,17 +301,19 @@ pub async fn download_evidence(
     let version_id = id.into_inner();
     let asked = RangeSpec::of(&request);
     // One trip to the database: find the version, decide access, audit.
-    let (download, range) = state
+    let (download, range, can, caller) = state
         .db(move |conn| {
             let download = evidence::version_for_download(conn, version_id)?;
             let assignment = lookups::assignment_state(conn, download.assignment_id)?;
             let can = caller.read_evidence(assignment.id, &assignment.facts)?;
+            download.check_intact()?;
             let range = asked.resolve(download.size);
-            // A range request that continues a download is not audited again.
-            if matches!(&range, RangeAsked::Whole) || matches!(&range, RangeAsked::Part(part) if part.start == 0) {
+            // Every download that sends content is audited, ranges included
+            // (the domain coalesces a player's many ranges into one row).
+            if !matches!(range, RangeAsked::Unsatisfiable) {
                 evidence::record_download(conn, &can, &caller, version_id, &download)?;
             }
-            Ok::<_, Error>((download, range))
+            Ok::<_, Error>((download, range, can, caller))
         })
         .await?;
     let (status, range) = match range {
@@ -267,14 +329,44 @@ pub async fn download_evidence(
             return Ok(response);
         }
     };
+    // A whole file is checked against its hash before it is served when it
+    // is small, and while it streams when it is large (a mismatch then
+    // breaks the transfer rather than completing it); a corrupted object is
+    // reported and refused from then on. A range cannot be checked alone.
+    let verify_while_streaming = range.is_none() && download.size > VERIFY_BEFORE_SENDING;
+    if range.is_none() && !verify_while_streaming {
+        let (hash, size) = state.storage.rehash(&download.sha256_hex).await.map_err(Error::internal)?;
+        if hex::encode(hash) != download.sha256_hex || size != download.size {
+            let reported = download.clone();
+            state.db(move |conn| evidence::report_corrupted(conn, &can, &caller, &reported)).await?;
+            return Err(ApiError::from(Download { corrupted: true, ..download }.check_intact().unwrap_err()));
+        }
+    }
     let stream = state.storage.read(&download.sha256_hex, range.clone()).await.map_err(Error::internal)?;
+    let stream = if verify_while_streaming {
+        let (state, download_for_check) = (state.clone(), download.clone());
+        verified(stream, download.sha256_hex.clone(), move || {
+            // Reported on a blocking thread: the stream has already failed.
+            actix_web::rt::spawn(async move {
+                let result = state.db(move |conn| evidence::report_corrupted(conn, &can, &caller, &download_for_check)).await;
+                if let Err(error) = result {
+                    tracing::error!(%error, "recording a corrupted evidence file");
+                }
+            });
+        })
+    } else {
+        stream
+    };
     let length = range.as_ref().map_or(download.size, |range| range.end - range.start);
     let mut response = HttpResponse::build(status);
     response
         .content_type(download.content_type.as_str())
         .insert_header((header::ACCEPT_RANGES, "bytes"))
         .insert_header((header::ETAG, format!("\"{}\"", download.sha256_hex)))
-        .insert_header((header::CONTENT_DISPOSITION, content_disposition(&download.file_name, query.inline.unwrap_or(false))))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            content_disposition(&sniff::download_name(&download.file_name, &download.content_type), query.inline.unwrap_or(false)),
+        ))
         .no_chunking(length);
     if let Some(range) = &range {
         response.insert_header((header::CONTENT_RANGE, format!("bytes {}-{}/{}", range.start, range.end - 1, download.size)));

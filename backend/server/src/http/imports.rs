@@ -84,6 +84,8 @@ pub async fn create_import(
         detail: "send the file as text/csv, application/json, an .xlsx workbook, a .docx document or text/plain, or name it with file_name"
             .to_owned(),
     })?;
+    // A zip bomb is refused here, before a job is made for it.
+    duban_breakdown::archive::check(&bytes).map_err(|refused| crate::error::Error::invalid("archive_refused", refused.to_string()))?;
     let request = BulkRequest {
         kind: query.kind,
         format,

@@ -21,6 +21,7 @@ mod measurements;
 mod negative;
 mod notifications;
 pub mod openapi;
+mod policy;
 pub mod request_context;
 mod reviews;
 mod tasks;
@@ -46,10 +47,14 @@ pub use error::ApiError;
 pub struct AppState {
     pub pool: PgPool,
     pub jwt: crate::auth::tokens::JwtKeys,
-    pub throttle: Arc<crate::auth::throttle::LoginThrottle>,
+    /// How sign-in attempts are limited (the counts are in the database).
+    pub sign_in: crate::auth::throttle::Limits,
     pub storage: Arc<crate::storage::Storage>,
     /// The largest upload accepted, in bytes.
     pub max_upload_bytes: u64,
+    /// Whether the database answers (see `db::health`); requests are
+    /// refused at once with 503 while it does not.
+    pub health: Arc<crate::db::health::Health>,
 }
 
 impl AppState {
@@ -66,10 +71,17 @@ impl AppState {
         Ok(AppState {
             pool,
             jwt: crate::auth::tokens::JwtKeys::new(&secret),
-            throttle: Arc::new(crate::auth::throttle::LoginThrottle::default()),
+            sign_in: crate::auth::throttle::Limits::default(),
             storage,
             max_upload_bytes,
+            health: Arc::default(),
         })
+    }
+
+    /// Refuses requests at once while the monitor finds the database down.
+    pub fn with_health(mut self, health: Arc<crate::db::health::Health>) -> AppState {
+        self.health = health;
+        self
     }
 
     /// Runs blocking database work on actix's blocking pool, inside the
@@ -81,6 +93,9 @@ impl AppState {
         E: Into<ApiError> + Send + 'static,
         T: Send + 'static,
     {
+        if !self.health.is_up() {
+            return Err(Error::Unavailable("the database is not available; try again shortly".to_owned()).into());
+        }
         let pool = self.pool.clone();
         let span = tracing::Span::current();
         web::block(move || {
@@ -163,7 +178,9 @@ fn api_routes(config: &mut ServiceConfig) {
         .service(calendar::set_calendar_day)
         .service(calendar::clear_calendar_day)
         .service(imports::create_import)
-        .service(imports::get_import);
+        .service(imports::get_import)
+        .service(policy::get_policy)
+        .service(policy::update_policy);
 }
 
 /// Request-body and query-string errors answered as problem+json.
@@ -227,6 +244,8 @@ pub fn app(
         None => app.default_service(web::to(not_found)),
     };
     app.wrap(from_fn(caching::cache_control))
+        // No response is ever to be sniffed into another type than it says.
+        .wrap(actix_web::middleware::DefaultHeaders::new().add((actix_web::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
         .wrap(cors(&cors_origins))
         .wrap(Compress::default())
         .wrap(from_fn(request_context::request_context))

@@ -80,6 +80,7 @@ pub fn base() -> OpenApi {
             tag("notifications", "Each user's inbox"),
             tag("calendar", "The working-day calendar"),
             tag("imports", "Bulk imports of the breakdown table, units, accounts and assignments"),
+            tag("policy", "The security policy of the installation"),
         ]))
         .build()
 }

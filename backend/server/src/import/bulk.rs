@@ -21,6 +21,7 @@ use crate::db::schema::{assignments, campaigns, regions, tasks, unit_aliases, un
 use crate::error::Error;
 use crate::units::UnitFields;
 use crate::{accounts, notifications, rollup};
+use duban_dto::limits;
 
 /// A failure that is not the file's fault: the job fails, nothing is written.
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +86,18 @@ impl Outcome {
 
     fn error(&mut self, field: &str, message: impl Into<String>) {
         self.errors.push(FieldError { field: Some(field.to_owned()), message: message.into() });
+    }
+
+    /// Refuses the row when these fields are longer than their limits.
+    fn limits(&mut self, row: &Row, fields: &[(&str, usize)]) {
+        for (field, max) in fields {
+            if let Some(value) = row.get(field) {
+                let length = value.chars().count();
+                if length > *max {
+                    self.error(field, format!("{field} may have at most {max} characters; it has {length}"));
+                }
+            }
+        }
     }
 
     fn required<'a>(&mut self, row: &'a Row, field: &str) -> Option<&'a str> {
@@ -234,6 +247,10 @@ fn unit_row(
 ) -> Result<RowOutcome, BulkError> {
     let mut outcome = Outcome::new();
     let region = region_of(conn, row, defaults, &mut outcome)?;
+    outcome.limits(
+        row,
+        &[("name", limits::NAME), ("region", limits::NAME), ("note", limits::NOTE), ("aliases", limits::NAME * limits::ALIASES)],
+    );
     let name = outcome.required(row, "name");
     let kind = row.get("kind").map(|text| (text, parse_kind(text)));
     if let Some((text, None)) = kind {
@@ -345,6 +362,10 @@ fn user_row(
     passwords_ignored: &mut usize,
 ) -> Result<RowOutcome, BulkError> {
     let mut outcome = Outcome::new();
+    outcome.limits(
+        row,
+        &[("username", limits::USERNAME), ("display_name", limits::NAME), ("password", limits::PASSWORD), ("unit", limits::NAME)],
+    );
     let Some(username) = outcome.required(row, "username").map(str::to_lowercase) else {
         return Ok(outcome.finish(row, RowAction::Unchanged, Vec::new()));
     };
@@ -516,6 +537,7 @@ pub fn assignments(
             }
             None => None,
         };
+        outcome.limits(row, &[("task", limits::CODE), ("unit", limits::NAME), ("campaign", limits::CODE)]);
         let task_code = outcome.required(row, "task");
         let unit_name = outcome.required(row, "unit");
         let role = match row.get("role") {

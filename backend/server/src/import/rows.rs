@@ -135,7 +135,7 @@ fn read_csv(bytes: &[u8], columns: &Columns) -> Result<Vec<Row>, String> {
         let cells = canonical
             .iter()
             .zip(record.iter())
-            .filter_map(|(name, cell)| Some(((*name)?, cell.to_owned())))
+            .filter_map(|(name, cell)| Some(((*name)?, duban_breakdown::cells::restore(cell).to_owned())))
             .filter(|(_, cell)| !cell.trim().is_empty())
             .collect();
         rows.push(Row { number, place: None, cells });
@@ -157,6 +157,7 @@ fn cell_text(cell: &Data) -> String {
 }
 
 fn read_workbook(bytes: &[u8], columns: &Columns) -> Result<Vec<Row>, String> {
+    duban_breakdown::archive::check(bytes).map_err(|refused| refused.to_string())?;
     let mut workbook: Sheets<_> =
         calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|error| format!("not a readable workbook: {error}"))?;
     let sheet = workbook.sheet_names().into_iter().next().ok_or("the workbook has no sheets")?;

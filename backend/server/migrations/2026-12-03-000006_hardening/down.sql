@@ -1,0 +1,2 @@
+ALTER TABLE blobs DROP COLUMN corrupted_at;
+DROP TABLE sign_in_throttle;
