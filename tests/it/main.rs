@@ -19,6 +19,7 @@ mod probe;
 mod progress;
 mod schema;
 mod storage_s3;
+mod supervision;
 mod support;
 mod tidy;
 mod workflow;

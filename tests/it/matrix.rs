@@ -21,6 +21,9 @@ struct Ids {
     admin: i64,
     staff: i64,
     api_client: i64,
+    notice: i64,
+    /// The justice bureau's entry of that notice.
+    recipient: i64,
 }
 
 struct Row {
@@ -45,6 +48,9 @@ fn nobody() -> String {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     format!("matrix-nobody-{}", NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
 }
+
+/// Reminder rules that deserialise but do not pass the check.
+const RULES_WITH_A_MISTAKE: &str = r#"{"deadlines": {"before": [3], "overdue_every": 0, "escalate_to_manager_after": null, "escalate_to_leader_after": null}, "general": {"before": [3], "overdue_every": 2, "escalate_to_manager_after": 1, "escalate_to_leader_after": 3}, "key": {"before": [3], "overdue_every": 2, "escalate_to_manager_after": 1, "escalate_to_leader_after": 3}, "urgent": {"before": [3], "overdue_every": 2, "escalate_to_manager_after": 1, "escalate_to_leader_after": 3}}"#;
 
 const R: u16 = 200; // allowed, read
 const D: u16 = 403; // denied
@@ -123,6 +129,27 @@ fn rows() -> Vec<Row> {
         row!("get" "/api/v1/imports/{id}", |_i| "/api/v1/imports/999999".into(), body |_b| None, [U, D, 404, D, D, D, 404, D]),
         row!("get" "/api/v1/policy", |_i| "/api/v1/policy".into(), body |_b| None, [U, R, D, D, D, D, D, D]),
         row!("patch" "/api/v1/policy", |_i| "/api/v1/policy".into(), body |_b| Some(json!({})), [U, R, D, D, D, D, D, D]),
+        row!("post" "/api/v1/notices", |_i| "/api/v1/notices".into(), body |i| Some(json!({"campaign": "luoping", "level": "general", "title": " ", "requirement": "x", "reply_working_days": 5, "assignment_ids": [i.own_assignment]})), [U, D, 422, D, D, D, D, D]),
+        row!("get" "/api/v1/notices", |_i| "/api/v1/notices".into(), body |_b| None, [U, R, R, R, R, R, R, D]),
+        row!("get" "/api/v1/notices/{id}", |i| format!("/api/v1/notices/{}", i.notice), body |_b| None, [U, R, R, R, R, R, R, D]),
+        row!("get" "/api/v1/notices/{id}/document", |i| format!("/api/v1/notices/{}/document", i.notice), body |_b| None, [U, R, R, R, R, R, R, D]),
+        row!("get" "/api/v1/notices/{id}/files/{file_id}", |i| format!("/api/v1/notices/{}/files/999999", i.notice), body |_b| None, [U, 404, 404, 404, 404, 404, 404, D]),
+        row!("post" "/api/v1/notice-recipients/{id}/actions", |i| format!("/api/v1/notice-recipients/{}/actions", i.recipient), body |_b| Some(json!({"step": "request_extension", "text": "x", "until": "2099-01-01"})), [U, D, D, 409, 409, D, D, D]),
+        row!("post" "/api/v1/notice-recipients/{id}/reply", |i| format!("/api/v1/notice-recipients/{}/reply", i.recipient), body |_b| Some(json!({"text": "已办理"})), [U, D, D, 409, 409, D, D, D]),
+        row!("post" "/api/v1/urgings", |_i| "/api/v1/urgings".into(), body |_b| Some(json!({"campaign": "luoping", "assignment_ids": []})), [U, D, 422, D, D, D, D, D]),
+        row!("get" "/api/v1/reminder-rules", |_i| "/api/v1/reminder-rules".into(), body |_b| None, [U, R, R, R, R, R, R, D]),
+        row!("put" "/api/v1/reminder-rules", |_i| "/api/v1/reminder-rules".into(), body |_b| Some(serde_json::from_str(RULES_WITH_A_MISTAKE).unwrap()), [U, D, 422, D, D, D, D, D]),
+        row!("get" "/api/v1/units/{id}/leader", |i| format!("/api/v1/units/{}/leader", i.justice), body |_b| None, [U, 404, 404, 404, D, D, D, D]),
+        row!("put" "/api/v1/units/{id}/leader", |i| format!("/api/v1/units/{}/leader", i.justice), body |_b| Some(json!({"name": " "})), [U, D, 422, D, D, D, D, D]),
+        row!("get" "/api/v1/me/channels", |_i| "/api/v1/me/channels".into(), body |_b| None, [U, R, R, R, R, R, D, D]),
+        row!("put" "/api/v1/me/channels", |_i| "/api/v1/me/channels".into(), body |_b| Some(json!({"email": "not-an-address"})), [U, 422, 422, 422, 422, 422, D, D]),
+        row!("get" "/api/v1/users/{id}/channels", |i| format!("/api/v1/users/{}/channels", i.staff), body |_b| None, [U, R, 404, R, R, 404, 404, 404]),
+        row!("put" "/api/v1/users/{id}/channels", |i| format!("/api/v1/users/{}/channels", i.staff), body |_b| Some(json!({"email": "not-an-address"})), [U, 422, 404, 422, 422, 404, 404, 404]),
+        row!("get" "/api/v1/endpoints", |_i| "/api/v1/endpoints".into(), body |_b| None, [U, R, D, D, D, D, D, D]),
+        row!("post" "/api/v1/endpoints", |_i| "/api/v1/endpoints".into(), body |_b| Some(json!({"channel": "webhook", "name": " ", "url": "http://10.0.0.1/", "events": []})), [U, 422, D, D, D, D, D, D]),
+        row!("delete" "/api/v1/endpoints/{id}", |_i| "/api/v1/endpoints/999999".into(), body |_b| None, [U, 404, D, D, D, D, D, D]),
+        row!("get" "/api/v1/deliveries", |_i| "/api/v1/deliveries".into(), body |_b| None, [U, R, D, D, D, D, D, D]),
+        row!("post" "/api/v1/deliveries/{id}/redeliver", |_i| "/api/v1/deliveries/999999/redeliver".into(), body |_b| None, [U, 404, D, D, D, D, D, D]),
     ]
 }
 
@@ -158,6 +185,12 @@ fn every_endpoint_answers_every_caller_as_the_policy_says() {
     let users: Value = admin.get_json("/api/v1/users");
     let user_id = |name: &str| users.as_array().unwrap().iter().find(|u| u["username"] == name).unwrap()["id"].as_i64().unwrap();
     let groups: Value = admin.get_json("/api/v1/unit-groups");
+    let own_assignment = led["items"][0]["id"].as_i64().unwrap();
+    let notice: Value = server
+        .login("yfzxb")
+        .post("/api/v1/notices", &json!({"campaign": "luoping", "level": "general", "title": "矩阵督办", "requirement": "x", "reply_working_days": 5, "assignment_ids": [own_assignment]}))
+        .json()
+        .unwrap();
     let ids = Ids {
         task: led["items"][0]["task"]["id"].as_i64().unwrap(),
         own_assignment: led["items"][0]["id"].as_i64().unwrap(),
@@ -167,6 +200,8 @@ fn every_endpoint_answers_every_caller_as_the_policy_says() {
         admin: user_id("admin"),
         staff: user_id("sfj-staff"),
         api_client: client["id"].as_i64().unwrap(),
+        notice: notice["id"].as_i64().unwrap(),
+        recipient: notice["recipients"][0]["id"].as_i64().unwrap(),
     };
 
     // The table covers exactly the documented operations.

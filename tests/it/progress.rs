@@ -176,13 +176,12 @@ fn deadlines_count_working_days_and_notices_go_out_once() {
     assert_eq!(overdue["items"][0]["id"], late);
     assert_eq!(overdue["items"][0]["overdue"], true);
 
-    let sent = duban::notifications::sweep_deadlines(&mut db.conn(), &duban::authz::Operator::for_tests(), &calendar, today).unwrap();
+    let rule = duban_dto::api::ReminderRules::default().deadlines;
+    let sweep =
+        || duban::reminders::sweep_deadlines(&mut db.conn(), &duban::authz::Operator::for_tests(), &rule, &calendar, today).unwrap();
+    let sent = sweep();
     assert!(sent >= 2, "{sent}");
-    assert_eq!(
-        duban::notifications::sweep_deadlines(&mut db.conn(), &duban::authz::Operator::for_tests(), &calendar, today).unwrap(),
-        0,
-        "each notice once"
-    );
+    assert_eq!(sweep(), 0, "each reminder once");
     let justice: Value = server.login("sfj").get_json("/api/v1/notifications");
     assert!(justice["items"].as_array().unwrap().iter().any(|n| n["kind"] == "due_soon" && n["assignment_id"] == soon));
     let government: Value = server.login("zwj").get_json("/api/v1/notifications");

@@ -151,3 +151,248 @@ impl Drop for Server {
         }
     }
 }
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A real SMTP server (aiosmtpd) that records what it receives, decoded.
+pub struct SmtpServer {
+    child: Child,
+    pub port: u16,
+    out: tempfile::NamedTempFile,
+}
+
+impl SmtpServer {
+    /// Plain SMTP with AUTH (duban / test-password).
+    pub fn start() -> SmtpServer {
+        Self::start_with(&[])
+    }
+
+    /// With STARTTLS required, on this certificate and key.
+    pub fn start_with_tls(cert: &Path, key: &Path) -> SmtpServer {
+        Self::start_with(&[cert.to_str().unwrap(), key.to_str().unwrap()])
+    }
+
+    fn start_with(tls: &[&str]) -> SmtpServer {
+        let out = tempfile::NamedTempFile::new().unwrap();
+        let port = free_port();
+        // Debian's interpreter, which has python3-aiosmtpd (a python3 earlier
+        // on PATH, e.g. pyenv's, would not).
+        let mut child = Command::new("/usr/bin/python3")
+            .arg(workspace().join("tests/it/fixtures/smtp_server.py"))
+            .arg(out.path())
+            .arg(port.to_string())
+            .args(tls)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("starting the SMTP server (apt-get install python3-aiosmtpd)");
+        let mut ready = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut ready).unwrap();
+        assert_eq!(ready.trim(), "ready", "the SMTP server did not start");
+        SmtpServer { child, port, out }
+    }
+
+    /// The messages received so far.
+    pub fn received(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(self.out.path()).unwrap().lines().map(|line| serde_json::from_str(line).unwrap()).collect()
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A certificate authority and a certificate it issued for 127.0.0.1, made
+/// with the openssl command.
+pub struct Certificates {
+    pub dir: tempfile::TempDir,
+}
+
+impl Certificates {
+    pub fn make() -> Certificates {
+        let dir = tempfile::tempdir().unwrap();
+        let openssl = |args: &[&str]| {
+            let output = Command::new("openssl").args(args).current_dir(dir.path()).output().expect("running openssl");
+            assert!(output.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        };
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=duban test CA",
+        ]);
+        openssl(&["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"]);
+        std::fs::write(
+            dir.path().join("server.ext"),
+            "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n",
+        )
+        .unwrap();
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+        ]);
+        Certificates { dir }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+/// One HTTP request a [`Receiver`] got.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub method: String,
+    /// Path and query.
+    pub target: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(key, _)| key.eq_ignore_ascii_case(name)).map(|(_, value)| value.as_str())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap()
+    }
+
+    /// A query parameter of the target, as sent (percent-encoded).
+    pub fn query(&self, name: &str) -> Option<String> {
+        let (_, query) = self.target.split_once('?')?;
+        query.split('&').find_map(|pair| pair.split_once('=').filter(|(key, _)| *key == name).map(|(_, value)| value.to_owned()))
+    }
+}
+
+/// A real HTTP receiver on 127.0.0.1 for webhooks and robots: it records
+/// every request and answers the requests to a path with the statuses it
+/// is told for it, in turn (200 with `{"errcode":0}` when none is left),
+/// optionally after a delay.
+#[derive(Clone)]
+pub struct Receiver {
+    pub base: String,
+    received: std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
+    answers: std::sync::Arc<std::sync::Mutex<Vec<(String, std::collections::VecDeque<u16>)>>>,
+    delay: std::sync::Arc<std::sync::Mutex<Duration>>,
+}
+
+impl Receiver {
+    pub fn start() -> Receiver {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let receiver = Receiver {
+            base: format!("http://{}", listener.local_addr().unwrap()),
+            received: Default::default(),
+            answers: Default::default(),
+            delay: Default::default(),
+        };
+        let serving = receiver.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().map_while(Result::ok) {
+                let serving = serving.clone();
+                std::thread::spawn(move || serving.answer(stream));
+            }
+        });
+        receiver
+    }
+
+    /// Answers the next requests to paths starting with `path` with these statuses, in turn.
+    pub fn answer_with(&self, path: &str, statuses: &[u16]) {
+        self.answers.lock().unwrap().push((path.to_owned(), statuses.iter().copied().collect()));
+    }
+
+    /// Waits this long before answering each request.
+    pub fn delay(&self, delay: Duration) {
+        *self.delay.lock().unwrap() = delay;
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+
+    /// Waits until at least `n` requests arrived (at most a minute).
+    pub fn wait_for(&self, n: usize) -> Vec<Received> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let received = self.received();
+            if received.len() >= n {
+                return received;
+            }
+            assert!(Instant::now() < deadline, "the receiver got {} of {n} requests", received.len());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn answer(&self, stream: std::net::TcpStream) {
+        use std::io::{Read, Write};
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut parts = request_line.split_whitespace();
+        let (method, target) = (parts.next().unwrap_or_default().to_owned(), parts.next().unwrap_or_default().to_owned());
+        let mut headers = Vec::new();
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':') {
+                headers.push((name.trim().to_owned(), value.trim().to_owned()));
+            }
+        }
+        let length: usize =
+            headers.iter().find(|(name, _)| name.eq_ignore_ascii_case("content-length")).map_or(0, |(_, value)| value.parse().unwrap());
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        self.received.lock().unwrap().push(Received { method, target: target.clone(), headers, body });
+        let delay = *self.delay.lock().unwrap();
+        std::thread::sleep(delay);
+        let status = self
+            .answers
+            .lock()
+            .unwrap()
+            .iter_mut()
+            .find(|(path, left)| target.starts_with(path.as_str()) && !left.is_empty())
+            .and_then(|(_, left)| left.pop_front())
+            .unwrap_or(200);
+        let body = if status == 200 { r#"{"errcode":0,"errmsg":"ok"}"# } else { r#"{"error":"the receiver was told to fail"}"# };
+        let mut stream = stream;
+        let _ = write!(
+            stream,
+            "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+    }
+}

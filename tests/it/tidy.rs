@@ -341,6 +341,9 @@ const WRITES_WITHOUT_CAPABILITY: &[(&str, &str)] = &[
     ("auth/throttle.rs::failed", "a sign-in's outcome, recorded for the throttle (and the lockout)"),
     ("auth/tokens.rs::signing_secret", "the server generates its own signing key on first start"),
     ("notifications.rs::send", "a notice written inside a change that holds its capability"),
+    ("messages.rs::publish", "messages written inside a change that holds its capability"),
+    ("dispatch.rs::round", "the dispatcher records its delivery attempts: background work that serve starts"),
+    ("evidence/mod.rs::mark_corrupted", "a reader holding a capability found an object corrupted"),
     ("rollup.rs::refresh", "a cache refreshed inside a change that holds its capability"),
 ];
 

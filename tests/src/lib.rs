@@ -183,11 +183,19 @@ pub struct ServerOptions {
     pub storage: Option<duban::storage::StorageConfig>,
     /// The browser client's files, served at `/`; none when `None`.
     pub static_dir: Option<PathBuf>,
+    /// Let webhooks and robots be registered on 127.0.0.1 (the tests' receivers).
+    pub outbound_allow_loopback: bool,
 }
 
 impl Default for ServerOptions {
     fn default() -> Self {
-        ServerOptions { cors_origins: Vec::new(), max_upload_bytes: 512 << 20, storage: None, static_dir: None }
+        ServerOptions {
+            cors_origins: Vec::new(),
+            max_upload_bytes: 512 << 20,
+            storage: None,
+            static_dir: None,
+            outbound_allow_loopback: false,
+        }
     }
 }
 
@@ -212,7 +220,7 @@ impl TestServer {
     }
 
     pub fn start_with_options(db: &TestDb, options: ServerOptions) -> TestServer {
-        let ServerOptions { cors_origins, max_upload_bytes, storage, static_dir } = options;
+        let ServerOptions { cors_origins, max_upload_bytes, storage, static_dir, outbound_allow_loopback } = options;
         let evidence_dir = tempfile::Builder::new().prefix("duban-evidence-").tempdir_in("/tmp").expect("a temporary directory");
         let config = storage.unwrap_or_else(|| duban::storage::StorageConfig::Local { root: evidence_dir.path().to_owned() });
         let storage = std::sync::Arc::new(duban::storage::Storage::open(&config).expect("opening the evidence store"));
@@ -223,7 +231,9 @@ impl TestServer {
         let (sender, receiver) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let state = duban::http::AppState::new(pool, None, server_storage, max_upload_bytes).expect("the server state");
+                let state = duban::http::AppState::new(pool, None, server_storage, max_upload_bytes)
+                    .expect("the server state")
+                    .with_outbound_allow_loopback(outbound_allow_loopback);
                 let server = actix_web::HttpServer::new(move || duban::http::app(state.clone(), static_dir.clone(), cors_origins.clone()))
                     .workers(2)
                     .listen(listener)

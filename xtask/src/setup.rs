@@ -17,10 +17,22 @@ const TRUNK_VERSION: &str = "0.21.14";
 const BINARYEN_VERSION: &str = "132.0.0";
 
 /// Debian packages: the PostgreSQL server the embedded database and the
-/// tests run, libpq for diesel, and Chromium with a CJK font for the
-/// browser tests (without the font Chinese renders as boxes).
-const DEBIAN_PACKAGES: &[&str] =
-    &["postgresql", "postgresql-contrib", "libpq-dev", "pkg-config", "chromium", "chromium-driver", "fonts-wqy-zenhei"];
+/// tests run, libpq for diesel, Chromium with a CJK font for the browser
+/// tests (without the font Chinese renders as boxes), a real SMTP server
+/// for the mail tests (aiosmtpd), and LibreOffice with pdftotext to render
+/// the documents duban writes.
+const DEBIAN_PACKAGES: &[&str] = &[
+    "postgresql",
+    "postgresql-contrib",
+    "libpq-dev",
+    "pkg-config",
+    "chromium",
+    "chromium-driver",
+    "fonts-wqy-zenhei",
+    "python3-aiosmtpd",
+    "libreoffice-writer-nogui",
+    "poppler-utils",
+];
 
 pub fn all() -> anyhow::Result<()> {
     debian_packages(DEBIAN_PACKAGES)?;

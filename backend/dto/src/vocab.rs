@@ -281,7 +281,7 @@ vocabulary! {
 }
 
 vocabulary! {
-    /// What a notification is about.
+    /// What a notification (and a message on any channel) is about.
     pub enum NotificationKind {
         Assigned = "assigned",
         Submitted = "submitted",
@@ -290,6 +290,172 @@ vocabulary! {
         Approved = "approved",
         DueSoon = "due_soon",
         Overdue = "overdue",
+        /// A supervision notice (督办单) addressed to the unit.
+        NoticeIssued = "notice_issued",
+        /// The lead office urges (催办), by hand or by the reminder rules.
+        NoticeUrged = "notice_urged",
+        /// An unacknowledged notice escalated to the unit's manager or leader.
+        NoticeEscalated = "notice_escalated",
+        /// A unit replied to a notice, or asked for more time (for the lead office).
+        NoticeReplied = "notice_replied",
+        /// The lead office returned a reply, decided on an extension or closed the notice.
+        NoticeDecided = "notice_decided",
+        /// A bulletin (通报) was issued.
+        BulletinIssued = "bulletin_issued",
+    }
+}
+
+impl NotificationKind {
+    /// The kind as the inbox and the channel settings name it.
+    pub const fn zh_name(self) -> &'static str {
+        match self {
+            NotificationKind::Assigned => "新任务",
+            NotificationKind::Submitted => "待审核",
+            NotificationKind::Returned => "被退回",
+            NotificationKind::Accepted => "初审通过",
+            NotificationKind::Approved => "终审通过",
+            NotificationKind::DueSoon => "临期提醒",
+            NotificationKind::Overdue => "逾期提醒",
+            NotificationKind::NoticeIssued => "督办单",
+            NotificationKind::NoticeUrged => "催办",
+            NotificationKind::NoticeEscalated => "督办升级",
+            NotificationKind::NoticeReplied => "督办反馈",
+            NotificationKind::NoticeDecided => "督办处理结果",
+            NotificationKind::BulletinIssued => "通报",
+        }
+    }
+}
+
+vocabulary! {
+    /// How urgent a supervision notice is, shown as its colour.
+    pub enum NoticeLevel {
+        /// 一般 (blue).
+        General = "general",
+        /// 重点 (yellow).
+        Key = "key",
+        /// 紧急 (red).
+        Urgent = "urgent",
+    }
+}
+
+impl NoticeLevel {
+    pub const fn zh_name(self) -> &'static str {
+        match self {
+            NoticeLevel::General => "一般",
+            NoticeLevel::Key => "重点",
+            NoticeLevel::Urgent => "紧急",
+        }
+    }
+
+    /// The colour county offices give it: blue, yellow, red.
+    pub const fn colour(self) -> &'static str {
+        match self {
+            NoticeLevel::General => "blue",
+            NoticeLevel::Key => "yellow",
+            NoticeLevel::Urgent => "red",
+        }
+    }
+
+    /// The colour in Chinese: 蓝色, 黄色, 红色.
+    pub const fn colour_zh(self) -> &'static str {
+        match self {
+            NoticeLevel::General => "蓝色",
+            NoticeLevel::Key => "黄色",
+            NoticeLevel::Urgent => "红色",
+        }
+    }
+}
+
+vocabulary! {
+    /// Where one addressed unit stands with a supervision notice.
+    pub enum RecipientState {
+        /// Sent, not yet acknowledged.
+        Sent = "sent",
+        /// Receipt acknowledged (签收).
+        Acknowledged = "acknowledged",
+        /// The unit replied (办理情况反馈).
+        Replied = "replied",
+        /// The lead office found the reply insufficient.
+        Returned = "returned",
+        /// Closed (销号).
+        Closed = "closed",
+    }
+}
+
+impl RecipientState {
+    pub const fn zh_name(self) -> &'static str {
+        match self {
+            RecipientState::Sent => "待签收",
+            RecipientState::Acknowledged => "已签收",
+            RecipientState::Replied => "已反馈",
+            RecipientState::Returned => "已退回",
+            RecipientState::Closed => "已销号",
+        }
+    }
+}
+
+vocabulary! {
+    /// A step on a supervision notice, by the unit or the lead office.
+    pub enum NoticeStep {
+        Acknowledge = "acknowledge",
+        Reply = "reply",
+        RequestExtension = "request_extension",
+        GrantExtension = "grant_extension",
+        RefuseExtension = "refuse_extension",
+        Return = "return",
+        Close = "close",
+    }
+}
+
+impl NoticeStep {
+    /// The step as a past participle, for messages.
+    pub const fn past_tense(self) -> &'static str {
+        match self {
+            NoticeStep::Acknowledge => "acknowledged",
+            NoticeStep::Reply => "replied to",
+            NoticeStep::RequestExtension => "given an extension request",
+            NoticeStep::GrantExtension => "given the extension",
+            NoticeStep::RefuseExtension => "refused the extension",
+            NoticeStep::Return => "returned",
+            NoticeStep::Close => "closed",
+        }
+    }
+
+    pub const fn zh_name(self) -> &'static str {
+        match self {
+            NoticeStep::Acknowledge => "签收",
+            NoticeStep::Reply => "反馈办理情况",
+            NoticeStep::RequestExtension => "申请延期",
+            NoticeStep::GrantExtension => "同意延期",
+            NoticeStep::RefuseExtension => "不同意延期",
+            NoticeStep::Return => "退回反馈",
+            NoticeStep::Close => "销号",
+        }
+    }
+}
+
+vocabulary! {
+    /// Where messages go besides the inbox.
+    pub enum Channel {
+        /// E-mail over SMTP, to the user's own address.
+        Email = "email",
+        /// A DingTalk group robot (钉钉自定义机器人).
+        Dingtalk = "dingtalk",
+        /// A WeCom group robot (企业微信群机器人).
+        Wecom = "wecom",
+        /// A portal's signed webhook.
+        Webhook = "webhook",
+    }
+}
+
+vocabulary! {
+    /// How an outgoing message's delivery stands.
+    pub enum DeliveryStatus {
+        /// Waiting for its (next) attempt.
+        Pending = "pending",
+        Delivered = "delivered",
+        /// Gave up after retrying for a day (or the endpoint is gone).
+        Failed = "failed",
     }
 }
 

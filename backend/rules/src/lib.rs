@@ -8,7 +8,8 @@
 //!   schedule light (进度灯) of a task;
 //! - [`quantified`]: measured values against structured targets;
 //! - [`calendar`]: the Chinese working-day calendar with its 调休 days;
-//! - [`period`]: the reporting periods of the negative list.
+//! - [`period`]: the reporting periods of the negative list;
+//! - [`supervision`]: supervision notices (督办单), reminders and escalation.
 //!
 //! Nothing here reads a database or a request. The server applies these
 //! rules to what it stores; the SPA uses them to show only the actions the
@@ -19,4 +20,5 @@ pub mod period;
 pub mod quantified;
 pub mod rollup;
 pub mod schedule;
+pub mod supervision;
 pub mod workflow;

@@ -13,7 +13,8 @@
 //! A notice is closed when every unit it addresses is closed.
 
 use chrono::NaiveDate;
-use duban_dto::{NoticeLevel, NoticeStep, RecipientState};
+pub use duban_dto::api::{ReminderRule, ReminderRules};
+use duban_dto::{NoticeStep, RecipientState};
 
 use crate::calendar::Calendar;
 
@@ -73,74 +74,6 @@ pub fn next(state: RecipientState, step: NoticeStep, by: Party, extension_pendin
 /// The reply date of a notice issued on `issued` with `working_days` to reply.
 pub fn reply_due(issued: NaiveDate, working_days: u32, calendar: &Calendar) -> NaiveDate {
     calendar.add_working_days(issued, working_days)
-}
-
-/// When to remind and whom to escalate to, for one notice level or for
-/// assignment deadlines.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ReminderRule {
-    /// Remind this many working days before the due date (0: on the day).
-    pub before: Vec<u32>,
-    /// Once overdue, remind every this many working days.
-    pub overdue_every: u32,
-    /// An unacknowledged notice goes to the unit's manager after this many
-    /// working days; `None` for assignment deadlines.
-    pub escalate_to_manager_after: Option<u32>,
-    /// … and to the county leader in charge of the unit after this many.
-    pub escalate_to_leader_after: Option<u32>,
-}
-
-/// The lead office's reminder rules: for assignment deadlines, and per
-/// notice level.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ReminderRules {
-    pub deadlines: ReminderRule,
-    pub general: ReminderRule,
-    pub key: ReminderRule,
-    pub urgent: ReminderRule,
-}
-
-impl Default for ReminderRules {
-    /// Remind 3 working days before, on the day, and every 2 working days
-    /// overdue; escalate an unacknowledged notice after 1 working day to
-    /// the unit's manager and after 3 to its leader in charge.
-    fn default() -> Self {
-        let notices = ReminderRule { before: vec![3, 0], overdue_every: 2, escalate_to_manager_after: Some(1), escalate_to_leader_after: Some(3) };
-        ReminderRules {
-            deadlines: ReminderRule { before: vec![3, 0], overdue_every: 2, escalate_to_manager_after: None, escalate_to_leader_after: None },
-            general: notices.clone(),
-            key: notices.clone(),
-            urgent: notices,
-        }
-    }
-}
-
-impl ReminderRules {
-    pub fn for_level(&self, level: NoticeLevel) -> &ReminderRule {
-        match level {
-            NoticeLevel::General => &self.general,
-            NoticeLevel::Key => &self.key,
-            NoticeLevel::Urgent => &self.urgent,
-        }
-    }
-
-    /// Says what is wrong with the rules, if anything.
-    pub fn check(&self) -> Result<(), String> {
-        for (name, rule) in [("deadlines", &self.deadlines), ("general", &self.general), ("key", &self.key), ("urgent", &self.urgent)] {
-            if rule.overdue_every == 0 || rule.overdue_every > 30 {
-                return Err(format!("{name}.overdue_every must be 1 to 30 working days"));
-            }
-            if rule.before.len() > 5 || rule.before.iter().any(|days| *days > 30) {
-                return Err(format!("{name}.before: at most 5 reminders, each at most 30 working days before"));
-            }
-            if let (Some(manager), Some(leader)) = (rule.escalate_to_manager_after, rule.escalate_to_leader_after)
-                && leader < manager
-            {
-                return Err(format!("{name}: the leader in charge comes after the manager"));
-            }
-        }
-        Ok(())
-    }
 }
 
 /// A reminder due today: what it is about, keyed so that it is sent once.
@@ -237,7 +170,11 @@ mod tests {
         assert_eq!(deadline_reminder(&rule, due, day(2, 13), &calendar), None, "four");
         // Saturday 14 February is a working day (调休): three before.
         assert_eq!(deadline_reminder(&rule, due, day(2, 14), &calendar), Some(Reminder::Before { working_days: 3 }));
-        assert_eq!(deadline_reminder(&rule, due, day(2, 18), &calendar), Some(Reminder::Before { working_days: 3 }), "a holiday: still three");
+        assert_eq!(
+            deadline_reminder(&rule, due, day(2, 18), &calendar),
+            Some(Reminder::Before { working_days: 3 }),
+            "a holiday: still three"
+        );
         assert_eq!(deadline_reminder(&rule, due, day(2, 26), &calendar), Some(Reminder::Before { working_days: 0 }));
         assert_eq!(deadline_reminder(&rule, due, day(2, 27), &calendar), Some(Reminder::Overdue { period: 0 }));
         // Saturday 28 February works too (调休): two working days overdue.

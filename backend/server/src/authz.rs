@@ -33,6 +33,12 @@
 //! |                   | inspector; API keys with `evidence:read`                             |
 //! | [`ManageCalendar`]| admin                                                                |
 //! | [`ManagePolicy`]  | admin                                                                |
+//! | [`Supervise`]     | lead office (督办: notices, urging, decisions, rules, units' leaders) |
+//! | [`ActOnNotice`]   | the addressed unit's users and the lead office; the steps each may   |
+//! |                   | take are the rulebook's (`duban_rules::supervision`)                 |
+//! | [`ManageEndpoints`]| admin (webhooks, group robots, deliveries)                          |
+//! | [`ManageContacts`]| the user, the manager of the user's unit, admin (others: 404)        |
+//! | [`ReadLeader`]    | lead office, admin, the unit's manager                               |
 //! | [`ReportNegative`]| a unit's users for their unit; the lead office for any unit          |
 //! | [`ConfirmNegative`], [`SetReference`] | lead office                                      |
 //! | [`Operator`]      | the server's command line only (`duban …`)                           |
@@ -179,6 +185,15 @@ capability!(
     /// Read and change the security policy.
     ManagePolicy
 );
+capability!(
+    /// Supervise (督办): issue notices, urge, decide on extensions, return
+    /// and close replies, set the reminder rules and the units' leaders.
+    Supervise
+);
+capability!(
+    /// Register webhooks and group robots, see and repeat deliveries.
+    ManageEndpoints
+);
 
 /// Write units and groups: managing the catalog, or importing it.
 pub trait WritesUnits {}
@@ -294,6 +309,72 @@ impl EditAssignment {
             EditAssignment::LeadOffice { assignment_id, .. } => *assignment_id,
             EditAssignment::Unit(work_on) => work_on.assignment_id(),
         }
+    }
+}
+
+/// Take a step on a supervision notice for one addressed unit, as the
+/// party the rulebook judges the step by (`duban_rules::supervision`).
+#[derive(Debug)]
+pub struct ActOnNotice {
+    recipient_id: i64,
+    party: duban_rules::supervision::Party,
+    user_id: i64,
+    unit_id: Option<i64>,
+}
+
+impl ActOnNotice {
+    pub fn recipient_id(&self) -> i64 {
+        self.recipient_id
+    }
+
+    pub fn party(&self) -> duban_rules::supervision::Party {
+        self.party
+    }
+
+    pub fn user_id(&self) -> i64 {
+        self.user_id
+    }
+
+    pub fn unit_id(&self) -> Option<i64> {
+        self.unit_id
+    }
+}
+
+/// Read supervision notices: all of them, or (for a unit's users) those
+/// addressed to the unit.
+#[derive(Debug)]
+pub struct ReadNotices {
+    unit_id: Option<i64>,
+}
+
+impl ReadNotices {
+    /// The only unit whose notices may be read, when the reader is a unit's.
+    pub fn unit_id(&self) -> Option<i64> {
+        self.unit_id
+    }
+}
+
+/// See and change one user's contacts and channels (personal data).
+#[derive(Debug)]
+pub struct ManageContacts {
+    user_id: i64,
+}
+
+impl ManageContacts {
+    pub fn user_id(&self) -> i64 {
+        self.user_id
+    }
+}
+
+/// See a unit's leader in charge with their contacts.
+#[derive(Debug)]
+pub struct ReadLeader {
+    unit_id: i64,
+}
+
+impl ReadLeader {
+    pub fn unit_id(&self) -> i64 {
+        self.unit_id
     }
 }
 
@@ -539,6 +620,64 @@ impl Caller {
 
     pub fn set_reference(&self) -> Result<SetReference, Error> {
         if self.is(&[Role::LeadOffice]) { Ok(SetReference::granted()) } else { Err(self.refuse("set the reference figure of a target")) }
+    }
+
+    pub fn supervise(&self) -> Result<Supervise, Error> {
+        if self.is(&[Role::LeadOffice]) { Ok(Supervise::granted()) } else { Err(self.refuse("supervise (issue notices, urge, decide)")) }
+    }
+
+    /// Notices: the lead office, administrators, inspectors and portals
+    /// with `progress:read` read all; a unit's users those addressed to it.
+    pub fn read_notices(&self) -> Result<ReadNotices, Error> {
+        match self.user() {
+            Some(user) if user.role.is_unit_role() => match user.unit_id {
+                Some(unit) => Ok(ReadNotices { unit_id: Some(unit) }),
+                None => Err(self.refuse("read notices without belonging to a unit")),
+            },
+            Some(_) => Ok(ReadNotices { unit_id: None }),
+            None if self.has_scope(Scope::ProgressRead) => Ok(ReadNotices { unit_id: None }),
+            None => Err(self.refuse("read notices (scope progress:read)")),
+        }
+    }
+
+    pub fn manage_endpoints(&self) -> Result<ManageEndpoints, Error> {
+        if self.is(&[Role::Admin]) { Ok(ManageEndpoints::granted()) } else { Err(self.refuse("manage webhooks and robots")) }
+    }
+
+    /// Act on a notice addressed to `unit_id`: the lead office, or a user of
+    /// that unit. Which steps each may take is the rulebook's.
+    pub fn act_on_notice(&self, recipient_id: i64, unit_id: i64) -> Result<ActOnNotice, Error> {
+        use duban_rules::supervision::Party;
+        match self.user() {
+            Some(user) if user.role == Role::LeadOffice => {
+                Ok(ActOnNotice { recipient_id, party: Party::LeadOffice, user_id: user.id, unit_id: user.unit_id })
+            }
+            Some(user) if user.role.is_unit_role() && user.unit_id == Some(unit_id) => {
+                Ok(ActOnNotice { recipient_id, party: Party::Unit, user_id: user.id, unit_id: user.unit_id })
+            }
+            Some(user) if user.role.is_unit_role() => Err(Error::forbidden("this notice is addressed to another unit")),
+            _ => Err(self.refuse("act on a supervision notice")),
+        }
+    }
+
+    /// A user's contacts: the user, an administrator, or the manager of the
+    /// user's unit.
+    pub fn manage_contacts(&self, user_id: i64, unit_id: Option<i64>) -> Result<ManageContacts, Error> {
+        match self.user() {
+            Some(user) if user.id == user_id || user.role == Role::Admin => Ok(ManageContacts { user_id }),
+            Some(user) if user.role == Role::UnitManager && unit_id.is_some() && user.unit_id == unit_id => Ok(ManageContacts { user_id }),
+            _ => Err(Error::not_found(format!("no user {user_id}"))),
+        }
+    }
+
+    /// A unit's leader in charge: the lead office (who keeps them), the
+    /// unit's manager, administrators.
+    pub fn read_leader(&self, unit_id: i64) -> Result<ReadLeader, Error> {
+        match self.user() {
+            Some(user) if matches!(user.role, Role::LeadOffice | Role::Admin) => Ok(ReadLeader { unit_id }),
+            Some(user) if user.role == Role::UnitManager && user.unit_id == Some(unit_id) => Ok(ReadLeader { unit_id }),
+            _ => Err(self.refuse("see a unit's leader in charge and their contacts")),
+        }
     }
 
     pub fn manage_policy(&self) -> Result<ManagePolicy, Error> {

@@ -120,7 +120,8 @@ enum Command {
         #[command(subcommand)]
         command: EvidenceCommand,
     },
-    /// Send the due-soon and overdue notices now (serve does it every half hour).
+    /// Evaluate the reminder rules now: deadline reminders, notice reminders
+    /// and escalations, each once (serve does it every DUBAN_REMINDER_INTERVAL_S).
     NotifyDeadlines,
     /// Apply pending database migrations.
     Migrate,
@@ -329,8 +330,9 @@ fn execute(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
         }
         Command::NotifyDeadlines => {
             let db = Database::open(settings)?;
-            let sent = send_deadline_notices(&db.pool)?;
-            println!("{sent} notices sent");
+            let mut conn = db.pool.get()?;
+            let (deadlines, notices) = crate::reminders::evaluate(&mut conn, &Operator::at_command_line(), crate::clock::today())?;
+            println!("{deadlines} deadline reminders and {notices} notice reminders or escalations sent");
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit { command: AuditCommand::Verify } => {
@@ -390,8 +392,9 @@ fn serve(settings: &Settings, listen: Option<String>) -> anyhow::Result<ExitCode
     }
     let state = AppState::new(db.pool.clone(), settings.jwt_secret.as_deref(), storage, settings.max_upload_bytes)
         .map_err(|error| anyhow::anyhow!("{error}"))?
-        .with_health(db.monitor());
-    start_deadline_sweeper(db.pool.clone());
+        .with_health(db.monitor())
+        .with_outbound_allow_loopback(settings.messaging.allow_loopback);
+    start_background_work(db.pool.clone(), &settings.messaging);
     let listen = listen.unwrap_or_else(|| settings.listen.clone());
     actix_web::rt::System::new().block_on(crate::http::serve(
         state,
@@ -404,27 +407,20 @@ fn serve(settings: &Settings, listen: Option<String>) -> anyhow::Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
-fn send_deadline_notices(pool: &crate::db::PgPool) -> anyhow::Result<usize> {
-    let mut conn = pool.get()?;
-    let calendar = crate::calendar::load(&mut conn)?;
-    Ok(crate::notifications::sweep_deadlines(&mut conn, &Operator::at_command_line(), &calendar, crate::clock::today())?)
-}
-
-/// Sends due-soon and overdue notices now and every half hour, while serving.
-fn start_deadline_sweeper(pool: crate::db::PgPool) {
-    std::thread::Builder::new()
-        .name("deadline-sweeper".to_owned())
-        .spawn(move || {
-            loop {
-                match send_deadline_notices(&pool) {
-                    Ok(0) => {}
-                    Ok(sent) => tracing::info!(sent, "deadline notices sent"),
-                    Err(error) => tracing::warn!(%error, "sending deadline notices"),
-                }
-                std::thread::sleep(std::time::Duration::from_secs(30 * 60));
-            }
-        })
-        .expect("starting a thread");
+/// Starts the work that runs beside the web server: the reminder
+/// scheduler and the outbox dispatcher. Several instances may each run
+/// them; they coordinate through the database.
+fn start_background_work(pool: crate::db::PgPool, messaging: &crate::config::Messaging) {
+    if !messaging.background_work {
+        tracing::info!("background work (reminders, deliveries) is left to other instances");
+        return;
+    }
+    if messaging.smtp.is_none() {
+        tracing::info!("no mail server configured (DUBAN_SMTP_HOST): e-mail waits in the outbox");
+    }
+    crate::reminders::start(pool.clone(), messaging.reminder_interval, Operator::at_command_line());
+    let dispatcher = crate::dispatch::Dispatcher::new(pool, messaging.clone());
+    std::thread::Builder::new().name("dispatcher".to_owned()).spawn(move || dispatcher.run()).expect("starting a thread");
 }
 
 /// A password from standard input, or a generated one (printed once).

@@ -19,6 +19,16 @@
 //! | storage              | DUBAN_STORAGE               | local (or s3)                            |
 //! | s3_bucket, s3_endpoint, s3_region, s3_prefix, s3_allow_http | DUBAN_S3_BUCKET … | —, AWS, us-east-1, "", false |
 //! | s3_access_key_id, s3_secret_access_key | DUBAN_S3_ACCESS_KEY_ID, DUBAN_S3_SECRET_ACCESS_KEY | — |
+//! | smtp_host            | DUBAN_SMTP_HOST             | none: no e-mail is sent                  |
+//! | smtp_port            | DUBAN_SMTP_PORT             | 587 (465 with smtp_tls = tls)            |
+//! | smtp_tls             | DUBAN_SMTP_TLS              | starttls (or tls, or none)               |
+//! | smtp_username, smtp_password | DUBAN_SMTP_USERNAME, DUBAN_SMTP_PASSWORD | none           |
+//! | smtp_from            | DUBAN_SMTP_FROM             | duban@<smtp_host>                        |
+//! | smtp_ca_file         | DUBAN_SMTP_CA_FILE          | none: the public roots; a PEM file adds the CA of an internal mail server |
+//! | outbound_allow_loopback | DUBAN_OUTBOUND_ALLOW_LOOPBACK | false: webhooks and robots to loopback or link-local addresses are refused |
+//! | reminder_interval_s  | DUBAN_REMINDER_INTERVAL_S   | 300: how often reminders are evaluated   |
+//! | delivery_lease_s     | DUBAN_DELIVERY_LEASE_S      | 120: how long a message being delivered is one instance's before another retries it |
+//! | background_work      | DUBAN_BACKGROUND_WORK       | true: this instance also sends reminders and delivers messages |
 //!
 //! The file is named by `--config FILE` or DUBAN_CONFIG and uses the names
 //! of the first column.
@@ -58,6 +68,59 @@ pub struct Settings {
     /// The largest upload accepted, in bytes.
     pub max_upload_bytes: u64,
     pub storage: crate::storage::StorageConfig,
+    pub messaging: Messaging,
+}
+
+/// How the server delivers messages that leave it.
+#[derive(Debug, Clone)]
+pub struct Messaging {
+    pub smtp: Option<Smtp>,
+    /// Allow webhooks and robots on loopback and link-local addresses
+    /// (refused by default: a registered URL must not reach the server's own
+    /// network services).
+    pub allow_loopback: bool,
+    pub reminder_interval: std::time::Duration,
+    /// How long a message being delivered is this instance's; if it dies
+    /// mid-delivery, another instance retries the message after this.
+    pub delivery_lease: std::time::Duration,
+    /// Whether this instance runs the reminder scheduler and the outbox
+    /// dispatcher (several may: they coordinate through the database).
+    pub background_work: bool,
+}
+
+impl Default for Messaging {
+    fn default() -> Self {
+        Messaging {
+            smtp: None,
+            allow_loopback: false,
+            reminder_interval: std::time::Duration::from_secs(300),
+            delivery_lease: std::time::Duration::from_secs(120),
+            background_work: true,
+        }
+    }
+}
+
+/// How to reach the mail server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Smtp {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub from: String,
+    /// A PEM file of further root certificates (a government network's own CA).
+    pub ca_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// STARTTLS required after connecting.
+    StartTls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// Plain text: only for a relay on the same host or a test server.
+    None,
 }
 
 /// The settings file: every field optional.
@@ -85,6 +148,17 @@ struct SettingsFile {
     s3_allow_http: Option<bool>,
     s3_access_key_id: Option<String>,
     s3_secret_access_key: Option<String>,
+    smtp_host: Option<String>,
+    smtp_port: Option<u16>,
+    smtp_tls: Option<String>,
+    smtp_ca_file: Option<PathBuf>,
+    smtp_username: Option<String>,
+    smtp_password: Option<String>,
+    smtp_from: Option<String>,
+    outbound_allow_loopback: Option<bool>,
+    reminder_interval_s: Option<u64>,
+    delivery_lease_s: Option<u64>,
+    background_work: Option<bool>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -201,6 +275,64 @@ impl Settings {
             }
         };
 
+        let smtp = match env("DUBAN_SMTP_HOST").or(from_file.smtp_host) {
+            None => None,
+            Some(host) => {
+                let tls = match env("DUBAN_SMTP_TLS").or(from_file.smtp_tls).as_deref() {
+                    None | Some("starttls") => SmtpTls::StartTls,
+                    Some("tls") => SmtpTls::Tls,
+                    Some("none") => SmtpTls::None,
+                    Some(other) => {
+                        return Err(ConfigError::Variable {
+                            name: "DUBAN_SMTP_TLS",
+                            value: other.to_owned(),
+                            message: "expected starttls, tls or none".to_owned(),
+                        });
+                    }
+                };
+                let port = match env("DUBAN_SMTP_PORT") {
+                    Some(value) => value.parse().map_err(|_| ConfigError::Variable {
+                        name: "DUBAN_SMTP_PORT",
+                        value: value.clone(),
+                        message: "expected a port number".to_owned(),
+                    })?,
+                    None => from_file.smtp_port.unwrap_or(if tls == SmtpTls::Tls { 465 } else { 587 }),
+                };
+                Some(Smtp {
+                    port,
+                    tls,
+                    username: env("DUBAN_SMTP_USERNAME").or(from_file.smtp_username),
+                    password: env("DUBAN_SMTP_PASSWORD").or(from_file.smtp_password),
+                    from: env("DUBAN_SMTP_FROM").or(from_file.smtp_from).unwrap_or_else(|| format!("duban@{host}")),
+                    ca_file: env("DUBAN_SMTP_CA_FILE").map(PathBuf::from).or(from_file.smtp_ca_file),
+                    host,
+                })
+            }
+        };
+        let reminder_interval = match env("DUBAN_REMINDER_INTERVAL_S") {
+            Some(value) => value.parse().ok().filter(|&n: &u64| n > 0).ok_or_else(|| ConfigError::Variable {
+                name: "DUBAN_REMINDER_INTERVAL_S",
+                value: value.clone(),
+                message: "expected a whole number of seconds above 0".to_owned(),
+            })?,
+            None => from_file.reminder_interval_s.unwrap_or(300),
+        };
+        let delivery_lease = match env("DUBAN_DELIVERY_LEASE_S") {
+            Some(value) => value.parse().ok().filter(|&n: &u64| n > 0).ok_or_else(|| ConfigError::Variable {
+                name: "DUBAN_DELIVERY_LEASE_S",
+                value: value.clone(),
+                message: "expected a whole number of seconds above 0".to_owned(),
+            })?,
+            None => from_file.delivery_lease_s.unwrap_or(120),
+        };
+        let messaging = Messaging {
+            smtp,
+            allow_loopback: flag("DUBAN_OUTBOUND_ALLOW_LOOPBACK", from_file.outbound_allow_loopback, false)?,
+            reminder_interval: std::time::Duration::from_secs(reminder_interval),
+            delivery_lease: std::time::Duration::from_secs(delivery_lease),
+            background_work: flag("DUBAN_BACKGROUND_WORK", from_file.background_work, true)?,
+        };
+
         Ok(Settings {
             database_url: env("DATABASE_URL").or(from_file.database_url),
             data_dir,
@@ -218,6 +350,7 @@ impl Settings {
             cors_origins,
             max_upload_bytes: max_upload_mb << 20,
             storage,
+            messaging,
         })
     }
 }

@@ -1,21 +1,19 @@
 //! The inbox of each user: new assignments, submissions waiting for review,
-//! returns, acceptances and approvals — written in the transaction of the
-//! event — and deadline notices, written by a sweep that runs while duban
-//! serves, each notice once per due date.
+//! returns, acceptances and approvals, supervision notices and reminders.
+//! Every message is published through [`crate::messages`], in the
+//! transaction of its event, so that it also reaches the user's e-mail and
+//! the portals' webhooks by the outbox. Deadline reminders are the
+//! scheduler's ([`crate::reminders`]).
 
-use chrono::NaiveDate;
 use diesel::prelude::*;
 use duban_dto::api::{Notification, Page};
-use duban_dto::{AssignmentStatus, NotificationKind, Role};
+use duban_dto::{NotificationKind, Role};
 
-use crate::authz::{Operator, OwnAccount};
+use crate::authz::OwnAccount;
 use crate::db::schema::{notifications, users};
 use crate::error::Error;
+use crate::messages::{self, Message};
 use crate::pagination::Cursor;
-use duban_rules::calendar::Calendar;
-
-/// Working days before its due date an assignment counts as due soon.
-pub const DUE_SOON_WORKING_DAYS: u32 = 3;
 
 /// The enabled users who work for a unit.
 fn unit_users(conn: &mut PgConnection, unit_id: i64) -> QueryResult<Vec<i64>> {
@@ -31,19 +29,14 @@ pub fn lead_office_users(conn: &mut PgConnection) -> QueryResult<Vec<i64>> {
     users::table.filter(users::role.eq(Role::LeadOffice.as_str())).filter(users::disabled_at.is_null()).select(users::id).load(conn)
 }
 
-pub fn send(conn: &mut PgConnection, to: &[i64], kind: NotificationKind, assignment_id: Option<i64>, message: &str) -> QueryResult<()> {
-    let rows: Vec<_> = to
-        .iter()
-        .map(|user| {
-            (
-                notifications::user_id.eq(*user),
-                notifications::kind.eq(kind.as_str()),
-                notifications::assignment_id.eq(assignment_id),
-                notifications::message.eq(message),
-            )
-        })
-        .collect();
-    diesel::insert_into(notifications::table).values(&rows).execute(conn).map(drop)
+/// Tells users about an event of the review: in their inbox, and by the
+/// channels they chose.
+pub fn send(conn: &mut PgConnection, to: &[i64], kind: NotificationKind, assignment_id: Option<i64>, text: &str) -> QueryResult<()> {
+    let mut message = Message::new(kind, format!("【督办】{}", kind.zh_name()), text);
+    if let Some(assignment) = assignment_id {
+        message = message.about_assignment(assignment);
+    }
+    messages::publish(conn, to, &message)
 }
 
 /// Tells a unit's users about one of its assignments.
@@ -73,6 +66,7 @@ struct NotificationRow {
     kind: NotificationKind,
     message: String,
     assignment_id: Option<i64>,
+    notice_id: Option<i64>,
     created_at: chrono::DateTime<chrono::Utc>,
     read_at: Option<chrono::DateTime<chrono::Utc>>,
 }
@@ -100,6 +94,7 @@ pub fn list(conn: &mut PgConnection, own: &OwnAccount, unread_only: bool, cursor
             kind: row.kind,
             message: row.message,
             assignment_id: row.assignment_id,
+            notice_id: row.notice_id,
             created_at: row.created_at,
             read: row.read_at.is_some(),
         })
@@ -124,37 +119,4 @@ pub fn mark_read(conn: &mut PgConnection, own: &OwnAccount, id: Option<i64>) -> 
     }
     query.set(notifications::read_at.eq(diesel::dsl::now)).execute(conn)?;
     Ok(())
-}
-
-/// Sends "due soon" and "overdue" notices for unapproved assignments, each
-/// once per assignment, kind and due date, to the users of the
-/// assignment's unit. Returns how many were sent.
-///
-/// One statement, whatever the number of assignments: at provincial scale
-/// a million assignments may be late at once, and a loop over them held a
-/// connection and hundreds of MiB for minutes (`cargo xtask bench`).
-pub fn sweep_deadlines(conn: &mut PgConnection, _can: &Operator, calendar: &Calendar, today: NaiveDate) -> QueryResult<usize> {
-    let soon_until = calendar.add_working_days(today, DUE_SOON_WORKING_DAYS);
-    diesel::sql_query(
-        "INSERT INTO notifications (user_id, kind, assignment_id, message, due_date)
-         SELECT u.id,
-                CASE WHEN a.due_date < $1 THEN $3 ELSE $4 END,
-                a.id,
-                CASE WHEN a.due_date < $1 THEN '任务 ' || t.code || ' 已逾期：应于 ' || to_char(a.due_date, 'YYYY-MM-DD') || ' 完成。'
-                     ELSE '任务 ' || t.code || ' 将于 ' || to_char(a.due_date, 'YYYY-MM-DD') || ' 到期。' END,
-                a.due_date
-         FROM assignments a
-         JOIN tasks t ON t.id = a.task_id
-         JOIN users u ON u.unit_id = a.unit_id AND u.disabled_at IS NULL AND u.role IN ($5, $6)
-         WHERE a.status <> $7 AND a.due_date <= $2
-         ON CONFLICT DO NOTHING",
-    )
-    .bind::<diesel::sql_types::Date, _>(today)
-    .bind::<diesel::sql_types::Date, _>(soon_until)
-    .bind::<diesel::sql_types::Text, _>(NotificationKind::Overdue.as_str())
-    .bind::<diesel::sql_types::Text, _>(NotificationKind::DueSoon.as_str())
-    .bind::<diesel::sql_types::Text, _>(Role::UnitManager.as_str())
-    .bind::<diesel::sql_types::Text, _>(Role::UnitStaff.as_str())
-    .bind::<diesel::sql_types::Text, _>(AssignmentStatus::Approved.as_str())
-    .execute(conn)
 }

@@ -32,6 +32,7 @@ struct Row {
     progress_note: Option<String>,
     version: i32,
     updated_at: DateTime<Utc>,
+    urged: i32,
 }
 
 impl Row {
@@ -166,6 +167,7 @@ fn dtos(conn: &mut PgConnection, rows: &[Row], today: NaiveDate) -> Result<Vec<A
             due_date: row.due_date,
             overdue: rollup::assignment_overdue(row.status, row.due_date, today),
             progress_note: row.progress_note.clone(),
+            urged: row.urged,
             version: row.version,
             updated_at: row.updated_at,
         })

@@ -36,6 +36,10 @@ pub struct Assignment {
     pub overdue: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub progress_note: Option<String>,
+    /// How often the lead office urged the unit about it (催办), by hand or
+    /// by the reminder rules' notices.
+    #[serde(default)]
+    pub urged: i32,
     /// Changes with every update; the ETag is `"<version>"`.
     pub version: i32,
     pub updated_at: DateTime<Utc>,

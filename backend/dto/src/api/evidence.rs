@@ -242,6 +242,9 @@ pub struct Notification {
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assignment_id: Option<i64>,
+    /// The supervision notice the message is about, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice_id: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub read: bool,
 }

@@ -8,6 +8,7 @@ mod dashboard;
 mod evidence;
 mod imports;
 mod policy;
+mod supervision;
 mod tasks;
 mod units;
 
@@ -20,6 +21,7 @@ pub use evidence::*;
 pub use imports::*;
 pub use policy::*;
 use serde::{Deserialize, Serialize};
+pub use supervision::*;
 pub use tasks::*;
 pub use units::*;
 

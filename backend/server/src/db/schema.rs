@@ -138,6 +138,7 @@ diesel::table! {
         progress_note -> Nullable<Text>,
         updated_by -> Nullable<Int8>,
         round -> Int4,
+        urged -> Int4,
     }
 }
 
@@ -148,6 +149,151 @@ diesel::table! {
         content_type -> Text,
         created_at -> Timestamptz,
         corrupted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    channel_preferences (user_id, kind, channel) {
+        user_id -> Int8,
+        kind -> Text,
+        channel -> Text,
+    }
+}
+
+diesel::table! {
+    unit_leaders (unit_id) {
+        unit_id -> Int8,
+        name -> Text,
+        title -> Nullable<Text>,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    campaign_documents (campaign_id) {
+        campaign_id -> Int8,
+        issuing_organ -> Text,
+        doc_prefix -> Text,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    notice_numbers (campaign_id, year) {
+        campaign_id -> Int8,
+        year -> Int4,
+        last -> Int4,
+    }
+}
+
+diesel::table! {
+    notices (id) {
+        id -> Int8,
+        campaign_id -> Int8,
+        year -> Int4,
+        number -> Int4,
+        doc_number -> Text,
+        level -> Text,
+        title -> Text,
+        requirement -> Text,
+        reply_working_days -> Int4,
+        issued_by -> Nullable<Int8>,
+        issued_at -> Timestamptz,
+        closed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    notice_files (id) {
+        id -> Int8,
+        notice_id -> Int8,
+        event_id -> Nullable<Int8>,
+        sha256 -> Bytea,
+        file_name -> Text,
+    }
+}
+
+diesel::table! {
+    notice_recipients (id) {
+        id -> Int8,
+        notice_id -> Int8,
+        assignment_id -> Int8,
+        unit_id -> Int8,
+        state -> Text,
+        reply_due -> Date,
+        acknowledged_at -> Nullable<Timestamptz>,
+        urged -> Int4,
+        extension_until -> Nullable<Date>,
+        extension_reason -> Nullable<Text>,
+        extension_asked_at -> Nullable<Timestamptz>,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
+    notice_events (id) {
+        id -> Int8,
+        recipient_id -> Int8,
+        kind -> Text,
+        text -> Nullable<Text>,
+        until -> Nullable<Date>,
+        actor_id -> Nullable<Int8>,
+        actor_unit_id -> Nullable<Int8>,
+        at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    reminders_sent (subject, subject_id, rule, due_date) {
+        subject -> Text,
+        subject_id -> Int8,
+        rule -> Text,
+        due_date -> Date,
+        sent_on -> Date,
+    }
+}
+
+diesel::table! {
+    endpoints (id) {
+        id -> Int8,
+        channel -> Text,
+        name -> Text,
+        url -> Text,
+        secret -> Nullable<Text>,
+        events -> Array<Text>,
+        enabled -> Bool,
+        created_by -> Nullable<Int8>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Int8,
+        channel -> Text,
+        endpoint_id -> Nullable<Int8>,
+        destination -> Text,
+        kind -> Text,
+        payload -> Jsonb,
+        idempotency_key -> Text,
+        status -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        created_at -> Timestamptz,
+        delivered_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    outbox_attempts (id) {
+        id -> Int8,
+        outbox_id -> Int8,
+        at -> Timestamptz,
+        status_code -> Nullable<Int4>,
+        latency_ms -> Int8,
+        error -> Nullable<Text>,
     }
 }
 
@@ -262,6 +408,7 @@ diesel::table! {
         due_date -> Nullable<Date>,
         created_at -> Timestamptz,
         read_at -> Nullable<Timestamptz>,
+        notice_id -> Nullable<Int8>,
     }
 }
 
@@ -296,6 +443,8 @@ diesel::table! {
         password_changed_at -> Timestamptz,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
     }
 }
 
@@ -447,4 +596,28 @@ diesel::allow_tables_to_appear_in_same_query!(
     notifications,
     calendar_days,
     sign_in_throttle,
+    channel_preferences,
+    unit_leaders,
+    campaign_documents,
+    notice_numbers,
+    notices,
+    notice_files,
+    notice_recipients,
+    notice_events,
+    reminders_sent,
+    endpoints,
+    outbox,
+    outbox_attempts,
 );
+
+diesel::joinable!(notice_recipients -> notices (notice_id));
+diesel::joinable!(notice_recipients -> assignments (assignment_id));
+diesel::joinable!(notice_recipients -> units (unit_id));
+diesel::joinable!(notice_events -> notice_recipients (recipient_id));
+diesel::joinable!(notices -> campaigns (campaign_id));
+diesel::joinable!(notice_files -> notices (notice_id));
+diesel::joinable!(notice_files -> blobs (sha256));
+diesel::joinable!(outbox_attempts -> outbox (outbox_id));
+diesel::joinable!(outbox -> endpoints (endpoint_id));
+diesel::joinable!(unit_leaders -> units (unit_id));
+diesel::joinable!(channel_preferences -> users (user_id));

@@ -367,7 +367,7 @@ pub fn record_verified_corruption(conn: &mut PgConnection, _can: &VerifyStore, s
     Ok(())
 }
 
-fn mark_corrupted(conn: &mut PgConnection, actor: &audit::Actor, sha256_hex: &str) -> Result<(), Error> {
+pub(crate) fn mark_corrupted(conn: &mut PgConnection, actor: &audit::Actor, sha256_hex: &str) -> Result<(), Error> {
     let sha = hex::decode(sha256_hex).map_err(Error::internal)?;
     conn.transaction(|conn| {
         let marked = diesel::update(blobs::table.find(&sha).filter(blobs::corrupted_at.is_null()))

@@ -237,6 +237,10 @@ fn verified(
     let mut corrupted = Some(corrupted);
     futures_util::stream::poll_fn(move |cx| {
         loop {
+            // The inner stream ended and was checked: it is not polled again.
+            if hasher.is_none() {
+                return Poll::Ready(None);
+            }
             match inner.poll_next_unpin(cx) {
                 Poll::Ready(Some(Ok(chunk))) => {
                     if let Some(hasher) = hasher.as_mut() {
@@ -372,6 +376,26 @@ pub async fn download_evidence(
         response.insert_header((header::CONTENT_RANGE, format!("bytes {}-{}/{}", range.start, range.end - 1, download.size)));
     }
     Ok(response.streaming(stream.map(|chunk| chunk.map_err(actix_web::error::ErrorInternalServerError))))
+}
+
+/// Sends a whole stored file as an attachment, checked against its hash as
+/// it streams (a mismatch breaks the transfer, and `corrupted` runs).
+pub(super) async fn send_whole_verified(
+    state: &AppState,
+    download: &Download,
+    corrupted: impl FnOnce() + Send + 'static,
+) -> Result<HttpResponse, ApiError> {
+    let stream = state.storage.read(&download.sha256_hex, None).await.map_err(Error::internal)?;
+    let stream = verified(stream, download.sha256_hex.clone(), corrupted);
+    Ok(HttpResponse::Ok()
+        .content_type(download.content_type.as_str())
+        .insert_header((header::ETAG, format!("\"{}\"", download.sha256_hex)))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            content_disposition(&sniff::download_name(&download.file_name, &download.content_type), false),
+        ))
+        .no_chunking(download.size)
+        .streaming(stream.map(|chunk| chunk.map_err(actix_web::error::ErrorInternalServerError))))
 }
 
 #[cfg(test)]

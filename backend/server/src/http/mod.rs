@@ -13,6 +13,7 @@ mod caching;
 mod calendar;
 pub mod caller;
 mod campaigns;
+mod channels;
 pub mod error;
 mod evidence;
 mod health;
@@ -24,6 +25,7 @@ pub mod openapi;
 mod policy;
 pub mod request_context;
 mod reviews;
+mod supervision;
 mod tasks;
 mod units;
 mod upload;
@@ -55,6 +57,9 @@ pub struct AppState {
     /// Whether the database answers (see `db::health`); requests are
     /// refused at once with 503 while it does not.
     pub health: Arc<crate::db::health::Health>,
+    /// Whether webhooks and robots may be registered on loopback and
+    /// link-local addresses (`outbound_allow_loopback`).
+    pub outbound_allow_loopback: bool,
 }
 
 impl AppState {
@@ -75,7 +80,14 @@ impl AppState {
             storage,
             max_upload_bytes,
             health: Arc::default(),
+            outbound_allow_loopback: false,
         })
+    }
+
+    /// Lets webhooks and robots be registered on loopback addresses.
+    pub fn with_outbound_allow_loopback(mut self, allow: bool) -> AppState {
+        self.outbound_allow_loopback = allow;
+        self
     }
 
     /// Refuses requests at once while the monitor finds the database down.
@@ -180,7 +192,28 @@ fn api_routes(config: &mut ServiceConfig) {
         .service(imports::create_import)
         .service(imports::get_import)
         .service(policy::get_policy)
-        .service(policy::update_policy);
+        .service(policy::update_policy)
+        .service(supervision::issue_notice)
+        .service(supervision::list_notices)
+        .service(supervision::get_notice)
+        .service(supervision::notice_document)
+        .service(supervision::download_notice_file)
+        .service(supervision::act_on_notice)
+        .service(supervision::reply_to_notice)
+        .service(supervision::urge_units)
+        .service(supervision::get_reminder_rules)
+        .service(supervision::set_reminder_rules)
+        .service(supervision::get_unit_leader)
+        .service(supervision::set_unit_leader)
+        .service(channels::get_my_channels)
+        .service(channels::set_my_channels)
+        .service(channels::get_user_channels)
+        .service(channels::set_user_channels)
+        .service(channels::list_endpoints)
+        .service(channels::create_endpoint)
+        .service(channels::delete_endpoint)
+        .service(channels::list_deliveries)
+        .service(channels::redeliver);
 }
 
 /// Request-body and query-string errors answered as problem+json.
@@ -253,7 +286,7 @@ pub fn app(
 
 fn cors(origins: &[String]) -> actix_cors::Cors {
     let mut cors = actix_cors::Cors::default()
-        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
         .allowed_headers([actix_web::http::header::AUTHORIZATION, actix_web::http::header::CONTENT_TYPE, actix_web::http::header::IF_MATCH])
         .expose_headers([actix_web::http::header::ETAG, request_context::REQUEST_ID_HEADER])
         .max_age(3600);

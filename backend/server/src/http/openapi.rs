@@ -40,6 +40,8 @@ fn parameter_schemas() -> Vec<(String, RefOr<Schema>)> {
     vec![
         (ScheduleLight::name().into_owned(), ScheduleLight::schema()),
         (super::campaigns::CsvTable::name().into_owned(), super::campaigns::CsvTable::schema()),
+        // What webhooks receive: no operation returns it, so it is added here.
+        (duban_dto::api::WebhookEvent::name().into_owned(), duban_dto::api::WebhookEvent::schema()),
     ]
 }
 
@@ -81,6 +83,21 @@ pub fn base() -> OpenApi {
             tag("calendar", "The working-day calendar"),
             tag("imports", "Bulk imports of the breakdown table, units, accounts and assignments"),
             tag("policy", "The security policy of the installation"),
+            tag(
+                "supervision",
+                "Supervision (督办): notices with receipt, reply, extension, return and closing; urging; reminder and escalation rules",
+            ),
+            tag(
+                "channels",
+                "Where messages go: people's e-mail by their choice, portals' signed webhooks and group robots (DingTalk, WeCom), \
+                 and the log of every delivery. A webhook delivery is a POST of a `WebhookEvent` with the headers \
+                 `X-Duban-Delivery` (its idempotency key: deliveries are at least once, drop repeats), `X-Duban-Event`, \
+                 `X-Duban-Timestamp` (Unix seconds) and `X-Duban-Signature: sha256=<hex>`, the HMAC-SHA256 keyed with the \
+                 endpoint's secret of `<timestamp>.<raw body>`. Verify it before trusting the body, e.g. in Python: \
+                 `hmac.compare_digest(sig, 'sha256=' + hmac.new(secret, ts.encode() + b'.' + body, hashlib.sha256).hexdigest())`, \
+                 and refuse timestamps more than five minutes old. A receiver answers 2xx; anything else is retried with \
+                 exponential back-off for 24 hours.",
+            ),
         ]))
         .build()
 }

@@ -128,15 +128,58 @@ fn judge(head: &[u8], file_name: &str) -> Result<Kind, ApiError> {
 
 /// Reads a small text field of the form.
 pub async fn text(field: &mut Field, name: &str) -> Result<String, ApiError> {
-    const MAX: usize = 4096;
+    text_up_to(field, name, 4096).await
+}
+
+/// Reads a text field of the form of at most `max` bytes.
+pub async fn text_up_to(field: &mut Field, name: &str, max: usize) -> Result<String, ApiError> {
+    let max_bytes = max;
     let mut bytes = Vec::new();
     while let Some(chunk) =
         field.try_next().await.map_err(|error| ApiError::malformed("broken_upload", format!("the upload broke off: {error}")))?
     {
         bytes.extend_from_slice(&chunk);
-        if bytes.len() > MAX {
-            return Err(Error::invalid("field_too_long", format!("the field {name} may have at most {MAX} bytes")).into());
+        if bytes.len() > max_bytes {
+            return Err(Error::invalid("field_too_long", format!("the field {name} may have at most {max_bytes} bytes")).into());
         }
     }
     String::from_utf8(bytes).map_err(|_| Error::invalid("invalid_text", format!("the field {name} is not UTF-8 text")).into())
+}
+
+/// A form of text fields and files (a notice with its attachments, a reply
+/// with its files): the files staged, the text fields read.
+#[derive(Debug, Default)]
+pub struct FilesForm {
+    pub fields: std::collections::BTreeMap<String, String>,
+    pub files: Vec<Staged>,
+}
+
+/// Reads a multipart form whose text fields are `text_fields` (each with
+/// its largest size in bytes) and whose files come in fields named `file`.
+pub async fn files_form(
+    form: &mut actix_multipart::Multipart,
+    staging: &Path,
+    mut allowance: u64,
+    text_fields: &[(&str, usize)],
+) -> Result<FilesForm, ApiError> {
+    let mut read = FilesForm::default();
+    while let Some(mut field) =
+        form.try_next().await.map_err(|error| ApiError::malformed("malformed_body", format!("not a readable multipart form: {error}")))?
+    {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            let file_name = file_name_of(&field)
+                .map(|name| name.trim().to_owned())
+                .filter(|name| !name.is_empty())
+                .ok_or_else(|| Error::invalid("file_name_required", "every file needs its file name"))?;
+            crate::evidence::check_file_name(&file_name)?;
+            read.files.push(stage(&mut field, staging, file_name, &mut allowance).await?);
+        } else if let Some((_, max)) = text_fields.iter().find(|(known, _)| *known == name) {
+            let value = text_up_to(&mut field, &name, *max).await?;
+            read.fields.insert(name, value);
+        } else {
+            return Err(Error::invalid("unknown_field", format!("the form has no field {name:?}")).into());
+        }
+    }
+    Ok(read)
 }
