@@ -32,6 +32,9 @@ pub struct Session {
 thread_local! {
     /// The app's session signal, so that any call can end the session.
     static SESSION: Cell<Option<RwSignal<Option<Session>>>> = const { Cell::new(None) };
+    /// The refresh under way, which calls that meet 401 meanwhile await
+    /// rather than start their own: a refresh token is good for one use.
+    static REFRESHING: std::cell::RefCell<Option<js_sys::Promise>> = const { std::cell::RefCell::new(None) };
 }
 
 impl Session {
@@ -124,6 +127,26 @@ fn bearer(session: &Session) -> String {
     format!("Bearer {}", session.access_token)
 }
 
+/// The session after renewing `stale`'s tokens: renewed by another call
+/// already, by the refresh under way, or by a new one.
+async fn renewed(stale: &Session) -> Result<Session, ApiError> {
+    if let Some(current) = Session::current().filter(|current| current.access_token != stale.access_token) {
+        return Ok(current);
+    }
+    let promise = REFRESHING.with(|refreshing| refreshing.borrow().clone()).unwrap_or_else(|| {
+        let stale = stale.clone();
+        let promise = wasm_bindgen_futures::future_to_promise(async move { Ok(JsValue::from_bool(refresh(&stale).await.is_ok())) });
+        REFRESHING.with(|refreshing| *refreshing.borrow_mut() = Some(promise.clone()));
+        promise
+    });
+    let outcome = wasm_bindgen_futures::JsFuture::from(promise).await;
+    REFRESHING.with(|refreshing| refreshing.borrow_mut().take());
+    match outcome {
+        Ok(value) if value.is_truthy() => Session::current().ok_or(ApiError::SignedOut),
+        _ => Err(ApiError::SignedOut),
+    }
+}
+
 /// Renews the tokens; a refresh that fails ends the session.
 async fn refresh(session: &Session) -> Result<Session, ApiError> {
     let body = RefreshRequest { refresh_token: session.refresh_token.clone() };
@@ -142,6 +165,7 @@ async fn refresh(session: &Session) -> Result<Session, ApiError> {
 pub enum Verb {
     Get,
     Post,
+    Put,
     Patch,
     Delete,
 }
@@ -150,6 +174,7 @@ fn builder(verb: Verb, path: &str) -> RequestBuilder {
     match verb {
         Verb::Get => Request::get(path),
         Verb::Post => Request::post(path),
+        Verb::Put => Request::put(path),
         Verb::Patch => Request::patch(path),
         Verb::Delete => Request::delete(path),
     }
@@ -184,7 +209,7 @@ pub async fn send(verb: Verb, path: &str, body: Body<'_>, headers: &[(&str, &str
         };
         let response = request.send().await.map_err(network)?;
         if response.status() == 401 && attempt == 0 {
-            session = refresh(&session).await?;
+            session = renewed(&session).await?;
             continue;
         }
         if !response.ok() {
@@ -248,7 +273,7 @@ pub async fn upload<T: DeserializeOwned>(path: &str, form: &web_sys::FormData, p
     for attempt in 0..2 {
         let (status, text) = upload_once(path, form, &session, progress.clone()).await?;
         if status == 401 && attempt == 0 {
-            session = refresh(&session).await?;
+            session = renewed(&session).await?;
             continue;
         }
         if (200..300).contains(&status) {

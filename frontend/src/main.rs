@@ -69,6 +69,7 @@ fn App() -> impl IntoView {
 #[component]
 fn Shell(me: Me) -> impl IntoView {
     provide_context(Viewer(me.clone()));
+    provide_context(pages::inbox::InboxChanged(RwSignal::new(0)));
     let viewer = Viewer(me.clone());
     let unit_roles = viewer.is(&[Role::UnitManager, Role::UnitStaff]);
     let reviews = viewer.is(&[Role::LeadOffice, Role::UnitManager, Role::UnitStaff]);
@@ -80,6 +81,7 @@ fn Shell(me: Me) -> impl IntoView {
             <nav aria-label="主导航">
                 <A href="/" exact=true>{strings::NAV_DASHBOARD}</A>
                 <A href="/tasks">{strings::NAV_TASKS}</A>
+                <A href="/notices">{strings::NAV_NOTICES}</A>
                 {unit_roles.then(|| view! { <A href="/my">{strings::NAV_MY_UNIT}</A> })}
                 {reviews.then(|| view! { <A href="/reviews">{strings::NAV_REVIEWS}</A> })}
                 {admin.then(|| view! { <A href="/admin">{strings::NAV_ADMIN}</A> })}
@@ -89,6 +91,7 @@ fn Shell(me: Me) -> impl IntoView {
                     {me.display_name.clone()} " · " {me.role.zh_name()}
                     {me.unit.as_ref().map(|unit| format!(" · {}", unit.name))}
                 </span>
+                <pages::inbox::UnreadCount />
                 <A href="/account">{strings::NAV_ACCOUNT}</A>
                 <button class="sign-out" on:click=move |_| spawn_local(api::logout())>{strings::SIGN_OUT}</button>
             </div>
@@ -102,6 +105,9 @@ fn Shell(me: Me) -> impl IntoView {
                 <Route path=path!("/my") view=pages::my_unit::MyUnitPage />
                 <Route path=path!("/reviews") view=pages::reviews::ReviewsPage />
                 <Route path=path!("/admin") view=pages::admin::AdminPage />
+                <Route path=path!("/notices") view=pages::notices::NoticesPage />
+                <Route path=path!("/notices/:id") view=pages::notices::NoticePage />
+                <Route path=path!("/inbox") view=pages::inbox::InboxPage />
                 <Route path=path!("/account") view=Account />
             </Routes>
         </main>
@@ -160,7 +166,7 @@ fn Account() -> impl IntoView {
     };
     view! {
         <form class="card narrow" on:submit=submit>
-            <h2>{strings::NAV_ACCOUNT}</h2>
+            <h2>{strings::CHANGE_PASSWORD}</h2>
             <label>{strings::CURRENT_PASSWORD}
                 <input type="password" autocomplete="current-password" required
                     prop:value=current on:input=move |e| current.set(event_target_value(&e)) />
@@ -175,6 +181,7 @@ fn Account() -> impl IntoView {
             })}
             <button type="submit">{strings::SAVE}</button>
         </form>
+        <pages::channels::ChannelSettingsForm />
     }
 }
 

@@ -26,7 +26,10 @@ pub const NAV_TASKS: &str = "任务清单";
 pub const NAV_MY_UNIT: &str = "本单位任务";
 pub const NAV_REVIEWS: &str = "待审核";
 pub const NAV_ADMIN: &str = "管理";
-pub const NAV_ACCOUNT: &str = "修改密码";
+pub const NAV_ACCOUNT: &str = "账户";
+pub const CHANGE_PASSWORD: &str = "修改密码";
+pub const NAV_NOTICES: &str = "督办";
+pub const NAV_INBOX: &str = "消息";
 pub const NOT_FOUND: &str = "页面不存在。";
 pub const READ_ONLY: &str = "只读：督查人员可查看全部内容，不能修改。";
 
@@ -260,3 +263,91 @@ pub fn problem(problem: &Problem) -> String {
         _ => text.to_owned(),
     }
 }
+
+// Supervision (督办).
+pub const NOTICES: &str = "督办单";
+pub const ISSUE_NOTICE: &str = "发督办单";
+pub const ISSUE_FOR_LATE: &str = "对逾期单位发督办单";
+pub const URGE: &str = "催办";
+pub const URGE_LATE: &str = "催办逾期单位";
+pub const URGED_TIMES: &str = "催办";
+pub const TIMES: &str = "次";
+pub const NOTICE_TITLE: &str = "标题";
+pub const NOTICE_LEVEL: &str = "督办等级";
+pub const REQUIREMENT: &str = "督办要求";
+pub const REPLY_DAYS: &str = "反馈时限（工作日）";
+pub const ATTACHMENTS: &str = "附件";
+pub const URGED: &str = "已催办";
+pub const OPEN_NOTICES: &str = "办理中";
+pub const CLOSED_NOTICES: &str = "已销号";
+pub const ALL: &str = "全部";
+pub const UNITS_ADDRESSED: &str = "督办单位";
+pub const ACKNOWLEDGED: &str = "已签收";
+pub const REPLIED: &str = "已反馈";
+pub const CLOSED: &str = "已销号";
+pub const EXTENSIONS_PENDING: &str = "待批延期";
+pub const REPLY_DUE: &str = "反馈期限";
+pub const DOCUMENT: &str = "下载督办单（Word）";
+pub const REPLY_TEXT: &str = "办理情况";
+pub const SEND_REPLY: &str = "提交反馈";
+pub const EXTENSION_UNTIL: &str = "延期至";
+pub const ASK_EXTENSION: &str = "申请延期";
+pub const EXTENSION_ASKED: &str = "申请延期至";
+pub const DECISION_TEXT: &str = "意见";
+pub const NO_NOTICES: &str = "暂无督办单。";
+pub const LATE_WORK: &str = "逾期未办";
+pub const SELECT_LATE: &str = "勾选逾期任务后发督办单或催办。";
+pub const NOTICE_HISTORY: &str = "督办记录";
+pub const DEFAULT_REQUIREMENT: &str = "你单位承担的上述任务已超过完成时限。请对照任务要求抓紧办理，按时反馈办理情况并上传佐证材料。";
+
+/// The words of a step on a notice, for buttons and the history.
+pub fn notice_event(kind: &str) -> &'static str {
+    match kind {
+        "issued" => "发出督办单",
+        "acknowledge" => "签收",
+        "reply" => "反馈办理情况",
+        "request_extension" => "申请延期",
+        "grant_extension" => "同意延期",
+        "refuse_extension" => "不同意延期",
+        "return" => "退回",
+        "close" => "销号",
+        "urged" => "催办",
+        "escalated_to_manager" => "升级至单位负责人",
+        "escalated_to_leader" => "升级至分管领导",
+        _ => "其他",
+    }
+}
+
+// Inbox.
+pub const INBOX: &str = "消息";
+pub const MARK_READ: &str = "标为已读";
+pub const MARK_ALL_READ: &str = "全部标为已读";
+pub const NO_MESSAGES: &str = "没有消息。";
+pub const ONLY_UNREAD: &str = "只看未读";
+
+// Channels and contacts.
+pub const CHANNELS: &str = "联系方式与消息渠道";
+pub const EMAIL: &str = "电子邮箱";
+pub const PHONE: &str = "手机";
+pub const ALSO_BY_EMAIL: &str = "以下消息同时发送邮件：";
+pub const SAVED: &str = "已保存。";
+pub const ENDPOINTS: &str = "消息推送（Webhook、钉钉、企业微信）";
+pub const ENDPOINT_NAME: &str = "名称";
+pub const ENDPOINT_URL: &str = "地址";
+pub const ENDPOINT_SECRET: &str = "密钥";
+pub const ENDPOINT_CHANNEL: &str = "类型";
+pub const ENDPOINT_EVENTS: &str = "推送的消息";
+pub const ADD_ENDPOINT: &str = "添加";
+pub const DISABLE: &str = "停用";
+pub const DELIVERIES: &str = "推送记录";
+pub const REDELIVER: &str = "重新推送";
+pub const ATTEMPTS: &str = "尝试";
+pub const REMINDER_RULES: &str = "提醒与升级规则";
+pub const RULE_BEFORE: &str = "到期前提醒（工作日，逗号分隔）";
+pub const RULE_OVERDUE_EVERY: &str = "逾期后每隔（工作日）催办";
+pub const RULE_MANAGER: &str = "未签收升级至单位负责人（工作日）";
+pub const RULE_LEADER: &str = "未签收升级至分管领导（工作日）";
+pub const RULE_DEADLINES: &str = "任务截止日期";
+pub const UNIT_LEADER: &str = "分管领导";
+pub const LEADER_NAME: &str = "姓名";
+pub const LEADER_TITLE: &str = "职务";

@@ -4,7 +4,7 @@
 //! review actions. Shared by the task page, the unit's page and the review
 //! queue.
 
-use duban_dto::api::{Assignment, AssignmentPatch, Decision, Evidence, Review};
+use duban_dto::api::{Assignment, AssignmentPatch, Decision, Evidence, NoticeSummary, Page, Review};
 use duban_dto::{AssignmentStatus, ReviewDecision};
 use duban_rules::workflow::{self, AssignmentFacts, Standing, Step};
 use leptos::prelude::*;
@@ -45,6 +45,17 @@ pub fn AssignmentPanel(
     let history = LocalResource::new(move || {
         reload.track();
         async move { api::get::<Vec<Decision>>(&format!("/api/v1/assignments/{id}/history")).await }
+    });
+    // The notices about this work, fetched when its history is opened.
+    let history_open = RwSignal::new(false);
+    let notices = LocalResource::new(move || {
+        let open = history_open.get();
+        async move {
+            if !open {
+                return Ok(Vec::new());
+            }
+            api::get::<Page<NoticeSummary>>(&format!("/api/v1/notices?assignment_id={id}&limit=50")).await.map(|page| page.items)
+        }
     });
     let changed = move || {
         reload.update(|n| *n += 1);
@@ -120,6 +131,9 @@ pub fn AssignmentPanel(
                 <span class=format!("status {}", status.as_str()) data-figure="assignment-status">{status.zh_name()}</span>
                 {assignment.due_date.map(|due| view! { <span class="due">{strings::DUE}"："{due.to_string()}</span> })}
                 {assignment.overdue.then(|| view! { <span class="badge overdue">{strings::OVERDUE}</span> })}
+                {(assignment.urged > 0).then(|| view! {
+                    <span class="badge urged" data-figure="urged">{format!("{}{}{}", strings::URGED_TIMES, assignment.urged, strings::TIMES)}</span>
+                })}
             </header>
 
             {(status == AssignmentStatus::Returned).then(|| view! {
@@ -181,8 +195,15 @@ pub fn AssignmentPanel(
 
             {move || error.get().map(|message| view! { <p class="error" role="alert">{message}</p> })}
 
-            <details class="history">
+            <details class="history" on:toggle=move |_| history_open.set(true)>
                 <summary>{strings::HISTORY}</summary>
+                {move || notices.get().and_then(Result::ok).filter(|notices| !notices.is_empty()).map(|notices| view! {
+                    <p class="notice-links">{strings::NOTICE_HISTORY}"："
+                        {notices.into_iter().map(|notice| view! {
+                            <A href=format!("/notices/{}", notice.id)>{format!("{}（{}）", notice.doc_number, notice.level.zh_name())}</A>" "
+                        }).collect_view()}
+                    </p>
+                })}
                 {move || match history.get() {
                     Some(Ok(decisions)) if !decisions.is_empty() => view! {
                         <ol>

@@ -324,3 +324,102 @@ async fn review_flow(base: &str, task_id: i64, township: i64, first_file: &std::
     browser.shot("10-inspector-admin").await;
     browser.quit().await;
 }
+
+#[test]
+fn a_notice_is_issued_from_the_late_list_acknowledged_replied_and_closed_in_the_browser() {
+    let dist = workspace().join("frontend/dist");
+    assert!(dist.join("index.html").exists(), "build the browser client first: cargo xtask frontend");
+    let db = TestDb::with_demo();
+    let evidence = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        evidence.path(),
+        &[
+            ("DATABASE_URL", db.url()),
+            ("DUBAN_STATIC_DIR", dist.to_str().unwrap()),
+            ("DUBAN_EVIDENCE_DIR", evidence.path().to_str().unwrap()),
+            ("DUBAN_LOG", "warn,duban=info"),
+        ],
+    );
+    let base = server.base.clone();
+    // 县司法局's work on a task it leads is overdue.
+    let justice = api_get(&base, "sfj", "/api/v1/me")["unit"]["id"].as_i64().unwrap();
+    let late = api_get(&base, "sfj", &format!("/api/v1/assignments?unit={justice}&role=lead&limit=1"))["items"][0]["id"].as_i64().unwrap();
+    let (http, token) = api_login(&base, "yfzxb");
+    let yesterday = duban::clock::today().pred_opt().unwrap();
+    let response = http
+        .patch(format!("{base}/api/v1/assignments/{late}"))
+        .bearer_auth(&token)
+        .header("If-Match", "*")
+        .json(&serde_json::json!({"due_date": yesterday}))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let files = tempfile::tempdir().unwrap();
+    let report = files.path().join("整改情况报告.pdf");
+    pdf(&report, "整改情况");
+
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let notice = runtime.block_on(supervision_flow(&base, late, &report));
+    let notice = api_get(&base, "yfzxb", &format!("/api/v1/notices/{notice}"));
+    let kinds: Vec<&str> = notice["recipients"][0]["history"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["issued", "acknowledge", "reply", "close"]);
+    assert_eq!(notice["level"], "urgent");
+    assert_eq!(notice["recipients"][0]["history"][2]["files"][0]["file_name"], "整改情况报告.pdf");
+    assert_eq!(api_get(&base, "sfj", "/api/v1/me/channels")["email"], "sfj@luoping.gov.cn");
+    drop(server);
+}
+
+async fn supervision_flow(base: &str, late: i64, report: &std::path::Path) -> i64 {
+    let browser = Browser::start(base).await;
+    let unit = "article.recipient[data-unit='县司法局']";
+
+    // The lead office picks the late work on the dashboard and issues a notice.
+    browser.sign_in("yfzxb").await;
+    browser.find(&format!(".late-list tr[data-late='{late}'] input[type=checkbox]")).await.click().await.unwrap();
+    browser.shot("11-late-list").await;
+    browser.find(".late-list a.issue").await.click().await.unwrap();
+    let title = browser.find("form.issue-notice input[name=title]").await;
+    title.clear().await.unwrap();
+    title.send_keys("关于加快推进行政执法公示的督办通知").await.unwrap();
+    browser.find("form.issue-notice select[name=level] option[value=urgent]").await.click().await.unwrap();
+    browser.shot("12-issue-notice").await;
+    browser.find("form.issue-notice button[type=submit]").await.click().await.unwrap();
+    let number = browser.wait_text("[data-figure=doc-number]", "罗法治办督〔").await;
+    assert!(number.ends_with("1号"), "{number}");
+    browser.find(&format!("{unit}[data-state=sent]")).await;
+    let url = browser.driver.current_url().await.unwrap();
+    let notice: i64 = url.path().rsplit('/').next().unwrap().parse().unwrap();
+    browser.shot("13-notice-issued").await;
+
+    // The unit sees the unread message, signs for the notice and replies with a file.
+    browser.sign_in("sfj").await;
+    browser.find("[data-figure=unread]").await;
+    browser.open("/inbox").await;
+    browser.find("li[data-kind=notice_issued] a").await.click().await.unwrap();
+    browser.find(&format!("{unit} button.acknowledge")).await.click().await.unwrap();
+    browser.find(&format!("{unit}[data-state=acknowledged]")).await;
+    browser.find(&format!("{unit} textarea[name=text]")).await.send_keys("已在政府网站公示执法主体、依据和结果。").await.unwrap();
+    browser.find(&format!("{unit} input[type=file]")).await.send_keys(report.to_str().unwrap()).await.unwrap();
+    browser.find(&format!("{unit} button.reply")).await.click().await.unwrap();
+    browser.find(&format!("{unit}[data-state=replied]")).await;
+    browser.shot("14-notice-replied").await;
+    // … and asks for the notices by e-mail from now on.
+    browser.open("/account").await;
+    browser.find("form.channels input[name=email]").await.send_keys("sfj@luoping.gov.cn").await.unwrap();
+    browser.find("form.channels input[value=notice_issued]").await.click().await.unwrap();
+    browser.find("form.channels button[type=submit]").await.click().await.unwrap();
+    browser.wait_text("form.channels .ok", "已保存").await;
+
+    // The office closes it (销号); the list shows it closed.
+    browser.sign_in("yfzxb").await;
+    browser.open(&format!("/notices/{notice}")).await;
+    browser.find(&format!("{unit} button.close")).await.click().await.unwrap();
+    browser.find(&format!("{unit}[data-state=closed]")).await;
+    browser.find("[data-figure=notice-closed]").await;
+    browser.shot("15-notice-closed").await;
+    browser.open("/notices").await;
+    browser.find("table.notices, [data-figure=no-notices]").await;
+    assert!(browser.absent(&format!("tr[data-notice='{notice}']")).await, "closed notices leave the open list");
+    browser.quit().await;
+    notice
+}

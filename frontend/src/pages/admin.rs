@@ -23,10 +23,12 @@ enum Tab {
     Import,
     Export,
     Audit,
+    Supervision,
+    Channels,
 }
 
 impl Tab {
-    const ALL: [Tab; 6] = [Tab::Units, Tab::Users, Tab::Clients, Tab::Import, Tab::Export, Tab::Audit];
+    const ALL: [Tab; 8] = [Tab::Units, Tab::Users, Tab::Clients, Tab::Import, Tab::Export, Tab::Audit, Tab::Supervision, Tab::Channels];
 
     fn key(self) -> &'static str {
         match self {
@@ -36,6 +38,8 @@ impl Tab {
             Tab::Import => "import",
             Tab::Export => "export",
             Tab::Audit => "audit",
+            Tab::Supervision => "supervision",
+            Tab::Channels => "channels",
         }
     }
 
@@ -47,6 +51,8 @@ impl Tab {
             Tab::Import => strings::TAB_IMPORT,
             Tab::Export => strings::TAB_EXPORT,
             Tab::Audit => strings::TAB_AUDIT,
+            Tab::Supervision => strings::REMINDER_RULES,
+            Tab::Channels => strings::ENDPOINTS,
         }
     }
 
@@ -59,6 +65,8 @@ impl Tab {
             Tab::Import => &[Role::LeadOffice],
             Tab::Export => &[Role::Admin, Role::LeadOffice, Role::UnitManager, Role::UnitStaff, Role::Inspector],
             Tab::Audit => &[Role::Admin, Role::LeadOffice, Role::Inspector],
+            Tab::Supervision => &[Role::LeadOffice],
+            Tab::Channels => &[Role::Admin],
         }
     }
 }
@@ -93,6 +101,8 @@ pub fn AdminPage() -> impl IntoView {
             Tab::Import => view! { <ImportTab /> }.into_any(),
             Tab::Export => view! { <ExportTab /> }.into_any(),
             Tab::Audit => view! { <AuditTab /> }.into_any(),
+            Tab::Supervision => view! { <super::channels::SupervisionSettingsTab /> }.into_any(),
+            Tab::Channels => view! { <super::channels::EndpointsTab /> }.into_any(),
         }}
     }
 }

@@ -1,13 +1,15 @@
 //! 总览: where the campaign stands, per list, indicator and unit, with the
 //! schedule lights, quantified targets and the negative list.
 
-use duban_dto::api::{CampaignSummary, Dashboard, IndicatorProgress};
+use duban_dto::Role;
+use duban_dto::api::{Assignment, CampaignSummary, Dashboard, IndicatorProgress, Page};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
+use super::notices::UrgeButton;
 use crate::charts::{Legend, LightsChart, OutcomeRing, StatusBar};
-use crate::{api, loaded, strings};
+use crate::{api, loaded, strings, viewer};
 
 /// The campaign a page is about: `?campaign=` or the first one.
 pub async fn campaign_code(wanted: Option<String>) -> Result<String, api::ApiError> {
@@ -100,6 +102,8 @@ fn DashboardView(dashboard: Dashboard) -> impl IntoView {
             </section>
         </div>
 
+        {viewer().is(&[Role::LeadOffice]).then(|| view! { <LateList campaign=dashboard.campaign.clone() /> })}
+
         <section class="card">
             <h3>{strings::BY_INDICATOR}</h3>
             {dashboard.indicators.iter().map(|level1| view! { <IndicatorRows level1=level1.clone() campaign=dashboard.campaign.clone() /> }).collect_view()}
@@ -160,5 +164,75 @@ fn IndicatorRows(level1: IndicatorProgress, campaign: String) -> impl IntoView {
                 <StatusBar progress=level2.progress.clone() href=href(level2.id) label=format!("{}{}", level2.code, level2.title) />
             }).collect_view()}
         </details>
+    }
+}
+
+/// The lead office's list of late work: pick assignments, then issue a
+/// notice (督办单) on them or urge them (催办) in one action.
+#[component]
+fn LateList(campaign: String) -> impl IntoView {
+    let code = campaign.clone();
+    let reload = RwSignal::new(0u32);
+    let late = LocalResource::new(move || {
+        reload.track();
+        let code = code.clone();
+        async move { api::get::<Page<Assignment>>(&format!("/api/v1/assignments?campaign={}&overdue=true&limit=100", api::encode(&code))).await }
+    });
+    let chosen = RwSignal::new(Vec::<i64>::new());
+    let campaign = StoredValue::new(campaign);
+    let issue_href = move || {
+        let ids: Vec<String> = chosen.get().iter().map(i64::to_string).collect();
+        format!("/notices?campaign={}&assignments={}", campaign.get_value(), ids.join(","))
+    };
+    view! {
+        <section class="card late-list no-print">
+            <h3>{strings::LATE_WORK}</h3>
+            {move || loaded(late.get(), move |page| {
+                if page.items.is_empty() {
+                    return view! { <p class="muted">{strings::NOTHING}</p> }.into_any();
+                }
+                view! {
+                    <p class="muted">{strings::SELECT_LATE}</p>
+                    <table class="late">
+                        <tbody>
+                            {page.items.into_iter().map(|assignment| {
+                                let id = assignment.id;
+                                view! {
+                                    <tr data-late=id>
+                                        <td><input type="checkbox" name="late" value=id.to_string()
+                                            prop:checked=move || chosen.read().contains(&id)
+                                            on:change=move |e| {
+                                                let on = event_target_checked(&e);
+                                                chosen.update(|ids| {
+                                                    ids.retain(|other| *other != id);
+                                                    if on {
+                                                        ids.push(id);
+                                                    }
+                                                });
+                                            } /></td>
+                                        <td><A href=format!("/tasks/{}", assignment.task.id)><span class="code">{assignment.task.code.clone()}</span></A></td>
+                                        <td>{assignment.unit.name.clone()}</td>
+                                        <td>{assignment.due_date.map(|due| due.to_string())}</td>
+                                        <td>{(assignment.urged > 0).then(|| view! {
+                                            <span class="badge urged">{format!("{}{}{}", strings::URGED_TIMES, assignment.urged, strings::TIMES)}</span>
+                                        })}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                    <div class="toolbar">
+                        {move || {
+                            let ids = chosen.get();
+                            (!ids.is_empty()).then(|| view! {
+                                <A href=issue_href() attr:class="button issue">{strings::ISSUE_NOTICE}</A>
+                                <UrgeButton campaign=campaign.get_value() assignment_ids=ids
+                                    on_done=Callback::new(move |_: ()| reload.update(|n| *n += 1)) />
+                            })
+                        }}
+                    </div>
+                }.into_any()
+            })}
+        </section>
     }
 }

@@ -1,8 +1,11 @@
 //! One module per page of the app.
 
 pub mod admin;
+pub mod channels;
 pub mod dashboard;
+pub mod inbox;
 pub mod my_unit;
+pub mod notices;
 pub mod reviews;
 pub mod task;
 pub mod tasks;

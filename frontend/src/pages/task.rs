@@ -2,13 +2,14 @@
 //! status, history and evidence; review actions and assigning units for
 //! those allowed. Prints as a clean page.
 
-use duban_dto::api::{AssignmentsCreated, NewAssignments, TaskDetail, UnitGroup};
+use duban_dto::api::{AssignmentsCreated, LateFilter, NewAssignments, TaskDetail, UnitGroup};
 use duban_dto::{PartyRole, Role};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
+use super::notices::UrgeButton;
 use crate::work::AssignmentPanel;
 use crate::{UnitOptions, api, loaded, strings, viewer};
 
@@ -80,6 +81,15 @@ fn TaskView(task: TaskDetail, reload: RwSignal<u32>) -> impl IntoView {
             {task.assignments.iter().map(|assignment| view! {
                 <AssignmentPanel assignment=assignment.clone() on_change />
             }).collect_view()}
+            {(is_lead_office && task.assignments.iter().any(|assignment| assignment.overdue)).then(|| {
+                let late = LateFilter { task_id: Some(summary.id), ..LateFilter::default() };
+                view! {
+                    <div class="supervise toolbar no-print">
+                        <A href=format!("/notices?campaign={}&late_task={}", summary.campaign, summary.id) attr:class="button issue">{strings::ISSUE_FOR_LATE}</A>
+                        <UrgeButton campaign=summary.campaign.clone() late=Some(late) label=strings::URGE_LATE on_done=on_change />
+                    </div>
+                }
+            })}
             {is_lead_office.then(|| view! { <AssignForm task_id=summary.id on_change /> })}
         </section>
     }
