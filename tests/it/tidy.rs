@@ -213,6 +213,25 @@ fn authz_is_pure_policy() {
 }
 
 #[test]
+fn only_the_dispatcher_talks_to_the_outside_and_only_messages_fill_the_outbox() {
+    let server = sources(&workspace().join("backend/server/src"));
+    let talkers: Vec<&String> = server
+        .iter()
+        .filter(|(_, text)| ["lettre", "reqwest"].iter().any(|client| code_only(text).contains(client)))
+        .map(|(path, _)| path)
+        .collect();
+    assert_eq!(talkers, ["dispatch.rs"], "only the dispatcher sends anything out, after the commit");
+    // Outbox rows are written with the event, by `messages` (in rows, or as
+    // the CTEs of the scheduler's set-based statements).
+    let writers: Vec<&String> = server
+        .iter()
+        .filter(|(_, text)| text.contains("insert_into(outbox::table)") || text.contains("INSERT INTO outbox"))
+        .map(|(path, _)| path)
+        .collect();
+    assert_eq!(writers, ["messages.rs"], "outbox rows are written only with their event");
+}
+
+#[test]
 fn only_the_command_line_makes_an_operator() {
     let server = sources(&workspace().join("backend/server/src"));
     let makers: Vec<String> = server

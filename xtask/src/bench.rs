@@ -437,12 +437,19 @@ fn measure_supervision(duban: &Path, cluster: &Cluster, base: &str, office: &str
         psql(cluster, "bench", "SELECT count(*) FROM assignments WHERE due_date IS NOT NULL AND status <> 'approved'")?.parse()?;
 
     let mut evaluations = Vec::new();
-    for run in ["first", "again"] {
+    // Today (everything due is sent), today again (nothing new), and a week
+    // on, when every notice is reminded of and escalated.
+    let week_on = (chrono::Local::now().date_naive() + chrono::Days::new(7)).to_string();
+    for (run, on) in [("today", None), ("today, again", None), ("a week on", Some(week_on.as_str()))] {
         eprintln!("xtask: evaluating every reminder rule ({run})");
         let mut command = Command::new(duban);
         env(&mut command);
+        command.arg("notify-deadlines");
+        if let Some(day) = on {
+            command.args(["--on", day]);
+        }
         let started = Instant::now();
-        let output = command.arg("notify-deadlines").stderr(Stdio::inherit()).output()?;
+        let output = command.stderr(Stdio::inherit()).output()?;
         anyhow::ensure!(output.status.success(), "duban notify-deadlines failed");
         evaluations.push(json!({"run": run, "seconds": started.elapsed().as_secs_f64(),
                                 "report": String::from_utf8_lossy(&output.stdout).trim()}));

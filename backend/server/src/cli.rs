@@ -122,7 +122,12 @@ enum Command {
     },
     /// Evaluate the reminder rules now: deadline reminders, notice reminders
     /// and escalations, each once (serve does it every DUBAN_REMINDER_INTERVAL_S).
-    NotifyDeadlines,
+    NotifyDeadlines {
+        /// Evaluate as of this day (YYYY-MM-DD) instead of today: to catch up
+        /// after an outage, or to see what a later day will send.
+        #[arg(long, value_name = "DATE")]
+        on: Option<chrono::NaiveDate>,
+    },
     /// Apply pending database migrations.
     Migrate,
     /// Print the OpenAPI document.
@@ -328,10 +333,11 @@ fn execute(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
         }
-        Command::NotifyDeadlines => {
+        Command::NotifyDeadlines { on } => {
             let db = Database::open(settings)?;
             let mut conn = db.pool.get()?;
-            let (deadlines, notices) = crate::reminders::evaluate(&mut conn, &Operator::at_command_line(), crate::clock::today())?;
+            let day = on.unwrap_or_else(crate::clock::today);
+            let (deadlines, notices) = crate::reminders::evaluate(&mut conn, &Operator::at_command_line(), day)?;
             println!("{deadlines} deadline reminders and {notices} notice reminders or escalations sent");
             Ok(ExitCode::SUCCESS)
         }

@@ -15,13 +15,14 @@ use crate::db::schema::{channel_preferences, users};
 use crate::error::Error;
 use crate::limits::at_most;
 
-/// A plausible e-mail address: something, an @, a domain with a dot.
+/// A plausible e-mail address: something, one @, a domain with a dot.
 pub fn is_email(address: &str) -> bool {
     match address.split_once('@') {
         Some((local, domain)) => {
             !local.is_empty()
                 && domain.contains('.')
                 && !domain.starts_with('.')
+                && !domain.contains('@')
                 && !address.chars().any(|c| c.is_whitespace() || c.is_control())
         }
         None => false,
@@ -88,4 +89,17 @@ pub fn set_settings(
         )?;
         settings(conn, can)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_email;
+
+    #[test]
+    fn an_address_has_one_at_and_a_domain() {
+        assert!(is_email("sfj@luoping.gov.cn"));
+        for wrong in ["sfj", "@luoping.gov.cn", "sfj@localhost", "a@b@c.cn", "sf j@luoping.gov.cn", "sfj@.cn"] {
+            assert!(!is_email(wrong), "{wrong}");
+        }
+    }
 }

@@ -112,6 +112,11 @@ impl From<diesel::result::Error> for Error {
                     info.constraint_name().unwrap_or("reference")
                 ),
             ),
+            // A value a CHECK constraint refuses that validation let through.
+            Diesel::DatabaseError(DatabaseErrorKind::CheckViolation, info) => Error::invalid(
+                "invalid_value",
+                format!("a value is not one the record may have ({})", info.constraint_name().unwrap_or("check")),
+            ),
             // The database went away under a request (it is restarting):
             // the client may try again, as with any outage.
             Diesel::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => unavailable(),

@@ -169,3 +169,44 @@ fn enqueue(
         .execute(conn)
         .map(drop)
 }
+
+/// The statements that fan messages out when they are made in bulk by one
+/// SQL statement (the scheduler's reminders): the same rows [`publish`]
+/// writes, as data-modifying CTEs. The statement must define before them
+/// `facts (event_key, kind, subject, message, campaign, assignment_id,
+/// notice_id, unit_id, unit_name)`, one row per message; `addressed`, the
+/// same columns and `user_id`, one row per message and recipient; and
+/// `extra_mail`, the same columns and `address`, for e-mail to addresses
+/// that are no user's (or no rows). Each part reads its own CTE, never
+/// joining two of them on the text key, which the planner cannot estimate.
+pub(crate) const FAN_OUT_CTES: &str = "
+    inbox AS (
+        INSERT INTO notifications (user_id, kind, assignment_id, notice_id, message)
+        SELECT user_id, kind, assignment_id, notice_id, message FROM addressed
+        RETURNING 1),
+    mail AS (
+        INSERT INTO outbox (channel, destination, kind, payload, idempotency_key)
+        SELECT 'email', u.email, a.kind, jsonb_build_object('subject', a.subject, 'body', a.message),
+               a.event_key || ':email:user-' || u.id
+        FROM addressed a
+        JOIN users u ON u.id = a.user_id AND u.email IS NOT NULL
+        JOIN channel_preferences p ON p.user_id = u.id AND p.kind = a.kind AND p.channel = 'email'
+        UNION ALL
+        SELECT 'email', x.address, x.kind, jsonb_build_object('subject', x.subject, 'body', x.message),
+               x.event_key || ':email:' || x.address
+        FROM extra_mail x
+        ON CONFLICT (idempotency_key) DO NOTHING
+        RETURNING 1),
+    hooks AS (
+        INSERT INTO outbox (channel, endpoint_id, destination, kind, payload, idempotency_key)
+        SELECT e.channel, e.id, e.url, f.kind,
+               CASE WHEN e.channel = 'webhook'
+                    THEN jsonb_strip_nulls(jsonb_build_object(
+                            'id', f.event_key || ':endpoint-' || e.id, 'kind', f.kind, 'created_at', now(),
+                            'message', f.message, 'campaign', f.campaign, 'assignment_id', f.assignment_id,
+                            'notice_id', f.notice_id, 'unit', jsonb_build_object('id', f.unit_id, 'name', f.unit_name)))
+                    ELSE jsonb_build_object('title', f.subject, 'text', f.message) END,
+               f.event_key || ':endpoint-' || e.id
+        FROM facts f JOIN endpoints e ON e.enabled AND f.kind = ANY (e.events)
+        ON CONFLICT (idempotency_key) DO NOTHING
+        RETURNING 1)";

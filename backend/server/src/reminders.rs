@@ -5,26 +5,31 @@
 //! manager, then to the county leader in charge of the unit.
 //!
 //! Each reminder is sent once per subject, rule and due date: the row in
-//! `reminders_sent` is inserted in the same transaction as the messages,
-//! and whichever duban instance inserts it first sends them; another finds
-//! it there and sends nothing. Only one instance evaluates at a time (a
+//! `reminders_sent` is inserted in the same statement as the messages, and
+//! whichever duban instance inserts it first sends them; another finds it
+//! there and sends nothing. Only one instance evaluates at a time (a
 //! session advisory lock), which saves work but is not what makes it once.
+//!
+//! The rules are the rulebook's (`deadline_reminder`, `escalation`), worked
+//! out here for each due date or notice; the sending is set-based, a few
+//! statements whatever the number of assignments and notices (at
+//! provincial scale a million assignments can be due at once, and a
+//! transaction per notice took minutes: `cargo xtask bench`).
 
 use std::time::Duration;
 
 use chrono::{Datelike, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Date, Text};
-use duban_dto::api::UnitRef;
-use duban_dto::{NoticeLevel, NotificationKind, RecipientState, Role};
+use diesel::sql_types::{Array, BigInt, Bool, Date, Text};
+use duban_dto::{NoticeLevel, NotificationKind, RecipientState};
 use duban_rules::calendar::Calendar;
 use duban_rules::supervision::{self, Reminder, ReminderRule, ReminderRules};
 
 use crate::authz::Operator;
 use crate::db::PgPool;
-use crate::db::schema::{assignments, notice_recipients, notices, reminders_sent, unit_leaders, units, users};
-use crate::messages::{self, Message};
-use crate::{clock, notifications, supervision as notices_domain};
+use crate::db::schema::{notice_recipients, notices};
+use crate::messages;
+use crate::{clock, supervision as notices_domain};
 
 /// Serialises evaluation across instances (not needed for correctness).
 const SCHEDULER_LOCK: i64 = 0x7265_6d69_6e64; // "remind"
@@ -39,6 +44,9 @@ struct Count {
     #[diesel(sql_type = BigInt)]
     reminders: i64,
 }
+
+/// The enabled users of a unit who do its work: those reminded.
+const UNIT_USERS: &str = "u.disabled_at IS NULL AND u.role IN ('unit_manager', 'unit_staff')";
 
 /// Reminds the units of their assignments' due dates, by the rule for
 /// deadlines: in one statement, whatever the number of assignments.
@@ -74,7 +82,7 @@ pub fn sweep_deadlines(
         }
         day = day.succ_opt().expect("a date after");
     }
-    let counted: Count = diesel::sql_query(
+    let counted: Count = diesel::sql_query(format!(
         "WITH due AS (SELECT * FROM unnest($1::date[], $2::text[], $3::text[], $4::text[]) AS d(due_date, rule, kind, note)),
          sent AS (
              INSERT INTO reminders_sent (subject, subject_id, rule, due_date, sent_on)
@@ -84,195 +92,228 @@ pub fn sweep_deadlines(
              ON CONFLICT DO NOTHING
              RETURNING subject_id, rule, due_date),
          facts AS (
-             SELECT a.id AS assignment_id, a.unit_id, un.name AS unit_name, c.code AS campaign, d.kind, a.due_date,
-                    '任务 ' || t.code || ' ' || d.note AS message,
-                    '【提醒】任务 ' || t.code AS subject,
-                    'reminder:assignment-' || a.id || ':' || d.rule || ':' || a.due_date AS event_key
+             SELECT 'reminder:assignment-' || a.id || ':' || d.rule || ':' || a.due_date AS event_key,
+                    d.kind, '【提醒】任务 ' || t.code AS subject, '任务 ' || t.code || ' ' || d.note AS message,
+                    c.code AS campaign, a.id AS assignment_id, NULL::bigint AS notice_id, a.unit_id, un.name AS unit_name
              FROM sent s
              JOIN due d ON d.due_date = s.due_date AND d.rule = s.rule
              JOIN assignments a ON a.id = s.subject_id
              JOIN tasks t ON t.id = a.task_id
              JOIN campaigns c ON c.id = t.campaign_id
              JOIN units un ON un.id = a.unit_id),
-         inbox AS (
-             INSERT INTO notifications (user_id, kind, assignment_id, message, due_date)
-             SELECT u.id, f.kind, f.assignment_id, f.message, f.due_date
-             FROM facts f JOIN users u ON u.unit_id = f.unit_id AND u.disabled_at IS NULL AND u.role IN ($6, $7)
-             RETURNING 1),
-         mail AS (
-             INSERT INTO outbox (channel, destination, kind, payload, idempotency_key)
-             SELECT 'email', u.email, f.kind, jsonb_build_object('subject', f.subject, 'body', f.message),
-                    f.event_key || ':email:user-' || u.id
-             FROM facts f
-             JOIN users u ON u.unit_id = f.unit_id AND u.disabled_at IS NULL AND u.role IN ($6, $7) AND u.email IS NOT NULL
-             JOIN channel_preferences p ON p.user_id = u.id AND p.kind = f.kind AND p.channel = 'email'
-             ON CONFLICT (idempotency_key) DO NOTHING
-             RETURNING 1),
-         hooks AS (
-             INSERT INTO outbox (channel, endpoint_id, destination, kind, payload, idempotency_key)
-             SELECT e.channel, e.id, e.url, f.kind,
-                    CASE WHEN e.channel = 'webhook'
-                         THEN jsonb_build_object('id', f.event_key || ':endpoint-' || e.id, 'kind', f.kind, 'created_at', now(),
-                                                 'message', f.message, 'campaign', f.campaign, 'assignment_id', f.assignment_id,
-                                                 'unit', jsonb_build_object('id', f.unit_id, 'name', f.unit_name))
-                         ELSE jsonb_build_object('title', f.subject, 'text', f.message) END,
-                    f.event_key || ':endpoint-' || e.id
-             FROM facts f JOIN endpoints e ON e.enabled AND f.kind = ANY (e.events)
-             ON CONFLICT (idempotency_key) DO NOTHING
-             RETURNING 1)
+         addressed AS (SELECT f.*, u.id AS user_id FROM facts f JOIN users u ON u.unit_id = f.unit_id AND {UNIT_USERS}),
+         extra_mail AS (SELECT f.*, NULL::text AS address FROM facts f WHERE false),
+         {}
          SELECT count(*) AS reminders FROM sent",
-    )
+        messages::FAN_OUT_CTES
+    ))
     .bind::<Array<Date>, _>(dates)
     .bind::<Array<Text>, _>(rules)
     .bind::<Array<Text>, _>(kinds)
     .bind::<Array<Text>, _>(notes)
     .bind::<Date, _>(today)
-    .bind::<Text, _>(Role::UnitManager.as_str())
-    .bind::<Text, _>(Role::UnitStaff.as_str())
     .get_result(conn)?;
     Ok(counted.reminders as usize)
 }
 
-/// Records that `rule` went out today for a notice's unit; false when it
-/// already had (here or on another instance).
-fn once(conn: &mut PgConnection, recipient: i64, rule: &str, due: NaiveDate, today: NaiveDate) -> QueryResult<bool> {
-    diesel::insert_into(reminders_sent::table)
-        .values((
-            reminders_sent::subject.eq("notice_recipient"),
-            reminders_sent::subject_id.eq(recipient),
-            reminders_sent::rule.eq(rule),
-            reminders_sent::due_date.eq(due),
-            reminders_sent::sent_on.eq(today),
-        ))
-        .on_conflict_do_nothing()
-        .execute(conn)
-        .map(|inserted| inserted > 0)
+/// An addressed unit of an open notice, as the rules need it.
+#[derive(Debug, Clone, Queryable)]
+struct OpenRecipient {
+    id: i64,
+    state: RecipientState,
+    reply_due: NaiveDate,
+    level: NoticeLevel,
+    issued_at: chrono::DateTime<Utc>,
 }
 
-/// Reminds units of notices they have not answered, and escalates those
-/// they have not acknowledged. Each in its own transaction. Returns how
-/// many reminders and escalations were sent.
+/// How many rows one statement takes at a time, to bound its memory.
+const CHUNK: usize = 20_000;
+
+/// Reminds units of notices they have not answered (past the reply date an
+/// urging, counted), and escalates those they have not acknowledged: to
+/// the unit's manager, then also to the county leader in charge (by
+/// e-mail, when the lead office entered an address) and the lead office.
+/// Returns how many reminders and escalations were sent.
 pub fn sweep_notices(
     conn: &mut PgConnection,
-    can: &Operator,
+    _can: &Operator,
     rules: &ReminderRules,
     calendar: &Calendar,
     today: NaiveDate,
 ) -> QueryResult<usize> {
-    #[allow(clippy::type_complexity)]
-    let open: Vec<(i64, i64, i64, i64, String, RecipientState, NaiveDate, NoticeLevel, String, String, chrono::DateTime<Utc>)> =
-        notice_recipients::table
-            .inner_join(notices::table)
-            .inner_join(units::table)
-            .filter(notice_recipients::state.eq_any([RecipientState::Sent, RecipientState::Acknowledged, RecipientState::Returned]))
-            .select((
-                notice_recipients::id,
-                notice_recipients::notice_id,
-                notice_recipients::assignment_id,
-                units::id,
-                units::name,
-                notice_recipients::state,
-                notice_recipients::reply_due,
-                notices::level,
-                notices::doc_number,
-                notices::title,
-                notices::issued_at,
-            ))
-            .load(conn)?;
+    let open: Vec<OpenRecipient> = notice_recipients::table
+        .inner_join(notices::table)
+        .filter(notice_recipients::state.eq_any([RecipientState::Sent, RecipientState::Acknowledged, RecipientState::Returned]))
+        .select((notice_recipients::id, notice_recipients::state, notice_recipients::reply_due, notices::level, notices::issued_at))
+        .load(conn)?;
+    let mut reminders: (Vec<i64>, Vec<String>, Vec<NaiveDate>, Vec<bool>) = Default::default();
+    let mut escalations: (Vec<i64>, Vec<String>, Vec<NaiveDate>, Vec<bool>) = Default::default();
+    for recipient in &open {
+        let rule = rules.for_level(recipient.level);
+        if let Some(reminder) = supervision::deadline_reminder(rule, recipient.reply_due, today, calendar) {
+            reminders.0.push(recipient.id);
+            reminders.1.push(reminder.key());
+            reminders.2.push(recipient.reply_due);
+            reminders.3.push(matches!(reminder, Reminder::Overdue { .. }));
+        }
+        let issued = clock::today_at(recipient.issued_at);
+        if recipient.state == RecipientState::Sent
+            && let Some(escalation) = supervision::escalation(rule, issued, today, calendar)
+        {
+            escalations.0.push(recipient.id);
+            escalations.1.push(escalation.key());
+            escalations.2.push(issued);
+            escalations.3.push(escalation == Reminder::EscalateToLeader);
+        }
+    }
     let mut sent = 0;
-    for (recipient, notice, assignment, unit, unit_name, state, reply_due, level, doc_number, title, issued_at) in open {
-        let rule = rules.for_level(level);
-        let issued = clock::today_at(issued_at);
-        let unit_ref = UnitRef { id: unit, name: unit_name.clone() };
-        if let Some(reminder) = supervision::deadline_reminder(rule, reply_due, today, calendar) {
-            sent += conn.transaction(|conn| -> QueryResult<usize> {
-                if !once(conn, recipient, &reminder.key(), reply_due, today)? {
-                    return Ok(0);
-                }
-                // Past the reply date a reminder is an urging (催办), and counted.
-                let (kind, subject, line) = match reminder {
-                    Reminder::Overdue { .. } => {
-                        diesel::update(notice_recipients::table.find(recipient))
-                            .set(notice_recipients::urged.eq(notice_recipients::urged + 1))
-                            .execute(conn)?;
-                        diesel::update(assignments::table.find(assignment))
-                            .set(assignments::urged.eq(assignments::urged + 1))
-                            .execute(conn)?;
-                        let line = format!("督办单 {doc_number}《{title}》已超过反馈期限（{reply_due}），请立即反馈办理情况。");
-                        notices_domain::system_event(conn, can, recipient, "urged", &line)?;
-                        (NotificationKind::NoticeUrged, format!("【催办】{doc_number} {title}"), line)
-                    }
-                    _ => {
-                        let line = format!("督办单 {doc_number}《{title}》请于 {reply_due} 前反馈办理情况。");
-                        (NotificationKind::DueSoon, format!("【提醒】{doc_number} {title}"), line)
-                    }
-                };
-                let message = Message::new(kind, subject, line)
-                    .about_notice(notice)
-                    .about_assignment(assignment)
-                    .for_unit(unit_ref.clone())
-                    .keyed(format!("reminder:recipient-{recipient}:{}:{reply_due}", reminder.key()));
-                let to = unit_users(conn, unit, &[Role::UnitManager, Role::UnitStaff])?;
-                messages::publish(conn, &to, &message)?;
-                Ok(1)
-            })?;
-        }
-        if state != RecipientState::Sent {
-            continue;
-        }
-        if let Some(escalation) = supervision::escalation(rule, issued, today, calendar) {
-            sent += conn.transaction(|conn| -> QueryResult<usize> {
-                if !once(conn, recipient, &escalation.key(), issued, today)? {
-                    return Ok(0);
-                }
-                let key = format!("escalation:recipient-{recipient}:{}", escalation.key());
-                match escalation {
-                    Reminder::EscalateToManager => {
-                        let line = format!("督办单 {doc_number}《{title}》发出后 {unit_name} 尚未签收，请单位负责人督促签收并办理。");
-                        notices_domain::system_event(conn, can, recipient, "escalated_to_manager", &line)?;
-                        let message = Message::new(NotificationKind::NoticeEscalated, format!("【督办升级】{doc_number} {title}"), line)
-                            .about_notice(notice)
-                            .about_assignment(assignment)
-                            .for_unit(unit_ref.clone())
-                            .keyed(key);
-                        let to = unit_users(conn, unit, &[Role::UnitManager])?;
-                        messages::publish(conn, &to, &message)?;
-                    }
-                    _ => {
-                        let leader: Option<(String, Option<String>)> =
-                            unit_leaders::table.find(unit).select((unit_leaders::name, unit_leaders::email)).first(conn).optional()?;
-                        let leader_name = leader.as_ref().map_or("分管领导（未登记）".to_owned(), |(name, _)| name.clone());
-                        let line = format!("督办单 {doc_number}《{title}》发出后 {unit_name} 仍未签收，已报分管领导 {leader_name}。");
-                        notices_domain::system_event(conn, can, recipient, "escalated_to_leader", &line)?;
-                        let message = Message::new(NotificationKind::NoticeEscalated, format!("【督办升级】{doc_number} {title}"), line)
-                            .about_notice(notice)
-                            .about_assignment(assignment)
-                            .for_unit(unit_ref.clone())
-                            .keyed(key);
-                        // The leader is no user of duban: e-mail, if there is an address.
-                        if let Some((_, Some(address))) = &leader {
-                            messages::email_to(conn, address, &message)?;
-                        }
-                        let office = notifications::lead_office_users(conn)?;
-                        let mut to = unit_users(conn, unit, &[Role::UnitManager])?;
-                        to.extend(office);
-                        messages::publish(conn, &to, &message)?;
-                    }
-                }
-                Ok(1)
-            })?;
-        }
+    for start in (0..reminders.0.len()).step_by(CHUNK) {
+        let end = (start + CHUNK).min(reminders.0.len());
+        sent += conn.transaction(|conn| {
+            remind_of_notices(
+                conn,
+                &reminders.0[start..end],
+                &reminders.1[start..end],
+                &reminders.2[start..end],
+                &reminders.3[start..end],
+                today,
+            )
+        })?;
+    }
+    for start in (0..escalations.0.len()).step_by(CHUNK) {
+        let end = (start + CHUNK).min(escalations.0.len());
+        sent += conn.transaction(|conn| {
+            escalate(
+                conn,
+                &escalations.0[start..end],
+                &escalations.1[start..end],
+                &escalations.2[start..end],
+                &escalations.3[start..end],
+                today,
+            )
+        })?;
     }
     Ok(sent)
 }
 
-fn unit_users(conn: &mut PgConnection, unit: i64, roles: &[Role]) -> QueryResult<Vec<i64>> {
-    users::table
-        .filter(users::unit_id.eq(unit))
-        .filter(users::role.eq_any(roles.iter().map(|role| role.as_str()).collect::<Vec<_>>()))
-        .filter(users::disabled_at.is_null())
-        .select(users::id)
-        .load(conn)
+/// The reminders of notices' reply dates, in one statement.
+fn remind_of_notices(
+    conn: &mut PgConnection,
+    ids: &[i64],
+    rules: &[String],
+    dues: &[NaiveDate],
+    overdue: &[bool],
+    today: NaiveDate,
+) -> QueryResult<usize> {
+    let counted: Count = diesel::sql_query(format!(
+        "WITH due AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::date[], $4::bool[]) AS d(recipient_id, rule, due_date, overdue)),
+         sent AS (
+             INSERT INTO reminders_sent (subject, subject_id, rule, due_date, sent_on)
+             SELECT 'notice_recipient', recipient_id, rule, due_date, $5 FROM due
+             ON CONFLICT DO NOTHING
+             RETURNING subject_id, rule, due_date),
+         facts AS (
+             SELECT 'reminder:recipient-' || r.id || ':' || d.rule || ':' || d.due_date AS event_key,
+                    CASE WHEN d.overdue THEN 'notice_urged' ELSE 'due_soon' END AS kind,
+                    CASE WHEN d.overdue THEN '【催办】' ELSE '【提醒】' END || n.doc_number || ' ' || n.title AS subject,
+                    CASE WHEN d.overdue
+                         THEN '督办单 ' || n.doc_number || '《' || n.title || '》已超过反馈期限（' || d.due_date || '），请立即反馈办理情况。'
+                         ELSE '督办单 ' || n.doc_number || '《' || n.title || '》请于 ' || d.due_date || ' 前反馈办理情况。' END AS message,
+                    c.code AS campaign, r.assignment_id, r.notice_id, r.unit_id, un.name AS unit_name, r.id AS recipient_id, d.overdue
+             FROM sent s
+             JOIN due d ON d.recipient_id = s.subject_id AND d.rule = s.rule AND d.due_date = s.due_date
+             JOIN notice_recipients r ON r.id = s.subject_id
+             JOIN notices n ON n.id = r.notice_id
+             JOIN campaigns c ON c.id = n.campaign_id
+             JOIN units un ON un.id = r.unit_id),
+         -- Past the reply date a reminder is an urging (催办): counted on the
+         -- notice's unit and on its assignment, and written in the history.
+         urged AS (
+             UPDATE notice_recipients r SET urged = r.urged + 1
+             FROM facts f WHERE f.overdue AND r.id = f.recipient_id
+             RETURNING r.assignment_id),
+         urged_work AS (
+             UPDATE assignments a SET urged = a.urged + c.times
+             FROM (SELECT assignment_id, count(*) AS times FROM urged GROUP BY assignment_id) c
+             WHERE a.id = c.assignment_id
+             RETURNING 1),
+         history AS (
+             INSERT INTO notice_events (recipient_id, kind, text)
+             SELECT recipient_id, 'urged', message FROM facts WHERE overdue
+             RETURNING 1),
+         addressed AS (SELECT f.*, u.id AS user_id FROM facts f JOIN users u ON u.unit_id = f.unit_id AND {UNIT_USERS}),
+         extra_mail AS (SELECT f.*, NULL::text AS address FROM facts f WHERE false),
+         {}
+         SELECT count(*) AS reminders FROM sent",
+        messages::FAN_OUT_CTES
+    ))
+    .bind::<Array<BigInt>, _>(ids)
+    .bind::<Array<Text>, _>(rules)
+    .bind::<Array<Date>, _>(dues)
+    .bind::<Array<Bool>, _>(overdue)
+    .bind::<Date, _>(today)
+    .get_result(conn)?;
+    Ok(counted.reminders as usize)
+}
+
+/// The escalations of unacknowledged notices, in one statement.
+fn escalate(
+    conn: &mut PgConnection,
+    ids: &[i64],
+    rules: &[String],
+    issued: &[NaiveDate],
+    to_leader: &[bool],
+    today: NaiveDate,
+) -> QueryResult<usize> {
+    let counted: Count = diesel::sql_query(format!(
+        "WITH due AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::date[], $4::bool[]) AS d(recipient_id, rule, issued_on, to_leader)),
+         sent AS (
+             INSERT INTO reminders_sent (subject, subject_id, rule, due_date, sent_on)
+             SELECT 'notice_recipient', recipient_id, rule, issued_on, $5 FROM due
+             ON CONFLICT DO NOTHING
+             RETURNING subject_id, rule, due_date),
+         facts AS (
+             SELECT 'escalation:recipient-' || r.id || ':' || d.rule AS event_key,
+                    'notice_escalated' AS kind,
+                    '【督办升级】' || n.doc_number || ' ' || n.title AS subject,
+                    CASE WHEN d.to_leader
+                         THEN '督办单 ' || n.doc_number || '《' || n.title || '》发出后 ' || un.name || ' 仍未签收，已报分管领导 '
+                              || coalesce(l.name, '（未登记）') || '。'
+                         ELSE '督办单 ' || n.doc_number || '《' || n.title || '》发出后 ' || un.name || ' 尚未签收，请单位负责人督促签收并办理。' END
+                    AS message,
+                    c.code AS campaign, r.assignment_id, r.notice_id, r.unit_id, un.name AS unit_name, r.id AS recipient_id,
+                    d.to_leader, l.email AS leader_email
+             FROM sent s
+             JOIN due d ON d.recipient_id = s.subject_id AND d.rule = s.rule
+             JOIN notice_recipients r ON r.id = s.subject_id
+             JOIN notices n ON n.id = r.notice_id
+             JOIN campaigns c ON c.id = n.campaign_id
+             JOIN units un ON un.id = r.unit_id
+             LEFT JOIN unit_leaders l ON l.unit_id = r.unit_id),
+         history AS (
+             INSERT INTO notice_events (recipient_id, kind, text)
+             SELECT recipient_id, CASE WHEN to_leader THEN 'escalated_to_leader' ELSE 'escalated_to_manager' END, message FROM facts
+             RETURNING 1),
+         -- The unit's manager; for the leader in charge, the lead office too.
+         addressed AS (
+             SELECT f.*, u.id AS user_id FROM facts f
+             JOIN users u ON u.unit_id = f.unit_id AND u.disabled_at IS NULL AND u.role = 'unit_manager'
+             UNION ALL
+             SELECT f.*, u.id FROM facts f
+             JOIN users u ON f.to_leader AND u.disabled_at IS NULL AND u.role = 'lead_office'),
+         -- The leader is no user of duban: e-mail, if the office entered an address.
+         extra_mail AS (SELECT f.*, leader_email AS address FROM facts f WHERE to_leader AND leader_email IS NOT NULL),
+         {}
+         SELECT count(*) AS reminders FROM sent",
+        messages::FAN_OUT_CTES
+    ))
+    .bind::<Array<BigInt>, _>(ids)
+    .bind::<Array<Text>, _>(rules)
+    .bind::<Array<Date>, _>(issued)
+    .bind::<Array<Bool>, _>(to_leader)
+    .bind::<Date, _>(today)
+    .get_result(conn)?;
+    Ok(counted.reminders as usize)
 }
 
 /// One evaluation of every rule, on `today`: what the scheduler does each

@@ -293,20 +293,6 @@ fn event(
         .get_result(conn)
 }
 
-/// A system event (a reminder, an escalation): no actor.
-pub(crate) fn system_event(
-    conn: &mut PgConnection,
-    _can: &crate::authz::Operator,
-    recipient: i64,
-    kind: &str,
-    text: &str,
-) -> QueryResult<()> {
-    diesel::insert_into(notice_events::table)
-        .values((notice_events::recipient_id.eq(recipient), notice_events::kind.eq(kind), notice_events::text.eq(text)))
-        .execute(conn)
-        .map(drop)
-}
-
 /// What a step on a notice needs to know about its recipient.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = notice_recipients, check_for_backend(diesel::pg::Pg))]
