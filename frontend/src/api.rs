@@ -107,7 +107,7 @@ pub fn encode(value: &str) -> String {
 }
 
 pub async fn login(username: &str, password: &str) -> Result<(), ApiError> {
-    let body = LoginRequest { username: username.to_owned(), password: password.to_owned() };
+    let body = LoginRequest { username: username.to_owned(), password: password.to_owned(), otp: None, recovery_code: None };
     let response = Request::post("/api/v1/auth/login").json(&body).map_err(network)?.send().await.map_err(network)?;
     if !response.ok() {
         return Err(problem_of(response).await);

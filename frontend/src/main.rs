@@ -73,7 +73,8 @@ fn Shell(me: Me) -> impl IntoView {
     let viewer = Viewer(me.clone());
     let unit_roles = viewer.is(&[Role::UnitManager, Role::UnitStaff]);
     let reviews = viewer.is(&[Role::LeadOffice, Role::UnitManager, Role::UnitStaff]);
-    let admin = viewer.is(&[Role::Admin, Role::LeadOffice, Role::Inspector, Role::UnitManager]);
+    let admin =
+        viewer.is(&[Role::SystemAdmin, Role::SecurityAdmin, Role::AuditAdmin, Role::LeadOffice, Role::Inspector, Role::UnitManager]);
     let read_only = viewer.read_only();
     view! {
         <header class="top">

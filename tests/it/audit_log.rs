@@ -67,11 +67,15 @@ fn no_secret_reaches_the_audit_log() {
     let admin = server.login("admin");
     let login: Value =
         server.anonymous().post("/api/v1/auth/login", &json!({"username": "zwj", "password": DEMO_PASSWORD})).json().unwrap();
-    let client: Value = admin.post("/api/v1/api-clients", &json!({"name": "portal"})).json().unwrap();
-    let key: Value = admin.post(&format!("/api/v1/api-clients/{}/keys", client["id"]), &json!({"scopes": ["tasks:read"]})).json().unwrap();
-    let staff = json!({"username": "zwj-li", "display_name": "李四", "role": "unit_staff", "unit_id": login["user"]["unit"]["id"], "password": "政务局李四的登录密码"});
+    let client: Value = server.login("security").post("/api/v1/api-clients", &json!({"name": "portal"})).json().unwrap();
+    let key: Value = server
+        .login("security")
+        .post(&format!("/api/v1/api-clients/{}/keys", client["id"]), &json!({"scopes": ["tasks:read"]}))
+        .json()
+        .unwrap();
+    let staff = json!({"username": "zwj-li", "display_name": "李四", "role": "unit_staff", "unit_id": login["user"]["unit"]["id"], "password": "政务局Li4的登录密码"});
     assert_eq!(admin.post("/api/v1/users", &staff).status(), 201);
-    admin.post(&format!("/api/v1/users/{}/password", login["user"]["id"]), &json!({"new_password": "政务局重新设置的密码"}));
+    admin.post(&format!("/api/v1/users/{}/password", login["user"]["id"]), &json!({"new_password": "政务局Reset密码2026"}));
 
     #[derive(QueryableByName)]
     struct Row {
@@ -82,8 +86,8 @@ fn no_secret_reaches_the_audit_log() {
     let everything: String = everything.into_iter().map(|r| r.row).collect::<Vec<_>>().join("\n");
     for secret in [
         DEMO_PASSWORD,
-        "政务局李四的登录密码",
-        "政务局重新设置的密码",
+        "政务局Li4的登录密码",
+        "政务局Reset密码2026",
         login["access_token"].as_str().unwrap(),
         login["refresh_token"].as_str().unwrap(),
         &key["key"].as_str().unwrap()[13..],

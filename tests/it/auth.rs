@@ -153,16 +153,16 @@ fn changing_a_password_ends_the_other_sessions() {
     let weak = laptop_client.post("/api/v1/auth/password", &json!({"current_password": DEMO_PASSWORD, "new_password": "short"}));
     assert_eq!(weak.status(), 422);
     let wrong =
-        laptop_client.post("/api/v1/auth/password", &json!({"current_password": "nope-nope-nope", "new_password": "罗雄街道新密码2026!"}));
+        laptop_client.post("/api/v1/auth/password", &json!({"current_password": "nope-nope-nope", "new_password": "罗雄街道Xin密码2026!"}));
     assert_eq!(wrong.status(), 422);
     let changed =
-        laptop_client.post("/api/v1/auth/password", &json!({"current_password": DEMO_PASSWORD, "new_password": "罗雄街道新密码2026!"}));
+        laptop_client.post("/api/v1/auth/password", &json!({"current_password": DEMO_PASSWORD, "new_password": "罗雄街道Xin密码2026!"}));
     assert_eq!(changed.status(), 204);
     assert_eq!(laptop_client.get("/api/v1/me").status(), 200, "this session stays");
     assert_eq!(server.with_bearer(&phone).get("/api/v1/me").status(), 401, "the others end");
     assert_eq!(refresh(&server, &phone_refresh).status(), 401);
     assert_eq!(login(&server, "lxjd", DEMO_PASSWORD).status(), 401);
-    assert_eq!(login(&server, "lxjd", "罗雄街道新密码2026!").status(), 200);
+    assert_eq!(login(&server, "lxjd", "罗雄街道Xin密码2026!").status(), 200);
 }
 
 #[test]
@@ -176,13 +176,13 @@ fn accounts_are_managed_within_their_scope() {
     // A unit manager creates its unit's staff, nothing else.
     let staff = manager.post(
         "/api/v1/users",
-        &json!({"username": "sfj-wang", "display_name": "王五", "role": "unit_staff", "unit_id": justice, "password": "司法局王五的新密码2026"}),
+        &json!({"username": "sfj-wang", "display_name": "王五", "role": "unit_staff", "unit_id": justice, "password": "司法局Wang5的新密码"}),
     );
     assert_eq!(staff.status(), 201);
     let staff: Value = staff.json().unwrap();
     let escalate = manager.post(
         "/api/v1/users",
-        &json!({"username": "sfj-boss", "display_name": "x", "role": "admin", "password": "司法局王五的新密码2026"}),
+        &json!({"username": "sfj-boss", "display_name": "x", "role": "system_admin", "password": "司法局Wang5的新密码"}),
     );
     assert_eq!(escalate.status(), 403);
     let listed: Value = manager.get_json("/api/v1/users");
@@ -192,26 +192,26 @@ fn accounts_are_managed_within_their_scope() {
 
     // Taken usernames, misplaced roles and weak passwords are named.
     let taken =
-        admin.post("/api/v1/users", &json!({"username": "sfj", "display_name": "x", "role": "inspector", "password": "督查人员密码2026"}));
+        admin.post("/api/v1/users", &json!({"username": "sfj", "display_name": "x", "role": "inspector", "password": "督查人员Mima2026"}));
     assert_eq!(taken.status(), 409);
     let unitless = admin
-        .post("/api/v1/users", &json!({"username": "nobody", "display_name": "x", "role": "unit_staff", "password": "督查人员密码2026"}));
+        .post("/api/v1/users", &json!({"username": "nobody", "display_name": "x", "role": "unit_staff", "password": "督查人员Mima2026"}));
     assert_eq!(unitless.json::<Value>().unwrap()["code"], "unit_required");
 
     // Disabling ends the sessions; the last admin stays.
     let staff_client = server.anonymous();
-    let staff_login = staff_client.post("/api/v1/auth/login", &json!({"username": "sfj-wang", "password": "司法局王五的新密码2026"}));
+    let staff_login = staff_client.post("/api/v1/auth/login", &json!({"username": "sfj-wang", "password": "司法局Wang5的新密码"}));
     let staff_token = staff_login.json::<Value>().unwrap()["access_token"].as_str().unwrap().to_owned();
     assert_eq!(manager.patch(&format!("/api/v1/users/{}", staff["id"]), &json!({"disabled": true})).status(), 200);
     assert_eq!(server.with_bearer(&staff_token).get("/api/v1/me").status(), 401);
-    assert_eq!(login(&server, "sfj-wang", "司法局王五的新密码2026").status(), 401);
-    let last = admin.patch(&format!("/api/v1/users/{admin_id}"), &json!({"disabled": true}));
+    assert_eq!(login(&server, "sfj-wang", "司法局Wang5的新密码").status(), 401);
+    let last = server.login("security").patch(&format!("/api/v1/users/{admin_id}"), &json!({"disabled": true}));
     assert_eq!(last.json::<Value>().unwrap()["code"], "last_admin");
 
     // An admin's password reset ends the user's sessions.
     let (zwj_token, _) = tokens(&server, "zwj");
     let zwj = server.with_bearer(&zwj_token).get_json("/api/v1/me")["id"].as_i64().unwrap();
-    assert_eq!(admin.post(&format!("/api/v1/users/{zwj}/password"), &json!({"new_password": "政务局新的密码2026"})).status(), 204);
+    assert_eq!(admin.post(&format!("/api/v1/users/{zwj}/password"), &json!({"new_password": "政务局New密码2026"})).status(), 204);
     assert_eq!(server.with_bearer(&zwj_token).get("/api/v1/me").status(), 401);
 }
 
@@ -220,9 +220,10 @@ fn api_keys_carry_scopes_and_can_be_revoked() {
     let db = TestDb::with_demo();
     let server = TestServer::start(&db);
     let admin = server.login("admin");
-    let client: Value = admin.post("/api/v1/api-clients", &json!({"name": "曲靖市政务门户", "description": "市级门户"})).json().unwrap();
+    let client: Value =
+        server.login("security").post("/api/v1/api-clients", &json!({"name": "曲靖市政务门户", "description": "市级门户"})).json().unwrap();
     let keys_path = format!("/api/v1/api-clients/{}/keys", client["id"]);
-    let created = admin.post(&keys_path, &json!({"scopes": ["tasks:read"]}));
+    let created = server.login("security").post(&keys_path, &json!({"scopes": ["tasks:read"]}));
     assert_eq!(created.status(), 201);
     let created: Value = created.json().unwrap();
     let key = created["key"].as_str().unwrap().to_owned();
@@ -234,22 +235,22 @@ fn api_keys_carry_scopes_and_can_be_revoked() {
     assert_eq!(portal.get("/api/v1/me").status(), 403);
     assert_eq!(portal.post("/api/v1/units", &json!({"region": "罗平县", "name": "x", "kind": "other"})).status(), 403);
 
-    let listed: Value = admin.get_json("/api/v1/api-clients");
+    let listed: Value = server.login("security").get_json("/api/v1/api-clients");
     let info = &listed[0]["keys"][0];
     assert!(info["last_used_at"].is_string(), "use is recorded");
     assert!(!listed.to_string().contains(&key[13..]), "the secret is never listed");
 
-    assert_eq!(admin.delete(&format!("{keys_path}/{}", info["id"])).status(), 204);
+    assert_eq!(server.login("security").delete(&format!("{keys_path}/{}", info["id"])).status(), 204);
     assert_eq!(portal.get("/api/v1/tasks").status(), 401, "a revoked key stops at once");
 
     // An expired key, and a key whose secret is wrong.
-    let second: Value = admin.post(&keys_path, &json!({"scopes": ["tasks:read", "progress:read"]})).json().unwrap();
+    let second: Value = server.login("security").post(&keys_path, &json!({"scopes": ["tasks:read", "progress:read"]})).json().unwrap();
     let second_key = second["key"].as_str().unwrap().to_owned();
     assert_eq!(server.with_bearer(&second_key).get("/api/v1/assignments").status(), 200);
     let wrong_secret = format!("{}AAAA{}", &second_key[..13], &second_key[17..]);
     assert_eq!(server.with_bearer(&wrong_secret).get("/api/v1/tasks").status(), 401);
     diesel::sql_query("UPDATE api_keys SET expires_at = now() - interval '1 minute'").execute(&mut db.conn()).unwrap();
     assert_eq!(server.with_bearer(&second_key).get("/api/v1/tasks").status(), 401);
-    let past = admin.post(&keys_path, &json!({"scopes": ["tasks:read"], "expires_at": "2020-01-01T00:00:00Z"}));
+    let past = server.login("security").post(&keys_path, &json!({"scopes": ["tasks:read"], "expires_at": "2020-01-01T00:00:00Z"}));
     assert_eq!(past.status(), 422);
 }

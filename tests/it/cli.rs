@@ -157,7 +157,8 @@ fn login_status(server: &duban_tests::TestServer, username: &str, password: &str
 fn user_commands_bootstrap_and_manage_accounts() {
     let db = TestDb::with_demo();
     let server = duban_tests::TestServer::start(&db);
-    let created = duban(&["user", "create", "--username", "chief", "--display-name", "县局管理员", "--role", "admin"], Some(db.url()));
+    let created =
+        duban(&["user", "create", "--username", "chief", "--display-name", "县局管理员", "--role", "system_admin"], Some(db.url()));
     assert!(created.status.success(), "{}", text(&created.stderr));
     let stdout = text(&created.stdout);
     let password = stdout.lines().find_map(|line| line.strip_prefix("password: ")).expect("a generated password, printed once").to_owned();
@@ -179,24 +180,24 @@ fn user_commands_bootstrap_and_manage_accounts() {
             "--password-stdin",
         ],
         db.url(),
-        "政府办公室文员的密码\n",
+        "政府办公室Clerk密码1\n",
     );
     assert!(clerk.status.success(), "{}", text(&clerk.stderr));
     assert!(!text(&clerk.stdout).contains("password:"), "a password given is not printed");
-    assert_eq!(login_status(&server, "gov-clerk", "政府办公室文员的密码"), 200);
+    assert_eq!(login_status(&server, "gov-clerk", "政府办公室Clerk密码1"), 200);
 
-    let reset = duban_with_stdin(&["user", "reset-password", "gov-clerk", "--password-stdin"], db.url(), "重新设置的文员登录密码\n");
+    let reset = duban_with_stdin(&["user", "reset-password", "gov-clerk", "--password-stdin"], db.url(), "重新设置的Clerk密码2\n");
     assert!(reset.status.success(), "{}", text(&reset.stderr));
-    assert_eq!(login_status(&server, "gov-clerk", "政府办公室文员的密码"), 401);
-    assert_eq!(login_status(&server, "gov-clerk", "重新设置的文员登录密码"), 200);
+    assert_eq!(login_status(&server, "gov-clerk", "政府办公室Clerk密码1"), 401);
+    assert_eq!(login_status(&server, "gov-clerk", "重新设置的Clerk密码2"), 200);
 
     let disabled = duban(&["user", "disable", "gov-clerk"], Some(db.url()));
     assert!(disabled.status.success(), "{}", text(&disabled.stderr));
-    assert_eq!(login_status(&server, "gov-clerk", "重新设置的文员登录密码"), 401);
+    assert_eq!(login_status(&server, "gov-clerk", "重新设置的Clerk密码2"), 401);
 
     let listed = text(&duban(&["user", "list"], Some(db.url())).stdout);
     assert!(listed.lines().any(|line| line.starts_with("gov-clerk\tunit_staff") && line.ends_with("disabled")), "{listed}");
-    assert!(listed.lines().any(|line| line.starts_with("admin\tadmin") && line.ends_with("demo")), "{listed}");
+    assert!(listed.lines().any(|line| line.starts_with("admin\tsystem_admin") && line.ends_with("demo")), "{listed}");
 
     let bad_role = duban(&["user", "create", "--username", "x1", "--display-name", "x", "--role", "boss"], Some(db.url()));
     assert!(!bad_role.status.success());
@@ -273,18 +274,24 @@ fn logs_hold_no_secrets() {
         }
         request.send().unwrap().json::<serde_json::Value>().unwrap_or_default()
     };
-    let admin = post("/api/v1/auth/login", None, serde_json::json!({"username": "admin", "password": duban_tests::DEMO_PASSWORD}));
+    let otp = duban_tests::demo_otp(0);
+    let admin =
+        post("/api/v1/auth/login", None, serde_json::json!({"username": "admin", "password": duban_tests::DEMO_PASSWORD, "otp": otp}));
     let access = admin["access_token"].as_str().unwrap().to_owned();
     let refreshed = post("/api/v1/auth/refresh", None, serde_json::json!({"refresh_token": admin["refresh_token"]}));
-    let client = post("/api/v1/api-clients", Some(&access), serde_json::json!({"name": "logging portal"}));
-    let key = post(&format!("/api/v1/api-clients/{}/keys", client["id"]), Some(&access), serde_json::json!({"scopes": ["tasks:read"]}));
+    let security =
+        post("/api/v1/auth/login", None, serde_json::json!({"username": "security", "password": duban_tests::DEMO_PASSWORD, "otp": otp}));
+    let security_access = security["access_token"].as_str().unwrap().to_owned();
+    let client = post("/api/v1/api-clients", Some(&security_access), serde_json::json!({"name": "logging portal"}));
+    let key =
+        post(&format!("/api/v1/api-clients/{}/keys", client["id"]), Some(&security_access), serde_json::json!({"scopes": ["tasks:read"]}));
     let key = key["key"].as_str().unwrap().to_owned();
     http.get(format!("{base}/api/v1/tasks")).bearer_auth(&key).send().unwrap();
     post("/api/v1/auth/login", None, serde_json::json!({"username": "sfj", "password": "a-wrong-password"}));
     post(
         "/api/v1/users",
         Some(&access),
-        serde_json::json!({"username": "log-user", "display_name": "x", "role": "inspector", "password": "日志测试用户的密码"}),
+        serde_json::json!({"username": "log-user", "display_name": "x", "role": "inspector", "password": "日志测试User的密码1"}),
     );
     child.kill().unwrap();
     child.wait().unwrap();
@@ -294,8 +301,9 @@ fn logs_hold_no_secrets() {
     for secret in [
         duban_tests::DEMO_PASSWORD,
         "a-wrong-password",
-        "日志测试用户的密码",
+        "日志测试User的密码1",
         &access,
+        &security_access,
         admin["refresh_token"].as_str().unwrap(),
         refreshed["access_token"].as_str().unwrap(),
         refreshed["refresh_token"].as_str().unwrap(),

@@ -109,9 +109,13 @@ fn a_portal_key_with_import_write_assigns_units_from_a_workbook() {
     let db = TestDb::with_demo();
     let server = TestServer::start(&db);
     let admin = server.login("admin");
-    let client: Value = admin.post("/api/v1/api-clients", &json!({"name": "市级平台"})).json().unwrap();
+    let client: Value = server.login("security").post("/api/v1/api-clients", &json!({"name": "市级平台"})).json().unwrap();
     let key = |scopes: Value| -> String {
-        let created: Value = admin.post(&format!("/api/v1/api-clients/{}/keys", client["id"]), &json!({"scopes": scopes})).json().unwrap();
+        let created: Value = server
+            .login("security")
+            .post(&format!("/api/v1/api-clients/{}/keys", client["id"]), &json!({"scopes": scopes}))
+            .json()
+            .unwrap();
         created["key"].as_str().unwrap().to_owned()
     };
     let portal = server.with_bearer(&key(json!(["import:write"])));

@@ -292,15 +292,14 @@ fn guessing_the_current_password_is_throttled_and_audited() {
     let mut statuses = Vec::new();
     for _ in 0..30 {
         let response =
-            justice.post("/api/v1/auth/password", &json!({"current_password": "a-wrong-guess", "new_password": "罗平县法治政府建设2027"}));
+            justice.post("/api/v1/auth/password", &json!({"current_password": "a-wrong-guess", "new_password": "罗平县Fazhi建设2027"}));
         statuses.push(response.status());
     }
     let checked = statuses.iter().filter(|status| **status == StatusCode::UNPROCESSABLE_ENTITY).count();
     assert!(checked <= 5, "{checked} guesses were checked: {statuses:?}");
     assert!(statuses.contains(&StatusCode::TOO_MANY_REQUESTS));
     assert_eq!(count(&mut db.conn(), "SELECT count(*) FROM audit_log WHERE action = 'user.password_change_failed'"), checked as i64);
-    let right =
-        justice.post("/api/v1/auth/password", &json!({"current_password": DEMO_PASSWORD, "new_password": "罗平县法治政府建设2027"}));
+    let right = justice.post("/api/v1/auth/password", &json!({"current_password": DEMO_PASSWORD, "new_password": "罗平县Fazhi建设2027"}));
     assert_eq!(right.status(), StatusCode::TOO_MANY_REQUESTS, "the right password after the guesses waits out the lock");
 }
 
@@ -309,29 +308,40 @@ fn weak_new_passwords_are_refused() {
     let db = TestDb::with_demo();
     let server = TestServer::start(&db);
     let staff = server.login("sfj-staff");
-    for weak in ["1234567890", "password12", "qwertyuiop", DEMO_PASSWORD] {
+    for (weak, code) in [
+        ("Ab1!", "password_too_short"),
+        ("1234567890", "password_too_simple"),
+        ("password12", "password_too_simple"),
+        ("Sfj-Staff-2026", "password_contains_username"),
+        ("Password@123", "password_common"),
+        (DEMO_PASSWORD, "password_reused"),
+    ] {
         let response = staff.post("/api/v1/auth/password", &json!({"current_password": DEMO_PASSWORD, "new_password": weak}));
-        assert_eq!(problem_code(response), (StatusCode::UNPROCESSABLE_ENTITY, "weak_password".to_owned()), "{weak}");
+        assert_eq!(problem_code(response), (StatusCode::UNPROCESSABLE_ENTITY, code.to_owned()), "{weak}");
     }
     let admin = server.login("admin");
     let users: Value = admin.get_json("/api/v1/users");
     let staff_id = users.as_array().unwrap().iter().find(|user| user["username"] == "sfj-staff").unwrap()["id"].as_i64().unwrap();
     let reset = admin.post(&format!("/api/v1/users/{staff_id}/password"), &json!({"new_password": DEMO_PASSWORD}));
-    assert_eq!(problem_code(reset), (StatusCode::UNPROCESSABLE_ENTITY, "weak_password".to_owned()), "the published password");
-    let good = staff.post("/api/v1/auth/password", &json!({"current_password": DEMO_PASSWORD, "new_password": "罗平县法治政府建设2027"}));
+    assert_eq!(problem_code(reset), (StatusCode::UNPROCESSABLE_ENTITY, "password_common".to_owned()), "the published password");
+    let good = staff.post("/api/v1/auth/password", &json!({"current_password": DEMO_PASSWORD, "new_password": "罗平县Fazhi建设2027"}));
     assert_eq!(good.status(), StatusCode::NO_CONTENT);
 }
 
 /// Creates an account; signs it in.
 fn account(server: &TestServer, admin: &Client, username: &str, role: &str, unit: Option<i64>) -> Client {
-    let password = "罗平县法治政府建设2026";
+    let password = "罗平县Fazhi建设2026";
     let created = admin.post(
         "/api/v1/users",
         &json!({"username": username, "display_name": username, "role": role, "unit_id": unit, "password": password}),
     );
     assert_eq!(created.status(), StatusCode::CREATED, "{}", created.text().unwrap());
     let tokens: Value = server.anonymous().post("/api/v1/auth/login", &json!({"username": username, "password": password})).json().unwrap();
-    server.with_bearer(tokens["access_token"].as_str().unwrap())
+    let client = server.with_bearer(tokens["access_token"].as_str().unwrap());
+    // The administrator chose the password, so the holder changes it first.
+    let changed = client.post("/api/v1/auth/password", &json!({"current_password": password, "new_password": "罗平县Fazhi建设2027"}));
+    assert_eq!(changed.status(), StatusCode::NO_CONTENT);
+    client
 }
 
 #[test]
@@ -361,7 +371,12 @@ fn nobody_reviews_work_of_their_own_or_approves_what_they_accepted() {
 
     // A tiny office may switch the rule off; the switch is audited.
     assert_eq!(office.patch("/api/v1/policy", &json!({"separation_of_duties": false})).status(), StatusCode::FORBIDDEN);
-    let switched = admin.patch("/api/v1/policy", &json!({"separation_of_duties": false}));
+    assert_eq!(
+        admin.patch("/api/v1/policy", &json!({"separation_of_duties": false})).status(),
+        StatusCode::FORBIDDEN,
+        "the security administrator sets the policy"
+    );
+    let switched = server.login("security").patch("/api/v1/policy", &json!({"separation_of_duties": false}));
     assert_eq!(switched.json::<Value>().unwrap()["separation_of_duties"], false);
     assert_eq!(count(&mut db.conn(), "SELECT count(*) FROM audit_log WHERE action = 'policy.update'"), 1);
     let another: Value = office.get_json(&format!("/api/v1/assignments?unit={office_unit}&role=lead&limit=2"));

@@ -355,6 +355,10 @@ const WRITES_WITHOUT_CAPABILITY: &[(&str, &str)] = &[
     ("accounts/sessions.rs::login", "signing in: the credentials are the authority"),
     ("accounts/sessions.rs::refresh", "refreshing: the refresh token is the authority"),
     ("auth/credentials.rs::client_of_key", "identifying an API key's client; it only marks the key used"),
+    (
+        "auth/credentials.rs::user_of_token",
+        "identifying a session's user records its activity, and ends it when the policy says it is over",
+    ),
     ("auth/throttle.rs::reserve", "counting a sign-in attempt before its password is checked is part of signing in"),
     ("auth/throttle.rs::succeeded", "a sign-in's outcome, recorded for the throttle"),
     ("auth/throttle.rs::failed", "a sign-in's outcome, recorded for the throttle (and the lockout)"),

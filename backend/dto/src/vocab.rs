@@ -187,9 +187,16 @@ vocabulary! {
 
 vocabulary! {
     /// What a user may do; see ARCHITECTURE.md for the capabilities of each.
+    /// The three administrators are separate (三员分立): no account holds two
+    /// of their roles, and an administrative role is never changed.
     pub enum Role {
-        /// Accounts, units, configuration; sees everything.
-        Admin = "admin",
+        /// 系统管理员: units, accounts of the campaign's users, configuration.
+        SystemAdmin = "system_admin",
+        /// 安全管理员: roles and their assignment, the security policy, API
+        /// clients and keys, unlocking accounts.
+        SecurityAdmin = "security_admin",
+        /// 审计管理员: reads and exports the audit log, nothing else.
+        AuditAdmin = "audit_admin",
         /// 依法治县办: assigns, supervises, approves, reports.
         LeadOffice = "lead_office",
         /// Manages a unit's work and its staff accounts.
@@ -204,7 +211,9 @@ vocabulary! {
 impl Role {
     pub const fn zh_name(self) -> &'static str {
         match self {
-            Role::Admin => "系统管理员",
+            Role::SystemAdmin => "系统管理员",
+            Role::SecurityAdmin => "安全管理员",
+            Role::AuditAdmin => "审计管理员",
             Role::LeadOffice => "依法治县办",
             Role::UnitManager => "单位管理员",
             Role::UnitStaff => "单位经办人",
@@ -215,6 +224,30 @@ impl Role {
     /// Whether the role acts for one unit.
     pub const fn is_unit_role(self) -> bool {
         matches!(self, Role::UnitManager | Role::UnitStaff)
+    }
+
+    /// One of the three separated administrators (三员).
+    pub const fn is_administrator(self) -> bool {
+        matches!(self, Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin)
+    }
+}
+
+vocabulary! {
+    /// What a signed-in user must do before anything else.
+    pub enum Restriction {
+        /// The password was set by someone else, or has expired: change it.
+        PasswordChangeRequired = "password_change_required",
+        /// The policy requires a second factor: enrol an authenticator.
+        MfaEnrolmentRequired = "mfa_enrolment_required",
+    }
+}
+
+impl Restriction {
+    pub const fn zh_name(self) -> &'static str {
+        match self {
+            Restriction::PasswordChangeRequired => "请先修改密码",
+            Restriction::MfaEnrolmentRequired => "请先绑定动态口令（双因素认证）",
+        }
     }
 }
 

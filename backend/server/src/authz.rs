@@ -16,39 +16,53 @@
 //! |-------------------|----------------------------------------------------------------------|
 //! | [`ReadCatalog`]   | every signed-in user; API keys with `tasks:read`                     |
 //! | [`ReadProgress`]  | every signed-in user; API keys with `progress:read`                  |
-//! | [`ManageCatalog`] | admin, lead office (units and groups)                                |
+//! | [`ManageCatalog`] | system admin, lead office (units and groups)                         |
 //! | [`Assign`]        | lead office (assign units, set due dates, remove assignments)        |
 //! | [`WorkOn`]        | unit manager and unit staff, for their own unit's assignments only   |
 //! | [`EditAssignment`]| the lead office (due dates) or the assignment's unit (its progress)  |
 //! | [`TakeStep`]      | a user who stands towards the assignment as its own unit, a lead     |
 //! |                   | unit of the task, or the lead office; the steps each may take are    |
 //! |                   | the rulebook's (`duban_rules::workflow`)                             |
-//! | [`ReadAccounts`]  | admin, lead office, inspector: all; unit manager: own unit           |
-//! | [`ManageAccounts`]| admin: all; unit manager: the staff accounts of its own unit         |
-//! | [`OwnAccount`]    | every signed-in user, for its own account, session and inbox         |
-//! | [`ManageApiClients`] | admin                                                             |
-//! | [`ReadAudit`]     | admin, lead office, inspector; API keys with `audit:read`            |
+//! | [`ReadAccounts`]  | system and security admins, lead office, inspector: all; unit        |
+//! |                   | manager: own unit                                                    |
+//! | [`ManageAccounts`]| system admin: the campaign's accounts (no administrators); security  |
+//! |                   | admin: the administrators' accounts; unit manager: its own staff     |
+//! | [`AssignRoles`]   | security admin (changing an account's role)                          |
+//! | [`UnlockAccounts`]| security admin                                                       |
+//! | [`ManageSessions`]| system and security admins (every user's sessions)                   |
+//! | [`OwnAccount`]    | every signed-in user, for its own account, sessions, second factor,  |
+//! |                   | inbox                                                                |
+//! | [`ManageApiClients`] | security admin                                                    |
+//! | [`ReadAudit`]     | audit admin, lead office, inspector; API keys with `audit:read`      |
 //! | [`ImportData`]    | lead office; API keys with `import:write`                            |
-//! | [`ReadEvidence`]  | the assignment's unit, the task's lead units, lead office, admin,    |
-//! |                   | inspector; API keys with `evidence:read`                             |
-//! | [`ManageCalendar`]| admin                                                                |
-//! | [`ManagePolicy`]  | admin                                                                |
+//! | [`ReadEvidence`]  | the assignment's unit, the task's lead units, lead office, system    |
+//! |                   | admin, inspector; API keys with `evidence:read`                      |
+//! | [`ManageCalendar`]| system admin                                                         |
+//! | [`ManagePolicy`]  | security admin                                                       |
 //! | [`Supervise`]     | lead office (督办: notices, urging, decisions, rules, units' leaders) |
 //! | [`ActOnNotice`]   | the addressed unit's users and the lead office; the steps each may   |
 //! |                   | take are the rulebook's (`duban_rules::supervision`)                 |
-//! | [`ManageEndpoints`]| admin (webhooks, group robots, deliveries)                          |
-//! | [`ManageContacts`]| the user, the manager of the user's unit, admin (others: 404)        |
-//! | [`ReadLeader`]    | lead office, admin, the unit's manager                               |
+//! | [`ManageEndpoints`]| system admin (webhooks, group robots, deliveries)                   |
+//! | [`ManageContacts`]| the user, the manager of the user's unit, system admin (others: 404) |
+//! | [`ReadLeader`]    | lead office, system admin, the unit's manager                        |
 //! | [`ReportNegative`]| a unit's users for their unit; the lead office for any unit          |
 //! | [`ConfirmNegative`], [`SetReference`] | lead office                                      |
 //! | [`Operator`]      | the server's command line only (`duban …`)                           |
+//!
+//! The three administrators are separate (三员分立, 等保 2.0 8.1.5): each has
+//! only its own functions, and the audit administrator reads the audit log
+//! (every action of the other two included) and changes nothing. A user
+//! with a [`Restriction`] (a password to change, a second factor to enrol)
+//! may do nothing else first: see [`restriction`].
 //!
 //! Policy on other units' data: the breakdown and every unit's progress are
 //! open to every signed-in user of the county (the campaign is run in the
 //! open); writing another unit's assignment is refused with 403. Accounts
 //! of another unit are not shown to a unit manager: 404, as if absent.
 
-use duban_dto::{Role, Scope};
+use chrono::{DateTime, Utc};
+use duban_dto::api::SecurityPolicy;
+use duban_dto::{Restriction, Role, Scope};
 use duban_rules::workflow::{AssignmentFacts, Standing};
 use uuid::Uuid;
 
@@ -64,6 +78,36 @@ pub struct UserActor {
     pub role: Role,
     pub unit_id: Option<i64>,
     pub session_id: Uuid,
+    /// What the user must do before anything else, if anything.
+    pub restriction: Option<Restriction>,
+}
+
+/// Whether the policy requires a second factor of a role: always of the
+/// administrators, of everyone when the policy says so.
+pub fn mfa_required(role: Role, policy: &SecurityPolicy) -> bool {
+    role.is_administrator() || policy.mfa_required_for_all
+}
+
+/// What a user must do before anything else: change a password someone
+/// else set or that has expired, then enrol a second factor the policy
+/// requires.
+pub fn restriction(
+    role: Role,
+    must_change_password: bool,
+    password_changed_at: DateTime<Utc>,
+    mfa_enabled: bool,
+    policy: &SecurityPolicy,
+    now: DateTime<Utc>,
+) -> Option<Restriction> {
+    let max_age = i64::from(policy.password_max_age_days);
+    let expired = max_age > 0 && password_changed_at + chrono::Duration::days(max_age) <= now;
+    if must_change_password || expired {
+        Some(Restriction::PasswordChangeRequired)
+    } else if mfa_required(role, policy) && !mfa_enabled {
+        Some(Restriction::MfaEnrolmentRequired)
+    } else {
+        None
+    }
 }
 
 /// A portal or script calling with an API key.
@@ -94,6 +138,8 @@ pub struct Caller {
 pub struct RequestInfo {
     pub request_id: String,
     pub address: Option<String>,
+    /// The browser or program, as it names itself (for the session list).
+    pub user_agent: Option<String>,
 }
 
 impl RequestInfo {
@@ -409,25 +455,58 @@ impl ReadAccounts {
     }
 }
 
-/// Create and change accounts: all, or the staff of one unit.
+/// Whose accounts a [`ManageAccounts`] covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AccountScope {
+    /// The operator at the command line: every account.
+    All,
+    /// The system administrator: every account but the administrators'.
+    Campaign,
+    /// The security administrator: the administrators' accounts.
+    Administrators,
+    /// A unit manager: its unit's staff.
+    Staff(i64),
+}
+
+/// Create and change accounts, reset their passwords, end their sessions.
 #[derive(Debug)]
 pub struct ManageAccounts {
-    unit_id: Option<i64>,
+    scope: AccountScope,
 }
 
 impl ManageAccounts {
     /// Whether this capability covers an account with this role and unit.
     pub fn covers(&self, role: Role, unit_id: Option<i64>) -> bool {
-        match self.unit_id {
-            None => true,
-            Some(own) => role == Role::UnitStaff && unit_id == Some(own),
+        match self.scope {
+            AccountScope::All => true,
+            AccountScope::Campaign => !role.is_administrator(),
+            AccountScope::Administrators => role.is_administrator(),
+            AccountScope::Staff(own) => role == Role::UnitStaff && unit_id == Some(own),
         }
     }
 
+    /// `Some(unit)` when only that unit's accounts are visible.
     pub fn unit_id(&self) -> Option<i64> {
-        self.unit_id
+        match self.scope {
+            AccountScope::Staff(unit) => Some(unit),
+            _ => None,
+        }
     }
 }
+
+capability!(
+    /// Change an account's role (never an administrator's: the database
+    /// refuses that).
+    AssignRoles
+);
+capability!(
+    /// Unlock an account locked after failed sign-ins.
+    UnlockAccounts
+);
+capability!(
+    /// See and end any user's sessions.
+    ManageSessions
+);
 
 impl Caller {
     pub fn role(&self) -> Option<Role> {
@@ -489,7 +568,11 @@ impl Caller {
     }
 
     pub fn manage_catalog(&self) -> Result<ManageCatalog, Error> {
-        if self.is(&[Role::Admin, Role::LeadOffice]) { Ok(ManageCatalog::granted()) } else { Err(self.refuse("change units or groups")) }
+        if self.is(&[Role::SystemAdmin, Role::LeadOffice]) {
+            Ok(ManageCatalog::granted())
+        } else {
+            Err(self.refuse("change units or groups"))
+        }
     }
 
     pub fn assign(&self) -> Result<Assign, Error> {
@@ -550,7 +633,9 @@ impl Caller {
 
     pub fn read_accounts(&self) -> Result<ReadAccounts, Error> {
         match self.user() {
-            Some(user) if matches!(user.role, Role::Admin | Role::LeadOffice | Role::Inspector) => Ok(ReadAccounts { unit_id: None }),
+            Some(user) if matches!(user.role, Role::SystemAdmin | Role::SecurityAdmin | Role::LeadOffice | Role::Inspector) => {
+                Ok(ReadAccounts { unit_id: None })
+            }
             Some(user) if user.role == Role::UnitManager => Ok(ReadAccounts { unit_id: user.unit_id }),
             _ => Err(self.refuse("see accounts")),
         }
@@ -558,18 +643,42 @@ impl Caller {
 
     pub fn manage_accounts(&self) -> Result<ManageAccounts, Error> {
         match self.user() {
-            Some(user) if user.role == Role::Admin => Ok(ManageAccounts { unit_id: None }),
-            Some(user) if user.role == Role::UnitManager => Ok(ManageAccounts { unit_id: user.unit_id }),
+            Some(user) if user.role == Role::SystemAdmin => Ok(ManageAccounts { scope: AccountScope::Campaign }),
+            Some(user) if user.role == Role::SecurityAdmin => Ok(ManageAccounts { scope: AccountScope::Administrators }),
+            Some(user) if user.role == Role::UnitManager => match user.unit_id {
+                Some(unit) => Ok(ManageAccounts { scope: AccountScope::Staff(unit) }),
+                None => Err(self.refuse("manage accounts without a unit")),
+            },
             _ => Err(self.refuse("manage accounts")),
         }
     }
 
+    pub fn assign_roles(&self) -> Result<AssignRoles, Error> {
+        if self.is(&[Role::SecurityAdmin]) {
+            Ok(AssignRoles::granted())
+        } else {
+            Err(self.refuse("assign roles (the security administrator does)"))
+        }
+    }
+
+    pub fn unlock_accounts(&self) -> Result<UnlockAccounts, Error> {
+        if self.is(&[Role::SecurityAdmin]) { Ok(UnlockAccounts::granted()) } else { Err(self.refuse("unlock accounts")) }
+    }
+
+    pub fn manage_sessions(&self) -> Result<ManageSessions, Error> {
+        if self.is(&[Role::SystemAdmin, Role::SecurityAdmin]) {
+            Ok(ManageSessions::granted())
+        } else {
+            Err(self.refuse("see others' sessions"))
+        }
+    }
+
     pub fn manage_api_clients(&self) -> Result<ManageApiClients, Error> {
-        if self.is(&[Role::Admin]) { Ok(ManageApiClients::granted()) } else { Err(self.refuse("manage API clients")) }
+        if self.is(&[Role::SecurityAdmin]) { Ok(ManageApiClients::granted()) } else { Err(self.refuse("manage API clients")) }
     }
 
     pub fn read_audit(&self) -> Result<ReadAudit, Error> {
-        if self.is(&[Role::Admin, Role::LeadOffice, Role::Inspector]) || self.has_scope(Scope::AuditRead) {
+        if self.is(&[Role::AuditAdmin, Role::LeadOffice, Role::Inspector]) || self.has_scope(Scope::AuditRead) {
             Ok(ReadAudit::granted())
         } else {
             Err(self.refuse("read the audit log"))
@@ -590,7 +699,8 @@ impl Caller {
         let allowed = match &self.actor {
             Actor::ApiClient(client) => client.scopes.contains(&Scope::EvidenceRead),
             Actor::User(user) => match user.role {
-                Role::Admin | Role::LeadOffice | Role::Inspector => true,
+                Role::SystemAdmin | Role::LeadOffice | Role::Inspector => true,
+                Role::SecurityAdmin | Role::AuditAdmin => false,
                 Role::UnitManager | Role::UnitStaff => {
                     user.unit_id.is_some_and(|unit| unit == facts.unit_id || facts.lead_unit_ids.contains(&unit))
                 }
@@ -641,7 +751,7 @@ impl Caller {
     }
 
     pub fn manage_endpoints(&self) -> Result<ManageEndpoints, Error> {
-        if self.is(&[Role::Admin]) { Ok(ManageEndpoints::granted()) } else { Err(self.refuse("manage webhooks and robots")) }
+        if self.is(&[Role::SystemAdmin]) { Ok(ManageEndpoints::granted()) } else { Err(self.refuse("manage webhooks and robots")) }
     }
 
     /// Act on a notice addressed to `unit_id`: the lead office, or a user of
@@ -664,7 +774,7 @@ impl Caller {
     /// user's unit.
     pub fn manage_contacts(&self, user_id: i64, unit_id: Option<i64>) -> Result<ManageContacts, Error> {
         match self.user() {
-            Some(user) if user.id == user_id || user.role == Role::Admin => Ok(ManageContacts { user_id }),
+            Some(user) if user.id == user_id || user.role == Role::SystemAdmin => Ok(ManageContacts { user_id }),
             Some(user) if user.role == Role::UnitManager && unit_id.is_some() && user.unit_id == unit_id => Ok(ManageContacts { user_id }),
             _ => Err(Error::not_found(format!("no user {user_id}"))),
         }
@@ -674,18 +784,18 @@ impl Caller {
     /// unit's manager, administrators.
     pub fn read_leader(&self, unit_id: i64) -> Result<ReadLeader, Error> {
         match self.user() {
-            Some(user) if matches!(user.role, Role::LeadOffice | Role::Admin) => Ok(ReadLeader { unit_id }),
+            Some(user) if matches!(user.role, Role::LeadOffice | Role::SystemAdmin) => Ok(ReadLeader { unit_id }),
             Some(user) if user.role == Role::UnitManager && user.unit_id == Some(unit_id) => Ok(ReadLeader { unit_id }),
             _ => Err(self.refuse("see a unit's leader in charge and their contacts")),
         }
     }
 
     pub fn manage_policy(&self) -> Result<ManagePolicy, Error> {
-        if self.is(&[Role::Admin]) { Ok(ManagePolicy::granted()) } else { Err(self.refuse("see or change the security policy")) }
+        if self.is(&[Role::SecurityAdmin]) { Ok(ManagePolicy::granted()) } else { Err(self.refuse("see or change the security policy")) }
     }
 
     pub fn manage_calendar(&self) -> Result<ManageCalendar, Error> {
-        if self.is(&[Role::Admin]) { Ok(ManageCalendar::granted()) } else { Err(self.refuse("change the working-day calendar")) }
+        if self.is(&[Role::SystemAdmin]) { Ok(ManageCalendar::granted()) } else { Err(self.refuse("change the working-day calendar")) }
     }
 
     /// The audit actor of this caller.
@@ -729,7 +839,15 @@ impl Operator {
     }
 
     pub fn manage_accounts(&self) -> ManageAccounts {
-        ManageAccounts { unit_id: None }
+        ManageAccounts { scope: AccountScope::All }
+    }
+
+    pub fn assign_roles(&self) -> AssignRoles {
+        AssignRoles::granted()
+    }
+
+    pub fn unlock_accounts(&self) -> UnlockAccounts {
+        UnlockAccounts::granted()
     }
 
     pub fn import_data(&self) -> ImportData {

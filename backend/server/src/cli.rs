@@ -477,7 +477,7 @@ fn user_command(settings: &Settings, command: UserCommand) -> anyhow::Result<Exi
         UserCommand::Disable { username } => {
             let id = accounts::users::user_id_by_name(&mut conn, &username).map_err(failed)?;
             let patch = UserPatch { disabled: Some(true), ..UserPatch::default() };
-            accounts::users::update_user(&mut conn, &can, &actor, id, &patch).map_err(failed)?;
+            accounts::users::update_user(&mut conn, Some(&can), None, &actor, id, &patch).map_err(failed)?;
             println!("{username} disabled; its sessions have ended");
         }
         UserCommand::List => {

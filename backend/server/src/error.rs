@@ -20,6 +20,11 @@ pub enum Error {
     Unauthenticated(String),
     /// The caller is known but may not do this.
     Forbidden(String),
+    /// The caller must first do something else (change the password, enrol
+    /// a second factor); the code says what.
+    Restricted { code: &'static str, detail: String },
+    /// Signing in needs the second factor (or the one given is wrong).
+    SecondFactor { code: &'static str, detail: String },
     /// The request conflicts with the current state of what it changes.
     Conflict { code: &'static str, detail: String },
     /// The content of the request is not acceptable (a field, a file).
@@ -72,6 +77,8 @@ impl Error {
             | Error::Stale(detail)
             | Error::Unavailable(detail)
             | Error::Conflict { detail, .. }
+            | Error::Restricted { detail, .. }
+            | Error::SecondFactor { detail, .. }
             | Error::Invalid { detail, .. }
             | Error::BadParameter { detail, .. }
             | Error::Throttled { detail, .. } => Some(detail),
@@ -84,7 +91,11 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Internal(error) => write!(f, "internal error: {error:#}"),
-            Error::Conflict { code, detail } | Error::Invalid { code, detail } | Error::BadParameter { code, detail } => {
+            Error::Conflict { code, detail }
+            | Error::Invalid { code, detail }
+            | Error::BadParameter { code, detail }
+            | Error::Restricted { code, detail }
+            | Error::SecondFactor { code, detail } => {
                 write!(f, "{code}: {detail}")
             }
             other => f.write_str(other.detail().unwrap_or_default()),

@@ -2,6 +2,9 @@
 //! kept in `server_settings` and read where it applies. Every change is
 //! audited with what it was before.
 
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use diesel::prelude::*;
 use duban_dto::api::{SecurityPolicy, SecurityPolicyPatch};
 use serde_json::json;
@@ -16,20 +19,37 @@ const KEY: &str = "security_policy";
 /// The policy in force: the stored one, or the default.
 pub fn current(conn: &mut PgConnection) -> Result<SecurityPolicy, Error> {
     let stored: Option<String> = server_settings::table.find(KEY).select(server_settings::value).first(conn).optional()?;
-    match stored {
-        Some(text) => serde_json::from_str(&text).map_err(Error::internal),
-        None => Ok(SecurityPolicy::default()),
+    let policy = match stored {
+        Some(text) => serde_json::from_str(&text).map_err(Error::internal)?,
+        None => SecurityPolicy::default(),
+    };
+    *CACHE.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some((Instant::now(), policy.clone()));
+    Ok(policy)
+}
+
+/// How long a policy read is reused by every request of this instance; a
+/// change reaches the other instances within this time.
+const CACHE_FOR: Duration = Duration::from_secs(5);
+
+static CACHE: Mutex<Option<(Instant, SecurityPolicy)>> = Mutex::new(None);
+
+/// The policy in force, read at most every few seconds: every request's
+/// session check needs it.
+pub fn cached(conn: &mut PgConnection) -> Result<SecurityPolicy, Error> {
+    if let Some((read_at, policy)) = CACHE.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).as_ref()
+        && read_at.elapsed() < CACHE_FOR
+    {
+        return Ok(policy.clone());
     }
+    current(conn)
 }
 
 /// Changes the policy; the audit row says who changed what from what.
 pub fn update(conn: &mut PgConnection, _can: &ManagePolicy, caller: &Caller, patch: &SecurityPolicyPatch) -> Result<SecurityPolicy, Error> {
     conn.transaction(|conn| {
         let before = current(conn)?;
-        let mut after = before.clone();
-        if let Some(separation) = patch.separation_of_duties {
-            after.separation_of_duties = separation;
-        }
+        let after = patch.applied_to(&before);
+        after.check().map_err(|why| Error::invalid("invalid_policy", why))?;
         if after != before {
             let text = serde_json::to_string(&after).map_err(Error::internal)?;
             diesel::insert_into(server_settings::table)

@@ -24,6 +24,9 @@ pub struct DemoAccounts {
     pub format: String,
     pub note: String,
     pub password: String,
+    /// The demo administrators' authenticator secret (base32), published
+    /// like the password: add it to an authenticator app to sign in.
+    pub totp_secret: String,
     pub accounts: Vec<DemoAccount>,
 }
 
@@ -127,8 +130,9 @@ mod tests {
         assert_eq!(demo.format, "duban.demo-accounts/1");
         for account in &demo.accounts {
             assert_eq!(account.role.is_unit_role(), account.unit.is_some() && account.role != Role::LeadOffice, "{}", account.username);
-            crate::auth::password::check_strength(&demo.password, &account.username).unwrap();
+            crate::auth::password::check_strength(&demo.password, &account.username, &duban_dto::api::SecurityPolicy::default()).unwrap();
         }
+        assert!(crate::auth::totp::from_base32(&demo.totp_secret).is_some_and(|secret| secret.len() >= 10));
         for role in Role::ALL {
             assert!(demo.accounts.iter().any(|account| account.role == *role), "a demo account for every role: {role}");
         }

@@ -59,14 +59,14 @@ impl Tab {
     /// The roles the API lets use the tab (see authz.rs).
     fn roles(self) -> &'static [Role] {
         match self {
-            Tab::Units => &[Role::Admin, Role::LeadOffice, Role::Inspector],
-            Tab::Users => &[Role::Admin, Role::LeadOffice, Role::UnitManager, Role::Inspector],
-            Tab::Clients => &[Role::Admin],
+            Tab::Units => &[Role::SystemAdmin, Role::LeadOffice, Role::Inspector],
+            Tab::Users => &[Role::SystemAdmin, Role::SecurityAdmin, Role::LeadOffice, Role::UnitManager, Role::Inspector],
+            Tab::Clients => &[Role::SecurityAdmin],
             Tab::Import => &[Role::LeadOffice],
-            Tab::Export => &[Role::Admin, Role::LeadOffice, Role::UnitManager, Role::UnitStaff, Role::Inspector],
-            Tab::Audit => &[Role::Admin, Role::LeadOffice, Role::Inspector],
+            Tab::Export => &[Role::SystemAdmin, Role::LeadOffice, Role::UnitManager, Role::UnitStaff, Role::Inspector],
+            Tab::Audit => &[Role::AuditAdmin, Role::LeadOffice, Role::Inspector],
             Tab::Supervision => &[Role::LeadOffice],
-            Tab::Channels => &[Role::Admin],
+            Tab::Channels => &[Role::SystemAdmin],
         }
     }
 }
@@ -116,7 +116,7 @@ fn outcome_view(outcome: Option<Result<String, String>>) -> Option<AnyView> {
 
 #[component]
 fn UnitsTab() -> impl IntoView {
-    let writable = viewer().is(&[Role::Admin, Role::LeadOffice]);
+    let writable = viewer().is(&[Role::SystemAdmin, Role::LeadOffice]);
     let reload = RwSignal::new(0u32);
     let units = LocalResource::new(move || {
         reload.track();
@@ -195,7 +195,7 @@ fn UnitsTab() -> impl IntoView {
 #[component]
 fn UsersTab() -> impl IntoView {
     let viewer = viewer();
-    let writable = viewer.is(&[Role::Admin, Role::UnitManager]);
+    let writable = viewer.is(&[Role::SystemAdmin, Role::SecurityAdmin, Role::UnitManager]);
     let manager_unit = viewer.is(&[Role::UnitManager]).then(|| viewer.unit_id()).flatten();
     let reload = RwSignal::new(0u32);
     let users = LocalResource::new(move || {

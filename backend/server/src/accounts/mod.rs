@@ -4,6 +4,7 @@
 //! in the same transaction; nothing secret is ever put in one.
 
 pub mod api_clients;
+pub mod mfa;
 pub mod sessions;
 pub mod users;
 
@@ -27,6 +28,9 @@ struct UserRow {
     is_demo: bool,
     disabled_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
+    password_changed_at: DateTime<Utc>,
+    must_change_password: bool,
+    totp_enabled_at: Option<DateTime<Utc>>,
 }
 
 impl UserRow {
@@ -62,7 +66,10 @@ fn user_dto(conn: &mut PgConnection, row: &UserRow) -> QueryResult<User> {
     })
 }
 
-fn me(conn: &mut PgConnection, row: &UserRow) -> QueryResult<Me> {
+fn me(conn: &mut PgConnection, row: &UserRow) -> Result<Me, crate::error::Error> {
+    let policy = crate::policy::cached(conn)?;
+    let now = Utc::now();
+    let max_age = i64::from(policy.password_max_age_days);
     Ok(Me {
         id: row.id,
         username: row.username.clone(),
@@ -70,5 +77,16 @@ fn me(conn: &mut PgConnection, row: &UserRow) -> QueryResult<Me> {
         role: row.role,
         unit: unit_ref(conn, row.unit_id)?,
         is_demo: row.is_demo,
+        restriction: crate::authz::restriction(
+            row.role,
+            row.must_change_password,
+            row.password_changed_at,
+            row.totp_enabled_at.is_some(),
+            &policy,
+            now,
+        ),
+        mfa_enabled: row.totp_enabled_at.is_some(),
+        mfa_required: crate::authz::mfa_required(row.role, &policy),
+        password_expires_at: (max_age > 0).then(|| row.password_changed_at + chrono::Duration::days(max_age)),
     })
 }

@@ -1,5 +1,8 @@
-//! Signing in and out: sessions, their access and refresh tokens, and the
-//! caller's own password.
+//! Signing in and out: sessions, their access and refresh tokens, the
+//! second factor at sign-in, the caller's own password, and the lists of
+//! sessions. A session ends after the policy's idle time and, in any case,
+//! its absolute time (`auth::credentials` checks both on every request and
+//! [`refresh`] does too).
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
@@ -11,11 +14,11 @@ use uuid::Uuid;
 use super::{UserRow, me};
 use crate::audit::{self, Event};
 use crate::auth::throttle;
-use crate::auth::tokens::{ACCESS_TOKEN_SECONDS, JwtKeys, SESSION_DAYS};
-use crate::auth::{password, secrets};
-use crate::authz::{Caller, OwnAccount, RequestInfo};
+use crate::auth::tokens::{ACCESS_TOKEN_SECONDS, JwtKeys};
+use crate::auth::{password, secrets, totp};
+use crate::authz::{Caller, ManageSessions, OwnAccount, RequestInfo};
 use crate::clock;
-use crate::db::schema::{refresh_tokens, sessions, users};
+use crate::db::schema::{password_history, recovery_codes, refresh_tokens, sessions, users};
 use crate::error::Error;
 use crate::limits::Bounded;
 
@@ -29,16 +32,19 @@ fn wrong_credentials() -> Error {
     Error::Unauthenticated("wrong username or password".to_owned())
 }
 
-/// Starts a session and returns its tokens.
+/// Starts a session and returns its tokens. It ends, in any case, after
+/// the policy's absolute time.
 fn open_session(conn: &mut PgConnection, jwt: &JwtKeys, row: &UserRow, info: &RequestInfo) -> Result<TokenResponse, Error> {
     let now = Utc::now();
     let session = Uuid::new_v4();
+    let policy = crate::policy::cached(conn)?;
     diesel::insert_into(sessions::table)
         .values((
             sessions::id.eq(session),
             sessions::user_id.eq(row.id),
-            sessions::expires_at.eq(now + Duration::days(SESSION_DAYS)),
+            sessions::expires_at.eq(now + Duration::hours(i64::from(policy.session_absolute_hours))),
             sessions::client_address.eq(&info.address),
+            sessions::user_agent.eq(&info.user_agent),
         ))
         .execute(conn)?;
     tokens_for(conn, jwt, row, session, now)
@@ -115,12 +121,75 @@ pub fn login(
         audit::record(conn, &info.anonymous(Some(&username)), event)?;
         return Err(wrong_credentials());
     };
+    // The second factor, when the account has one: a code from the
+    // authenticator (each accepted once) or a one-time recovery code. A
+    // missing code is asked for; a wrong one counts as a failed sign-in.
+    let mut factor = "password";
+    if row.totp_enabled_at.is_some() {
+        let given = request.otp.as_deref().map(str::trim).filter(|code| !code.is_empty());
+        let recovery = request.recovery_code.as_deref().map(str::trim).filter(|code| !code.is_empty());
+        if given.is_none() && recovery.is_none() {
+            return Err(Error::SecondFactor {
+                code: "mfa_required",
+                detail: "请输入动态口令（enter the code of your authenticator, or a recovery code)".to_owned(),
+            });
+        }
+        let accepted = match (given, recovery) {
+            (Some(code), _) => second_factor(conn, row.id, code)?.then_some("totp"),
+            (None, Some(code)) => use_recovery_code(conn, row.id, code)?.then_some("recovery_code"),
+            (None, None) => None,
+        };
+        let Some(used) = accepted else {
+            let locked = throttle::failed(conn, limits_of_sign_in, &username)?;
+            let event =
+                Event::new("auth.login_failed").entity("user", &username).after(json!({"reason": "second_factor", "locked_until": locked}));
+            audit::record(conn, &info.anonymous(Some(&username)), event)?;
+            return Err(Error::SecondFactor {
+                code: "invalid_otp",
+                detail: "动态口令不正确或已使用（the code is wrong or was used already)".to_owned(),
+            });
+        };
+        factor = used;
+    }
     throttle::succeeded(conn, &username, info.address.as_deref())?;
     conn.transaction(|conn| {
         let tokens = open_session(conn, jwt, &row, info)?;
-        audit::record(conn, &info.user(row.id, &row.username, row.unit_id), Event::new("auth.login").entity("user", row.id))?;
+        let event =
+            Event::new("auth.login").entity("user", row.id).after(json!({"factor": factor, "restriction": tokens.user.restriction}));
+        audit::record(conn, &info.user(row.id, &row.username, row.unit_id), event)?;
         Ok(tokens)
     })
+}
+
+/// Checks a code of the user's authenticator and records its step, so that
+/// it is never accepted again.
+pub(super) fn second_factor(conn: &mut PgConnection, user_id: i64, code: &str) -> Result<bool, Error> {
+    conn.transaction(|conn| {
+        let (secret, last_step): (Option<Vec<u8>>, Option<i64>) =
+            users::table.find(user_id).for_update().select((users::totp_secret, users::totp_last_step)).first(conn)?;
+        let Some(secret) = secret else { return Ok(false) };
+        match totp::accepted_step(&secret, code, Utc::now().timestamp(), last_step) {
+            Some(step) => {
+                diesel::update(users::table.find(user_id)).set(users::totp_last_step.eq(step)).execute(conn)?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    })
+}
+
+/// Uses one of the user's recovery codes, if it is one not used yet.
+fn use_recovery_code(conn: &mut PgConnection, user_id: i64, code: &str) -> Result<bool, Error> {
+    let normalised: String = code.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_lowercase();
+    let used = diesel::update(
+        recovery_codes::table
+            .filter(recovery_codes::user_id.eq(user_id))
+            .filter(recovery_codes::code_hash.eq(secrets::digest(&normalised).as_slice()))
+            .filter(recovery_codes::used_at.is_null()),
+    )
+    .set(recovery_codes::used_at.eq(Utc::now()))
+    .execute(conn)?;
+    Ok(used == 1)
 }
 
 /// Exchanges a refresh token for a new pair. Each refresh token works once;
@@ -152,6 +221,14 @@ pub fn refresh(conn: &mut PgConnection, jwt: &JwtKeys, info: &RequestInfo, token
             .first(conn)
             .optional()?;
         let Some(row) = live else { return Ok(Err(None)) };
+        // A session idle too long, or too old, is not renewed.
+        let (created_at, last_used_at): (DateTime<Utc>, DateTime<Utc>) =
+            sessions::table.find(session).select((sessions::created_at, sessions::last_used_at)).first(conn)?;
+        let policy = crate::policy::cached(conn)?;
+        if let Some(reason) = crate::auth::credentials::session_over(&policy, created_at, last_used_at, now) {
+            end_session(conn, session, reason)?;
+            return Ok(Err(None));
+        }
         diesel::update(sessions::table.find(session)).set(sessions::last_used_at.eq(now)).execute(conn)?;
         Ok(Ok(tokens_for(conn, jwt, &row, session, now)?))
     })?;
@@ -223,13 +300,12 @@ pub fn change_password(
     throttle::succeeded(conn, &row.username, caller.address.as_deref())?;
     let new = change.new_password.as_str();
     if new == change.current_password {
-        return Err(Error::invalid("weak_password", "the new password must differ from the current one"));
+        return Err(Error::invalid("password_reused", "新密码不得与当前密码相同（the new password must differ from the current one）"));
     }
-    password::check_strength(new, &row.username).map_err(|why| Error::invalid("weak_password", why))?;
-    password::check_not_published(new, &crate::seeds::demo_accounts().password).map_err(|why| Error::invalid("weak_password", why))?;
+    check_new_password(conn, row.id, &row.username, new)?;
     let hash = password::hash(new);
     conn.transaction(|conn| {
-        set_password(conn, row.id, &hash)?;
+        set_password(conn, row.id, &hash, false)?;
         let ended = end_sessions_of(conn, row.id, Some(own.session_id()), "password_changed")?;
         audit::record(
             conn,
@@ -240,9 +316,159 @@ pub fn change_password(
     })
 }
 
-pub(super) fn set_password(conn: &mut PgConnection, user_id: i64, hash: &str) -> QueryResult<usize> {
+/// Whether a new password may be used: the policy's rules (named in the
+/// error), not published, not one of the user's last ones.
+pub(super) fn check_new_password(conn: &mut PgConnection, user_id: i64, username: &str, new: &str) -> Result<(), Error> {
+    let policy = crate::policy::cached(conn)?;
+    password::check_strength(new, username, &policy).map_err(|(code, why)| Error::invalid(code, why))?;
+    password::check_not_published(new, &crate::seeds::demo_accounts().password).map_err(|(code, why)| Error::invalid(code, why))?;
+    if policy.password_history > 0 {
+        let mut recent: Vec<String> = vec![users::table.find(user_id).select(users::password_hash).first(conn)?];
+        recent.extend(
+            password_history::table
+                .filter(password_history::user_id.eq(user_id))
+                .order(password_history::id.desc())
+                .limit(i64::from(policy.password_history))
+                .select(password_history::password_hash)
+                .load::<String>(conn)?,
+        );
+        recent.truncate(policy.password_history as usize);
+        if recent.iter().any(|hash| password::verify(hash, new)) {
+            let count = policy.password_history;
+            return Err(Error::invalid(
+                "password_reused",
+                format!("不得使用最近 {count} 次用过的密码（one of the last {count} passwords）"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Sets a password; the one it replaces joins the history. `set_by_other`:
+/// someone else set it, so the user must change it at the next sign-in.
+pub(super) fn set_password(conn: &mut PgConnection, user_id: i64, hash: &str, set_by_other: bool) -> QueryResult<usize> {
     let now = Utc::now();
+    let previous: String = users::table.find(user_id).select(users::password_hash).first(conn)?;
+    diesel::insert_into(password_history::table)
+        .values((password_history::user_id.eq(user_id), password_history::password_hash.eq(previous)))
+        .execute(conn)?;
     diesel::update(users::table.find(user_id))
-        .set((users::password_hash.eq(hash), users::password_changed_at.eq(now), users::updated_at.eq(now)))
+        .set((
+            users::password_hash.eq(hash),
+            users::password_changed_at.eq(now),
+            users::must_change_password.eq(set_by_other),
+            users::updated_at.eq(now),
+        ))
         .execute(conn)
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = sessions, check_for_backend(diesel::pg::Pg))]
+struct SessionRow {
+    id: Uuid,
+    user_id: i64,
+    created_at: DateTime<Utc>,
+    last_used_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    client_address: Option<String>,
+    user_agent: Option<String>,
+}
+
+/// Live sessions, newest first: a user's, or everyone's.
+fn live_sessions(conn: &mut PgConnection, user_id: Option<i64>, current: Option<Uuid>) -> Result<Vec<duban_dto::api::SessionInfo>, Error> {
+    let policy = crate::policy::cached(conn)?;
+    let now = Utc::now();
+    let mut query = sessions::table
+        .inner_join(users::table)
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(now))
+        .filter(sessions::last_used_at.gt(now - Duration::minutes(i64::from(policy.session_idle_minutes))))
+        .filter(sessions::created_at.gt(now - Duration::hours(i64::from(policy.session_absolute_hours))))
+        .order(sessions::created_at.desc())
+        .select((SessionRow::as_select(), users::username))
+        .limit(1000)
+        .into_boxed();
+    if let Some(user) = user_id {
+        query = query.filter(sessions::user_id.eq(user));
+    }
+    let rows: Vec<(SessionRow, String)> = query.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(row, username)| duban_dto::api::SessionInfo {
+            id: row.id.to_string(),
+            user_id: row.user_id,
+            username,
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
+            idle_until: row.last_used_at + Duration::minutes(i64::from(policy.session_idle_minutes)),
+            ends_at: row.expires_at.min(row.created_at + Duration::hours(i64::from(policy.session_absolute_hours))),
+            client_address: row.client_address,
+            user_agent: row.user_agent,
+            current: Some(row.id) == current,
+        })
+        .collect())
+}
+
+/// The caller's own live sessions.
+pub fn own_sessions(conn: &mut PgConnection, own: &OwnAccount) -> Result<Vec<duban_dto::api::SessionInfo>, Error> {
+    live_sessions(conn, Some(own.user_id()), Some(own.session_id()))
+}
+
+/// Every user's live sessions, or one user's.
+pub fn all_sessions(
+    conn: &mut PgConnection,
+    _can: &ManageSessions,
+    user_id: Option<i64>,
+) -> Result<Vec<duban_dto::api::SessionInfo>, Error> {
+    live_sessions(conn, user_id, None)
+}
+
+fn parse_session(id: &str) -> Result<Uuid, Error> {
+    Uuid::parse_str(id).map_err(|_| Error::not_found(format!("there is no session {id}")))
+}
+
+/// Ends one of the caller's own sessions.
+pub fn end_own_session(conn: &mut PgConnection, own: &OwnAccount, caller: &Caller, id: &str) -> Result<(), Error> {
+    let session = parse_session(id)?;
+    conn.transaction(|conn| {
+        let ended = diesel::update(
+            sessions::table.find(session).filter(sessions::user_id.eq(own.user_id())).filter(sessions::revoked_at.is_null()),
+        )
+        .set((sessions::revoked_at.eq(Utc::now()), sessions::revoked_reason.eq("ended_by_user")))
+        .execute(conn)?;
+        if ended == 0 {
+            return Err(Error::not_found(format!("you have no session {id}")));
+        }
+        audit::record(conn, &caller.audit_actor(), Event::new("auth.session_end").entity("session", session))?;
+        Ok(())
+    })
+}
+
+/// An administrator ends any user's session.
+pub fn end_any_session(conn: &mut PgConnection, _can: &ManageSessions, caller: &Caller, id: &str) -> Result<(), Error> {
+    let session = parse_session(id)?;
+    conn.transaction(|conn| {
+        let ended: Option<i64> = diesel::update(sessions::table.find(session).filter(sessions::revoked_at.is_null()))
+            .set((sessions::revoked_at.eq(Utc::now()), sessions::revoked_reason.eq("ended_by_administrator")))
+            .returning(sessions::user_id)
+            .get_result(conn)
+            .optional()?;
+        let user = ended.ok_or_else(|| Error::not_found(format!("there is no live session {id}")))?;
+        audit::record(
+            conn,
+            &caller.audit_actor(),
+            Event::new("auth.session_end").entity("session", session).after(json!({"user_id": user})),
+        )?;
+        Ok(())
+    })
+}
+
+/// Opens a session for a user without signing in, for the integration
+/// tests that are not about signing in (the demo administrators sign in
+/// with a second factor, and a code works once).
+#[cfg(feature = "test-support")]
+pub fn open_for_tests(conn: &mut PgConnection, jwt: &JwtKeys, username: &str) -> Result<TokenResponse, Error> {
+    let row: UserRow = users::table.filter(users::username.eq(username)).select(UserRow::as_select()).first(conn)?;
+    let info = RequestInfo { request_id: "test".to_owned(), address: None, user_agent: Some("duban-tests".to_owned()) };
+    open_session(conn, jwt, &row, &info)
 }

@@ -6,12 +6,12 @@ use duban_dto::Role;
 use duban_dto::api::{NewUser, User, UserPatch};
 use serde_json::json;
 
-use super::sessions::{end_sessions_of, set_password};
+use super::sessions::{check_new_password, end_sessions_of, set_password};
 use super::{UserRow, user_dto};
 use crate::audit::{self, Event};
 use crate::auth::password;
-use crate::authz::{ManageAccounts, ReadAccounts};
-use crate::db::schema::{units, users};
+use crate::authz::{AssignRoles, ManageAccounts, ReadAccounts, UnlockAccounts};
+use crate::db::schema::{recovery_codes, units, users};
 use crate::error::Error;
 use crate::limits::{self, Bounded};
 
@@ -41,7 +41,7 @@ pub(crate) fn check_placement(conn: &mut PgConnection, role: Role, unit_id: Opti
         (Role::UnitManager | Role::UnitStaff, None) => {
             return Err(Error::invalid("unit_required", format!("a {role} account belongs to a unit: give unit_id")));
         }
-        (Role::Admin | Role::Inspector, Some(_)) => {
+        (Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin | Role::Inspector, Some(_)) => {
             return Err(Error::invalid("unit_not_allowed", format!("a {role} account belongs to no unit: leave out unit_id")));
         }
         _ => {}
@@ -93,15 +93,20 @@ fn create_user_row(
         return Err(Error::invalid("invalid_display_name", "the display name must not be blank"));
     }
     if !can.covers(new.role, new.unit_id) {
-        return Err(Error::forbidden("a unit manager may create only staff accounts of its own unit"));
+        return Err(Error::forbidden(refusal_of_scope(new.role)));
     }
     check_placement(conn, new.role, new.unit_id)?;
-    password::check_strength(&new.password, &username).map_err(|why| Error::invalid("weak_password", why))?;
+    let policy = crate::policy::cached(conn)?;
+    password::check_strength(&new.password, &username, &policy).map_err(|(code, why)| Error::invalid(code, why))?;
     if !is_demo {
         password::check_not_published(&new.password, &crate::seeds::demo_accounts().password)
-            .map_err(|why| Error::invalid("weak_password", why))?;
+            .map_err(|(code, why)| Error::invalid(code, why))?;
     }
     let hash = password::hash(&new.password);
+    // The demo administrators sign in with the published demo authenticator.
+    let demo_totp = (is_demo && crate::authz::mfa_required(new.role, &policy))
+        .then(|| crate::auth::totp::from_base32(&crate::seeds::demo_accounts().totp_secret))
+        .flatten();
     conn.transaction(|conn| {
         let taken: bool = diesel::select(diesel::dsl::exists(users::table.filter(users::username.eq(&username)))).get_result(conn)?;
         if taken {
@@ -115,6 +120,10 @@ fn create_user_row(
                 users::unit_id.eq(new.unit_id),
                 users::password_hash.eq(&hash),
                 users::is_demo.eq(is_demo),
+                // Whoever set the password, the user changes it at the first sign-in.
+                users::must_change_password.eq(!is_demo),
+                users::totp_secret.eq(&demo_totp),
+                users::totp_enabled_at.eq(demo_totp.as_ref().map(|_| Utc::now())),
             ))
             .returning(UserRow::as_returning())
             .get_result(conn)?;
@@ -123,26 +132,62 @@ fn create_user_row(
     })
 }
 
-/// Whether an enabled admin other than `except` remains.
-fn another_admin_remains(conn: &mut PgConnection, except: i64) -> QueryResult<bool> {
+/// Why a capability does not cover an account with this role.
+fn refusal_of_scope(role: Role) -> &'static str {
+    if role.is_administrator() {
+        "the administrators' accounts are the security administrator's to manage"
+    } else {
+        "a unit manager manages only its own unit's staff; the system administrator the campaign's accounts"
+    }
+}
+
+/// Whether an enabled account of this administrative role other than
+/// `except` remains.
+fn another_remains(conn: &mut PgConnection, role: Role, except: i64) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
-        users::table.filter(users::role.eq(Role::Admin)).filter(users::disabled_at.is_null()).filter(users::id.ne(except)),
+        users::table.filter(users::role.eq(role)).filter(users::disabled_at.is_null()).filter(users::id.ne(except)),
     ))
     .get_result(conn)
 }
 
-/// Changes an account's name, role, unit or enabled state.
-pub fn update_user(conn: &mut PgConnection, can: &ManageAccounts, actor: &audit::Actor, id: i64, patch: &UserPatch) -> Result<User, Error> {
+/// Changes an account's name, unit or enabled state (with `can`, which must
+/// cover it), and its role (with `roles`: the security administrator's).
+/// An administrator's role never changes (the database refuses it too).
+pub fn update_user(
+    conn: &mut PgConnection,
+    can: Option<&ManageAccounts>,
+    roles: Option<&AssignRoles>,
+    actor: &audit::Actor,
+    id: i64,
+    patch: &UserPatch,
+) -> Result<User, Error> {
     patch.check_lengths()?;
     conn.transaction(|conn| {
-        let row = visible_user(conn, can.unit_id(), id)?;
-        if !can.covers(row.role, row.unit_id) {
-            return Err(Error::forbidden("a unit manager may change only staff accounts of its own unit"));
-        }
+        let row = visible_user(conn, can.and_then(ManageAccounts::unit_id), id)?;
         let role = patch.role.unwrap_or(row.role);
+        let changes_role = role != row.role;
+        let changes_other = patch.display_name.as_deref().is_some_and(|name| name.trim() != row.display_name)
+            || patch.unit_id.is_some_and(|unit| unit != row.unit_id)
+            || patch.disabled.is_some_and(|disabled| disabled != row.disabled_at.is_some());
+        if changes_role {
+            if roles.is_none() {
+                return Err(Error::forbidden("roles are assigned by the security administrator"));
+            }
+            if role.is_administrator() || row.role.is_administrator() {
+                return Err(Error::invalid(
+                    "administrative_role",
+                    "an administrative role is given with a new account and never changed (三员分立)",
+                ));
+            }
+        }
+        if changes_other && !can.is_some_and(|can| can.covers(row.role, row.unit_id)) {
+            return Err(Error::forbidden(refusal_of_scope(row.role)));
+        }
         let unit_id = patch.unit_id.unwrap_or(row.unit_id);
-        if !can.covers(role, unit_id) {
-            return Err(Error::forbidden("a unit manager may not move an account out of its unit or give it another role"));
+        if let Some(can) = can.filter(|_| changes_other)
+            && !can.covers(role, unit_id)
+        {
+            return Err(Error::forbidden("a unit manager may not move an account out of its unit"));
         }
         check_placement(conn, role, unit_id)?;
         let display_name = patch.display_name.as_deref().map(str::trim).unwrap_or(&row.display_name).to_owned();
@@ -154,9 +199,11 @@ pub fn update_user(conn: &mut PgConnection, can: &ManageAccounts, actor: &audit:
             Some(false) => None,
             None => row.disabled_at,
         };
-        let stays_admin = role == Role::Admin && disabled_at.is_none();
-        if row.role == Role::Admin && row.disabled_at.is_none() && !stays_admin && !another_admin_remains(conn, id)? {
-            return Err(Error::conflict("last_admin", "this is the last enabled administrator; create another one first"));
+        if row.role.is_administrator() && row.disabled_at.is_none() && disabled_at.is_some() && !another_remains(conn, row.role, id)? {
+            return Err(Error::conflict(
+                "last_admin",
+                format!("this is the last enabled {} ({}); create another one first", row.role.zh_name(), row.role),
+            ));
         }
         let updated: UserRow = diesel::update(users::table.find(id))
             .set((
@@ -179,18 +226,56 @@ pub fn update_user(conn: &mut PgConnection, can: &ManageAccounts, actor: &audit:
     })
 }
 
+/// The security administrator unlocks an account locked after failed
+/// sign-ins.
+pub fn unlock(conn: &mut PgConnection, can: &UnlockAccounts, actor: &audit::Actor, id: i64) -> Result<(), Error> {
+    conn.transaction(|conn| {
+        let username: String = users::table
+            .find(id)
+            .select(users::username)
+            .first(conn)
+            .optional()?
+            .ok_or_else(|| Error::not_found(format!("no user {id}")))?;
+        let was_locked = crate::auth::throttle::locked_until(conn, &username)?;
+        crate::auth::throttle::clear(conn, can, &username)?;
+        audit::record(conn, actor, Event::new("user.unlock").entity("user", id).after(json!({"was_locked_until": was_locked})))?;
+        Ok(())
+    })
+}
+
+/// The security administrator takes a user's second factor away (a lost
+/// device): the user enrols again, at the next sign-in if it is required.
+pub fn reset_mfa(conn: &mut PgConnection, _can: &UnlockAccounts, actor: &audit::Actor, id: i64) -> Result<(), Error> {
+    conn.transaction(|conn| {
+        let changed = diesel::update(users::table.find(id))
+            .set((
+                users::totp_secret.eq(None::<Vec<u8>>),
+                users::totp_enabled_at.eq(None::<chrono::DateTime<Utc>>),
+                users::totp_last_step.eq(None::<i64>),
+            ))
+            .execute(conn)?;
+        if changed == 0 {
+            return Err(Error::not_found(format!("no user {id}")));
+        }
+        diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(id))).execute(conn)?;
+        let ended = end_sessions_of(conn, id, None, "mfa_reset")?;
+        audit::record(conn, actor, Event::new("user.mfa_reset").entity("user", id).after(json!({"sessions_ended": ended})))?;
+        Ok(())
+    })
+}
+
 /// Sets another user's password and signs that user out everywhere.
 pub fn reset_password(conn: &mut PgConnection, can: &ManageAccounts, actor: &audit::Actor, id: i64, new: &str) -> Result<(), Error> {
     let row = visible_user(conn, can.unit_id(), id)?;
     if !can.covers(row.role, row.unit_id) {
-        return Err(Error::forbidden("a unit manager may reset only staff passwords of its own unit"));
+        return Err(Error::forbidden(refusal_of_scope(row.role)));
     }
     limits::at_most("new_password", new, duban_dto::limits::PASSWORD)?;
-    password::check_strength(new, &row.username).map_err(|why| Error::invalid("weak_password", why))?;
-    password::check_not_published(new, &crate::seeds::demo_accounts().password).map_err(|why| Error::invalid("weak_password", why))?;
+    check_new_password(conn, id, &row.username, new)?;
     let hash = password::hash(new);
     conn.transaction(|conn| {
-        set_password(conn, id, &hash)?;
+        // Set by someone else: the user changes it at the next sign-in.
+        set_password(conn, id, &hash, true)?;
         let ended = end_sessions_of(conn, id, None, "password_reset")?;
         audit::record(conn, actor, Event::new("user.password_reset").entity("user", id).after(json!({"sessions_ended": ended})))?;
         Ok(())

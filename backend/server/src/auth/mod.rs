@@ -1,6 +1,6 @@
 //! Authentication: who is calling. Passwords (argon2id), access tokens
 //! (JWT, HS256 pinned), rotating refresh tokens, API keys for portals, and
-//! login throttling. What a caller may do is [`crate::authz`]'s concern.
+//! login throttling, the second factor (TOTP). What a caller may do is [`crate::authz`]'s concern.
 
 pub mod api_keys;
 pub mod credentials;
@@ -8,3 +8,4 @@ pub mod password;
 pub mod secrets;
 pub mod throttle;
 pub mod tokens;
+pub mod totp;

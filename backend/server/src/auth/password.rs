@@ -15,8 +15,6 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 
-pub const MIN_LENGTH: usize = 10;
-
 type Job = Box<dyn FnOnce() + Send>;
 
 /// Runs `work` on the hashing threads and waits for its result.
@@ -136,32 +134,61 @@ fn is_sequence(password: &str) -> bool {
     RUNS.iter().any(|run| run.contains(lower.as_str()) || run.contains(reversed.as_str()))
 }
 
-/// Why a new password is refused, in words for the user.
-pub fn check_strength(password: &str, username: &str) -> Result<(), String> {
+/// The classes of character a password draws on: lower case, upper case,
+/// digits, and anything else (punctuation, Chinese …).
+fn classes(password: &str) -> usize {
+    let mut found = [false; 4];
+    for c in password.chars() {
+        let class = if c.is_ascii_lowercase() {
+            0
+        } else if c.is_ascii_uppercase() {
+            1
+        } else if c.is_ascii_digit() {
+            2
+        } else {
+            3
+        };
+        found[class] = true;
+    }
+    found.iter().filter(|found| **found).count()
+}
+
+/// Why a new password is refused: the rule it breaks, named in Chinese
+/// with the rule's code, for the user.
+pub fn check_strength(password: &str, username: &str, policy: &duban_dto::api::SecurityPolicy) -> Result<(), (&'static str, String)> {
     let length = password.chars().count();
-    if length < MIN_LENGTH {
-        return Err(format!("the password must have at least {MIN_LENGTH} characters"));
+    let minimum = policy.password_min_length as usize;
+    if length < minimum {
+        return Err(("password_too_short", format!("密码至少 {minimum} 位（the password must have at least {minimum} characters）")));
     }
     if length > duban_dto::limits::PASSWORD {
-        return Err(format!("the password must have at most {} characters", duban_dto::limits::PASSWORD));
+        let maximum = duban_dto::limits::PASSWORD;
+        return Err(("password_too_long", format!("密码至多 {maximum} 位（at most {maximum} characters）")));
+    }
+    let needed = policy.password_min_classes as usize;
+    if classes(password) < needed {
+        return Err((
+            "password_too_simple",
+            format!("密码须包含小写字母、大写字母、数字、其他字符中的至少 {needed} 类（at least {needed} of the 4 classes of character）"),
+        ));
     }
     if password.to_lowercase().contains(&username.to_lowercase()) {
-        return Err("the password must not contain the username".to_owned());
+        return Err(("password_contains_username", "密码不得包含用户名（the password must not contain the username）".to_owned()));
     }
     let first = password.chars().next();
-    if password.chars().all(|c| Some(c) == first) {
-        return Err("the password must not repeat one character".to_owned());
-    }
-    if is_common(password) || is_sequence(password) {
-        return Err("the password is too common or too easy to guess (a well-known password or a run of keys)".to_owned());
+    if password.chars().all(|c| Some(c) == first) || is_common(password) || is_sequence(password) {
+        return Err((
+            "password_common",
+            "密码过于常见或容易猜测（a well-known password, a run of keys or one repeated character）".to_owned(),
+        ));
     }
     Ok(())
 }
 
 /// Refuses the demo accounts' published password for any real account.
-pub fn check_not_published(password: &str, published: &str) -> Result<(), String> {
+pub fn check_not_published(password: &str, published: &str) -> Result<(), (&'static str, String)> {
     if password == published {
-        return Err("the demo accounts' password is published; choose another".to_owned());
+        return Err(("password_common", "演示账户的密码是公开的，请另选（the demo accounts' password is published）".to_owned()));
     }
     Ok(())
 }
@@ -182,14 +209,19 @@ mod tests {
     }
 
     #[test]
-    fn refuses_weak_passwords() {
-        assert!(check_strength("short", "zhang").is_err());
-        assert!(check_strength("zhang-2026-password", "zhang").is_err());
-        assert!(check_strength("aaaaaaaaaaaa", "zhang").is_err());
-        assert!(check_strength("罗平县法治政府建设2026", "zhang").is_ok());
-        for common in ["1234567890", "password12", "qwertyuiop", "Password123", "1qaz2wsx3edc", "0987654321", "woaini1314"] {
-            assert!(check_strength(common, "zhang").is_err(), "{common}");
+    fn refuses_weak_passwords_by_the_policy() {
+        let policy = duban_dto::api::SecurityPolicy::default();
+        let code = |password: &str| check_strength(password, "zhang", &policy).err().map(|(code, _)| code);
+        assert_eq!(code("Sh0rt!"), Some("password_too_short"));
+        assert_eq!(code("onlylowercase"), Some("password_too_simple"));
+        assert_eq!(code("lower-and-digits-2026"), None, "three classes");
+        assert_eq!(code("罗平县法治政府建设2026ab"), None, "Chinese counts as another class");
+        assert_eq!(code("Zhang-2026-pass"), Some("password_contains_username"));
+        for common in ["Password123", "1qaz2wsx3edc", "Password@123"] {
+            assert!(code(common).is_some(), "{common}");
         }
+        let lenient = duban_dto::api::SecurityPolicy { password_min_classes: 1, ..policy.clone() };
+        assert!(check_strength("onlylowercase", "zhang", &lenient).is_ok());
         assert!(check_not_published("demo-password", "demo-password").is_err());
     }
 }

@@ -144,3 +144,9 @@ pub fn locked_until(conn: &mut PgConnection, account: &str) -> QueryResult<Optio
         sign_in_throttle::table.find(account_key(account)).select(sign_in_throttle::locked_until).first(conn).optional()?;
     Ok(until.flatten().filter(|until| *until > Utc::now()))
 }
+
+/// Unlocks an account and forgets its failed attempts (the security
+/// administrator's decision).
+pub fn clear(conn: &mut PgConnection, _can: &crate::authz::UnlockAccounts, account: &str) -> QueryResult<()> {
+    diesel::delete(sign_in_throttle::table.find(account_key(account))).execute(conn).map(drop)
+}

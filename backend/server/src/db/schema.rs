@@ -445,6 +445,52 @@ diesel::table! {
         updated_at -> Timestamptz,
         email -> Nullable<Text>,
         phone -> Nullable<Text>,
+        must_change_password -> Bool,
+        totp_secret -> Nullable<Bytea>,
+        totp_enabled_at -> Nullable<Timestamptz>,
+        totp_last_step -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    password_history (id) {
+        id -> Int8,
+        user_id -> Int8,
+        password_hash -> Text,
+        changed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    recovery_codes (user_id, code_hash) {
+        user_id -> Int8,
+        code_hash -> Bytea,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    audit_checkpoints (id) {
+        id -> Int8,
+        at -> Timestamptz,
+        last_id -> Int8,
+        head_hash -> Bytea,
+        row_count -> Int8,
+        key_id -> Text,
+        signature -> Bytea,
+    }
+}
+
+diesel::table! {
+    audit_archives (id) {
+        id -> Int8,
+        first_id -> Int8,
+        last_id -> Int8,
+        last_hash -> Bytea,
+        row_count -> Int8,
+        file_name -> Text,
+        file_sha256 -> Bytea,
+        archived_at -> Timestamptz,
     }
 }
 
@@ -458,6 +504,7 @@ diesel::table! {
         revoked_at -> Nullable<Timestamptz>,
         revoked_reason -> Nullable<Text>,
         client_address -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
     }
 }
 
@@ -566,6 +613,10 @@ diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(api_keys -> api_clients (client_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    password_history,
+    recovery_codes,
+    audit_checkpoints,
+    audit_archives,
     regions,
     import_jobs,
     campaigns,

@@ -1,13 +1,19 @@
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use duban_dto::api::{LoginRequest, Me, PasswordChange, RefreshRequest, TokenResponse};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
+use duban_dto::api::{
+    LoginRequest, Me, PasswordChange, RecoveryCodes, RefreshRequest, SessionInfo, TokenResponse, TotpCode, TotpEnrolment,
+};
 
 use super::caller::request_info;
 use super::{ApiError, AppState};
-use crate::accounts::sessions;
+use crate::accounts::{mfa, sessions};
 use crate::authz::Caller;
 
-/// Signs in with username and password. Failed sign-ins are throttled per
-/// account and per address (429 with Retry-After).
+/// Signs in with username and password, and the code of the account's
+/// authenticator when it has a second factor (401 `mfa_required` asks for
+/// it). Failed sign-ins are throttled per account and per address (429 with
+/// Retry-After); after 5 an account is locked for 30 minutes. The user may
+/// have to change the password or enrol a second factor first
+/// (`user.restriction`).
 #[utoipa::path(
     tag = "auth",
     security(()),
@@ -72,4 +78,66 @@ pub async fn change_password(
 pub async fn me(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<Me>, ApiError> {
     let own = caller.own_account()?;
     Ok(web::Json(state.db(move |conn| sessions::current_user(conn, &own)).await?))
+}
+
+/// The caller's live sessions, this one marked.
+#[utoipa::path(tag = "auth", responses((status = 200, description = "Live sessions, newest first", body = Vec<SessionInfo>)))]
+#[get("/me/sessions")]
+pub async fn my_sessions(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<Vec<SessionInfo>>, ApiError> {
+    let own = caller.own_account()?;
+    Ok(web::Json(state.db(move |conn| sessions::own_sessions(conn, &own)).await?))
+}
+
+/// Ends one of the caller's sessions (on another device, say).
+#[utoipa::path(tag = "auth", params(("id" = String, Path, description = "Session id")), responses((status = 204, description = "Ended")))]
+#[delete("/me/sessions/{id}")]
+pub async fn end_my_session(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let own = caller.own_account()?;
+    let id = id.into_inner();
+    state.db(move |conn| sessions::end_own_session(conn, &own, &caller, &id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Starts enrolling an authenticator (TOTP): the secret and its QR code.
+/// Nothing changes for signing in until a code is confirmed.
+#[utoipa::path(tag = "auth", responses((status = 200, description = "The secret to enrol", body = TotpEnrolment)))]
+#[post("/me/mfa/totp")]
+pub async fn start_totp(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<TotpEnrolment>, ApiError> {
+    let own = caller.own_account()?;
+    Ok(web::Json(state.db(move |conn| mfa::start(conn, &own, &caller)).await?))
+}
+
+/// Confirms the authenticator with a code from it: the second factor is on,
+/// and the one-time recovery codes are shown, once.
+#[utoipa::path(tag = "auth", responses((status = 200, description = "The recovery codes", body = RecoveryCodes)))]
+#[post("/me/mfa/totp/confirm")]
+pub async fn confirm_totp(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<TotpCode>,
+) -> Result<web::Json<RecoveryCodes>, ApiError> {
+    let own = caller.own_account()?;
+    Ok(web::Json(state.db(move |conn| mfa::confirm(conn, &own, &caller, &body.code)).await?))
+}
+
+/// New recovery codes (the earlier ones stop working), with a current code.
+#[utoipa::path(tag = "auth", responses((status = 200, description = "The new recovery codes", body = RecoveryCodes)))]
+#[post("/me/mfa/recovery-codes")]
+pub async fn renew_recovery_codes(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<TotpCode>,
+) -> Result<web::Json<RecoveryCodes>, ApiError> {
+    let own = caller.own_account()?;
+    Ok(web::Json(state.db(move |conn| mfa::renew_recovery_codes(conn, &own, &caller, &body.code)).await?))
+}
+
+/// Turns the second factor off, with a current code; refused where the
+/// policy requires it (administrators, or everyone).
+#[utoipa::path(tag = "auth", responses((status = 204, description = "The second factor is off")))]
+#[post("/me/mfa/disable")]
+pub async fn disable_mfa(state: web::Data<AppState>, caller: Caller, body: web::Json<TotpCode>) -> Result<HttpResponse, ApiError> {
+    let own = caller.own_account()?;
+    state.db(move |conn| mfa::disable(conn, &own, &caller, &body.code)).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

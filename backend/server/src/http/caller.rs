@@ -19,11 +19,24 @@ pub fn request_info(request: &HttpRequest) -> RequestInfo {
     RequestInfo {
         request_id: request.extensions().get::<RequestId>().map(|id| id.0.clone()).unwrap_or_default(),
         address: request.peer_addr().map(|address| address.ip().to_string()),
+        user_agent: request
+            .headers()
+            .get(actix_web::http::header::USER_AGENT)
+            .and_then(|value| value.to_str().ok())
+            .map(|agent| agent.chars().take(200).collect()),
     }
 }
 
 fn unauthenticated(detail: &str) -> ApiError {
     Error::Unauthenticated(detail.to_owned()).into()
+}
+
+/// What a user with a restriction may still do: see who they are, sign
+/// out, change the password, enrol the second factor, see their sessions.
+fn allowed_while_restricted(path: &str) -> bool {
+    matches!(path, "/api/v1/me" | "/api/v1/auth/password" | "/api/v1/auth/logout")
+        || path.starts_with("/api/v1/me/mfa")
+        || path.starts_with("/api/v1/me/sessions")
 }
 
 impl FromRequest for Caller {
@@ -39,6 +52,7 @@ impl FromRequest for Caller {
             .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
             .map(|token| token.trim().to_owned());
         let info = request_info(request);
+        let path = request.path().to_owned();
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::from(Error::internal(anyhow::anyhow!("AppState is not configured"))))?;
             let Some(credential) = credential else {
@@ -50,6 +64,17 @@ impl FromRequest for Caller {
                 let claims = state.jwt.verify(&credential).ok_or_else(|| unauthenticated("the access token is invalid or has expired"))?;
                 state.db(move |conn| credentials::user_of_token(conn, &claims)).await?
             };
+            // A password to change or a second factor to enrol comes first.
+            if let crate::authz::Actor::User(user) = &actor
+                && let Some(restriction) = user.restriction
+                && !allowed_while_restricted(&path)
+            {
+                return Err(Error::Restricted {
+                    code: restriction.as_str(),
+                    detail: format!("{}: do this first ({})", restriction.zh_name(), restriction.as_str()),
+                }
+                .into());
+            }
             Ok(Caller { actor, request_id: info.request_id, address: info.address })
         })
     }

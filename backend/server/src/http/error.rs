@@ -53,6 +53,8 @@ impl ApiError {
                 Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
                 Error::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthenticated"),
                 Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+                Error::Restricted { code, .. } => (StatusCode::FORBIDDEN, code),
+                Error::SecondFactor { code, .. } => (StatusCode::UNAUTHORIZED, code),
                 Error::Conflict { code, .. } => (StatusCode::CONFLICT, code),
                 Error::Invalid { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
                 Error::BadParameter { code, .. } => (StatusCode::BAD_REQUEST, code),
@@ -121,7 +123,7 @@ impl ResponseError for ApiError {
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         match self {
-            ApiError::Domain(Error::Unauthenticated(_)) => {
+            ApiError::Domain(Error::Unauthenticated(_) | Error::SecondFactor { .. }) => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"duban\""));
             }
             ApiError::Domain(Error::Throttled { retry_after_seconds, .. }) => {

@@ -347,8 +347,9 @@ pub fn users(
 ) -> Result<UserImport, BulkError> {
     let mut seen = SeenKeys::default();
     let mut import = UserImport { outcomes: Vec::with_capacity(rows.len()), passwords_ignored: 0 };
+    let policy = crate::policy::current(conn)?;
     for (index, row) in rows.iter().enumerate() {
-        import.outcomes.push(user_row(conn, row, defaults, &mut seen, &mut import.passwords_ignored)?);
+        import.outcomes.push(user_row(conn, row, defaults, &policy, &mut seen, &mut import.passwords_ignored)?);
         progress(index + 1);
     }
     Ok(import)
@@ -358,6 +359,7 @@ fn user_row(
     conn: &mut PgConnection,
     row: &Row,
     defaults: &Defaults,
+    policy: &duban_dto::api::SecurityPolicy,
     seen: &mut SeenKeys,
     passwords_ignored: &mut usize,
 ) -> Result<RowOutcome, BulkError> {
@@ -381,18 +383,18 @@ fn user_row(
         .select((users::id, users::display_name, users::role, users::unit_id))
         .first(conn)
         .optional()?;
-    if existing.as_ref().is_some_and(|(_, _, role, _)| role == Role::Admin.as_str()) {
+    if existing.as_ref().is_some_and(|(_, _, role, _)| Role::parse(role).is_some_and(Role::is_administrator)) {
         outcome.error("username", "administrator accounts are not changed by imports");
     }
     let role = match row.get("role") {
         Some(text) => match parse_role(text) {
-            Some(Role::Admin) => {
+            Some(role) if role.is_administrator() => {
                 outcome.error("role", "administrator accounts are not created by imports; use `duban user create`");
                 None
             }
             Some(role) => Some(role),
             None => {
-                let roles: Vec<&str> = Role::ALL.iter().filter(|role| **role != Role::Admin).map(|role| role.as_str()).collect();
+                let roles: Vec<&str> = Role::ALL.iter().filter(|role| !role.is_administrator()).map(|role| role.as_str()).collect();
                 outcome.error("role", format!("{text:?} is not a role ({})", roles.join(", ")));
                 None
             }
@@ -425,7 +427,7 @@ fn user_row(
         match password {
             None => outcome.error("password", "a new account needs an initial password"),
             Some(password) => {
-                if let Err(why) = password::check_strength(password, &username) {
+                if let Err((_, why)) = password::check_strength(password, &username, policy) {
                     outcome.error("password", why);
                 }
             }
@@ -458,6 +460,8 @@ fn user_row(
                     users::unit_id.eq(final_unit),
                     users::password_hash.eq(&hash),
                     users::is_demo.eq(false),
+                    // Someone else chose this password, so its holder changes it first.
+                    users::must_change_password.eq(true),
                 ))
                 .execute(conn)?;
             Ok(outcome.finish(row, RowAction::Created, Vec::new()))
