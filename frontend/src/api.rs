@@ -73,8 +73,9 @@ impl Session {
 pub enum ApiError {
     /// The session has ended; the user must sign in again.
     SignedOut,
-    /// The server refused, with a problem+json answer.
-    Refused { status: u16, message: String },
+    /// The server refused, with a problem+json answer: its stable code and
+    /// the words for the user.
+    Refused { status: u16, code: String, message: String },
     /// The network or the browser failed.
     Network(String),
 }
@@ -92,8 +93,8 @@ impl std::fmt::Display for ApiError {
 async fn problem_of(response: Response) -> ApiError {
     let status = response.status();
     match response.json::<Problem>().await {
-        Ok(problem) => ApiError::Refused { status, message: strings::problem(&problem) },
-        Err(_) => ApiError::Refused { status, message: format!("HTTP {status}") },
+        Ok(problem) => ApiError::Refused { status, message: strings::problem(&problem), code: problem.code },
+        Err(_) => ApiError::Refused { status, code: String::new(), message: format!("HTTP {status}") },
     }
 }
 
@@ -106,13 +107,42 @@ pub fn encode(value: &str) -> String {
     js_sys::encode_uri_component(value).into()
 }
 
-pub async fn login(username: &str, password: &str) -> Result<(), ApiError> {
-    let body = LoginRequest { username: username.to_owned(), password: password.to_owned(), otp: None, recovery_code: None };
+impl ApiError {
+    /// The problem's stable code, when the server answered with one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ApiError::Refused { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
+/// Signs in; `second_factor` is a code of the authenticator or, when it
+/// has a dash, one of the recovery codes.
+pub async fn login(username: &str, password: &str, second_factor: Option<&str>) -> Result<(), ApiError> {
+    let second_factor = second_factor.map(str::trim).filter(|code| !code.is_empty());
+    let (otp, recovery_code) = match second_factor {
+        Some(code) if code.contains('-') => (None, Some(code.to_owned())),
+        Some(code) => (Some(code.to_owned()), None),
+        None => (None, None),
+    };
+    let body = LoginRequest { username: username.to_owned(), password: password.to_owned(), otp, recovery_code };
     let response = Request::post("/api/v1/auth/login").json(&body).map_err(network)?.send().await.map_err(network)?;
     if !response.ok() {
         return Err(problem_of(response).await);
     }
     Session::from_tokens(response.json::<TokenResponse>().await.map_err(network)?).store();
+    Ok(())
+}
+
+/// Reads the signed-in user again, after what changes it (a new password,
+/// an enrolled authenticator), so the app shows what it now may.
+pub async fn reload_me() -> Result<(), ApiError> {
+    let me: duban_dto::api::Me = get("/api/v1/me").await?;
+    if let Some(mut session) = Session::current() {
+        session.user = me;
+        session.store();
+    }
     Ok(())
 }
 
@@ -279,11 +309,11 @@ pub async fn upload<T: DeserializeOwned>(path: &str, form: &web_sys::FormData, p
         if (200..300).contains(&status) {
             return serde_json::from_str(&text).map_err(network);
         }
-        let message = match serde_json::from_str::<Problem>(&text) {
-            Ok(problem) => strings::problem(&problem),
-            Err(_) => format!("HTTP {status}"),
+        let (code, message) = match serde_json::from_str::<Problem>(&text) {
+            Ok(problem) => (problem.code.clone(), strings::problem(&problem)),
+            Err(_) => (String::new(), format!("HTTP {status}")),
         };
-        return Err(ApiError::Refused { status, message });
+        return Err(ApiError::Refused { status, code, message });
     }
     Session::end();
     Err(ApiError::SignedOut)

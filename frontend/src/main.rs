@@ -16,7 +16,6 @@ mod work;
 use api::Session;
 use duban_dto::Role;
 use duban_dto::api::Me;
-use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::{A, Route, Router, Routes};
@@ -59,8 +58,11 @@ fn App() -> impl IntoView {
         <Router>
             {move || match session.get() {
                 // Signing in keeps the address: the page asked for appears after.
-                None => view! { <Login /> }.into_any(),
-                Some(current) => view! { <Shell me=current.user /> }.into_any(),
+                None => view! { <pages::account::Login /> }.into_any(),
+                Some(current) => match current.user.restriction {
+                    Some(restriction) => view! { <pages::account::Restricted me=current.user restriction=restriction /> }.into_any(),
+                    None => view! { <Shell me=current.user /> }.into_any(),
+                },
             }}
         </Router>
     }
@@ -109,80 +111,9 @@ fn Shell(me: Me) -> impl IntoView {
                 <Route path=path!("/notices") view=pages::notices::NoticesPage />
                 <Route path=path!("/notices/:id") view=pages::notices::NoticePage />
                 <Route path=path!("/inbox") view=pages::inbox::InboxPage />
-                <Route path=path!("/account") view=Account />
+                <Route path=path!("/account") view=pages::account::Account />
             </Routes>
         </main>
-    }
-}
-
-#[component]
-fn Login() -> impl IntoView {
-    // What the user typed stays in the form when signing in fails.
-    let username = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
-    let submit = move |event: SubmitEvent| {
-        event.prevent_default();
-        busy.set(true);
-        spawn_local(async move {
-            if let Err(failure) = api::login(&username.get_untracked(), &password.get_untracked()).await {
-                error.set(Some(failure.to_string()));
-            }
-            busy.set(false);
-        });
-    };
-    view! {
-        <header class="top"><h1>{strings::APP_TITLE}</h1></header>
-        <main>
-            <form class="login card" on:submit=submit>
-                <h2>{strings::SIGN_IN}</h2>
-                <label>{strings::USERNAME}
-                    <input name="username" autocomplete="username" required autofocus
-                        prop:value=username on:input=move |e| username.set(event_target_value(&e)) />
-                </label>
-                <label>{strings::PASSWORD}
-                    <input name="password" type="password" autocomplete="current-password" required
-                        prop:value=password on:input=move |e| password.set(event_target_value(&e)) />
-                </label>
-                {move || error.get().map(|message| view! { <p class="error" role="alert">{message}</p> })}
-                <button type="submit" disabled=busy>{strings::SIGN_IN}</button>
-            </form>
-        </main>
-    }
-}
-
-#[component]
-fn Account() -> impl IntoView {
-    let current = RwSignal::new(String::new());
-    let new = RwSignal::new(String::new());
-    let outcome = RwSignal::new(None::<Result<(), String>>);
-    let submit = move |event: SubmitEvent| {
-        event.prevent_default();
-        spawn_local(async move {
-            let body = duban_dto::api::PasswordChange { current_password: current.get_untracked(), new_password: new.get_untracked() };
-            let result = api::act(api::Verb::Post, "/api/v1/auth/password", Some(&body)).await;
-            outcome.set(Some(result.map_err(|failure| failure.to_string())));
-        });
-    };
-    view! {
-        <form class="card narrow" on:submit=submit>
-            <h2>{strings::CHANGE_PASSWORD}</h2>
-            <label>{strings::CURRENT_PASSWORD}
-                <input type="password" autocomplete="current-password" required
-                    prop:value=current on:input=move |e| current.set(event_target_value(&e)) />
-            </label>
-            <label>{strings::NEW_PASSWORD}
-                <input type="password" autocomplete="new-password" required minlength="10"
-                    prop:value=new on:input=move |e| new.set(event_target_value(&e)) />
-            </label>
-            {move || outcome.get().map(|result| match result {
-                Ok(()) => view! { <p class="ok" role="status">{strings::PASSWORD_CHANGED}</p> }.into_any(),
-                Err(message) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
-            })}
-            <button type="submit">{strings::SAVE}</button>
-        </form>
-        <pages::channels::ChannelSettingsForm />
     }
 }
 

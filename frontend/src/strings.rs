@@ -37,6 +37,31 @@ pub const READ_ONLY: &str = "只读：督查人员可查看全部内容，不能
 pub const CURRENT_PASSWORD: &str = "当前密码";
 pub const NEW_PASSWORD: &str = "新密码";
 pub const PASSWORD_CHANGED: &str = "密码已修改，其他设备上的登录已退出。";
+pub const PASSWORD_RULES: &str = "至少 8 位，包含大写字母、小写字母、数字、其他字符中的至少 3 类，不含用户名，不与最近 5 次的密码相同。";
+pub const MUST_CHANGE_PASSWORD: &str = "初始密码或已重置、已过期的密码须先修改，才能继续使用。";
+pub const MUST_ENROL_MFA: &str = "您的账号须启用动态口令（双因素认证）后才能继续使用。";
+pub const OTP: &str = "动态口令";
+pub const OTP_HINT: &str = "身份验证器中的 6 位数字；手机不在身边时可输入一个恢复码。";
+pub const MFA: &str = "动态口令（双因素认证）";
+pub const MFA_OFF: &str = "尚未启用。启用后，登录时除密码外还须输入身份验证器中的动态口令。";
+pub const MFA_ON: &str = "已启用。";
+pub const MFA_ENABLE: &str = "启用动态口令";
+pub const MFA_SCAN: &str = "用身份验证器（如微信小程序“腾讯身份验证器”、Google Authenticator）扫描二维码，或手工输入密钥：";
+pub const MFA_SECRET: &str = "密钥：";
+pub const MFA_CONFIRM: &str = "确认启用";
+pub const MFA_RENEW_CODES: &str = "重新生成恢复码";
+pub const MFA_DISABLE: &str = "停用动态口令";
+pub const MFA_RECOVERY_CODES: &str = "恢复码（每个只能使用一次，仅显示这一次，请抄写或打印后妥善保管）：";
+pub const MFA_CODES_KEPT: &str = "我已保存恢复码";
+pub const SESSIONS: &str = "登录会话";
+pub const UNLOCK: &str = "解锁";
+pub const MFA_RESET: &str = "重置动态口令";
+pub const SESSION_STARTED: &str = "登录时间";
+pub const SESSION_LAST_USED: &str = "最近活动";
+pub const SESSION_ENDS: &str = "到期时间";
+pub const SESSION_FROM: &str = "来源";
+pub const SESSION_THIS: &str = "当前会话";
+pub const SESSION_END: &str = "退出该会话";
 
 // Dashboard.
 pub const ELAPSED: &str = "创建周期已过";
@@ -223,6 +248,11 @@ fn locked_until(detail: &str) -> String {
         .unwrap_or_else(|| "请稍后再试".to_owned())
 }
 
+/// The Chinese half of a detail written "中文（English）".
+fn chinese_part(detail: &str) -> String {
+    detail.split('（').next().unwrap_or(detail).trim().to_owned()
+}
+
 pub fn problem(problem: &Problem) -> String {
     let text = match problem.code.as_str() {
         "unauthenticated" => "用户名或密码错误，或登录已过期。",
@@ -247,7 +277,15 @@ pub fn problem(problem: &Problem) -> String {
         "wrong_password" => "当前密码不正确。",
         "empty_file" | "no_file" => "请选择要上传的文件。",
         "reason_required" => "退回时必须填写原因。",
-        "weak_password" => "密码强度不够：至少 10 个字符，不能含用户名，不能是常见密码、键盘连续字符、演示密码或当前密码。",
+        // The server names the password rule in Chinese first.
+        code if code.starts_with("password_") && code != "password_change_required" => {
+            return chinese_part(problem.detail.as_deref().unwrap_or(&problem.title));
+        }
+        "mfa_required" => "请输入动态口令（身份验证器中的 6 位数字），或一个恢复码。",
+        "invalid_otp" => "动态口令不正确或已使用，请等待下一个口令后重试。",
+        "password_change_required" => "请先修改密码。",
+        "mfa_enrolment_required" => "请先启用动态口令（双因素认证）。",
+        "session_expired" => "登录已超时，请重新登录。",
         "too_long" => "填写的内容太长，请精简后再提交。",
         "too_many" => "数量超出上限。",
         "archive_refused" => "压缩文件解压后过大（疑似“压缩炸弹”），已拒绝。",

@@ -423,3 +423,143 @@ async fn supervision_flow(base: &str, late: i64, report: &std::path::Path) -> i6
     browser.quit().await;
     notice
 }
+
+/// The 等保 account flows in the browser: an initial password changed
+/// before anything else, an authenticator enrolled and used to sign in, a
+/// session ended by the server after the idle timeout, and the lockout's
+/// message after repeated wrong passwords.
+#[test]
+fn a_new_account_changes_its_password_enrols_an_authenticator_and_is_signed_out_when_idle_in_the_browser() {
+    let dist = workspace().join("frontend/dist");
+    assert!(dist.join("index.html").exists(), "build the browser client first: cargo xtask frontend");
+    let db = TestDb::with_demo();
+    let evidence = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        evidence.path(),
+        &[
+            ("DATABASE_URL", db.url()),
+            ("DUBAN_STATIC_DIR", dist.to_str().unwrap()),
+            ("DUBAN_EVIDENCE_DIR", evidence.path().to_str().unwrap()),
+            ("DUBAN_LOG", "warn,duban=info"),
+        ],
+    );
+    let base = server.base.clone();
+    // The system administrator creates the account with an initial password.
+    let unit = api_get(&base, "zwj", "/api/v1/me")["unit"]["id"].as_i64().unwrap();
+    let created = reqwest::blocking::Client::new()
+        .post(format!("{base}/api/v1/users"))
+        .bearer_auth(duban_tests::session_token(db.url(), "admin"))
+        .json(&serde_json::json!({"username": "zwj-clerk", "display_name": "政务局文员", "role": "unit_staff", "unit_id": unit, "password": "Zwj-Initial-2026"}))
+        .send()
+        .unwrap();
+    assert_eq!(created.status(), 201);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    runtime.block_on(account_flow(&base, db.url()));
+    let actions: Vec<String> = {
+        use diesel::prelude::*;
+        #[derive(QueryableByName)]
+        struct Action {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            action: String,
+        }
+        diesel::sql_query("SELECT DISTINCT action FROM audit_log WHERE action LIKE 'auth.%' OR action LIKE 'user.%' OR action LIKE 'mfa.%' ORDER BY action")
+            .load::<Action>(&mut db.conn())
+            .unwrap()
+            .into_iter()
+            .map(|row| row.action)
+            .collect()
+    };
+    for expected in ["auth.session_expired", "user.password_change"] {
+        assert!(actions.iter().any(|action| action == expected), "{expected} is audited: {actions:?}");
+    }
+    drop(server);
+}
+
+/// The code of the authenticator whose base32 secret is `secret`,
+/// `steps_ahead` 30-second steps from now.
+fn totp(secret: &str, steps_ahead: i64) -> String {
+    let secret = duban::auth::totp::from_base32(secret).expect("a base32 secret");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    duban::auth::totp::code_at(&secret, duban::auth::totp::step_at(now) + steps_ahead)
+}
+
+async fn fill_login(browser: &Browser, username: &str, password: &str) {
+    for (field, value) in [("username", username), ("password", password)] {
+        let input = browser.find(&format!("form.login input[name={field}]")).await;
+        input.clear().await.unwrap();
+        input.send_keys(value).await.unwrap();
+    }
+    browser.find("form.login button[type=submit]").await.click().await.unwrap();
+}
+
+async fn account_flow(base: &str, database_url: &str) {
+    let browser = Browser::start(base).await;
+    let signed_in = "header nav a[href='/tasks']";
+
+    // The initial password lets the user in only to change it.
+    browser.open("/").await;
+    fill_login(&browser, "zwj-clerk", "Zwj-Initial-2026").await;
+    browser.find("form.forced-password").await;
+    assert!(browser.absent(signed_in).await, "nothing else is shown before the change");
+    browser.shot("21-forced-password-change").await;
+    let weak = browser.find("form.forced-password input[name=new_password]").await;
+    browser.find("form.forced-password input[name=current_password]").await.send_keys("Zwj-Initial-2026").await.unwrap();
+    weak.send_keys("onlylowercase").await.unwrap();
+    browser.find("form.forced-password button[type=submit]").await.click().await.unwrap();
+    browser.wait_text("form.forced-password [role=alert]", "至少 3 类").await;
+    weak.clear().await.unwrap();
+    weak.send_keys("Luoping-Changed-2026").await.unwrap();
+    browser.find("form.forced-password button[type=submit]").await.click().await.unwrap();
+    browser.find(signed_in).await;
+
+    // An authenticator, enrolled with the QR code's secret.
+    browser.open("/account").await;
+    browser.find("section.totp button.enrol").await.click().await.unwrap();
+    browser.find("section.totp .qr svg").await;
+    let secret = browser.find("code.totp-secret").await.text().await.unwrap();
+    browser.shot("22-totp-enrolment").await;
+    browser.find("section.totp input[name=totp_code]").await.send_keys(&totp(&secret, 0)).await.unwrap();
+    browser.find("section.totp button[type=submit]").await.click().await.unwrap();
+    browser.find(".recovery-codes li").await;
+    let codes = browser.driver.find_all(By::Css(".recovery-codes li")).await.unwrap().len();
+    assert_eq!(codes, 10, "ten recovery codes, shown once");
+    browser.shot("23-recovery-codes").await;
+
+    // Signing in now asks for the code; the next one is accepted.
+    browser.find("button.sign-out").await.click().await.unwrap();
+    fill_login(&browser, "zwj-clerk", "Luoping-Changed-2026").await;
+    browser.find("form.login input[name=otp]").await.send_keys(&totp(&secret, 1)).await.unwrap();
+    browser.find("form.login button[type=submit]").await.click().await.unwrap();
+    browser.find(signed_in).await;
+
+    // Thirty minutes without activity end the session on the server.
+    {
+        use diesel::prelude::*;
+        let mut conn = diesel::PgConnection::establish(database_url).unwrap();
+        let idled = diesel::sql_query(
+            "UPDATE sessions SET last_used_at = now() - interval '31 minutes' WHERE user_id = (SELECT id FROM users WHERE username = 'zwj-clerk') AND revoked_at IS NULL",
+        )
+        .execute(&mut conn)
+        .unwrap();
+        assert_eq!(idled, 1);
+    }
+    browser.open("/tasks").await;
+    browser.find("form.login").await;
+    browser.shot("24-idle-signed-out").await;
+
+    // Wrong passwords lock the account, and the message says until when.
+    let deadline = Instant::now() + STEP;
+    loop {
+        fill_login(&browser, "zwj-clerk", "a-wrong-password").await;
+        let alert = browser.find("form.login [role=alert]").await.text().await.unwrap_or_default();
+        if alert.contains("锁定") {
+            assert!(alert.contains("后自动解锁"), "{alert}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the account was never locked: {alert}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    browser.shot("25-locked-out").await;
+    browser.quit().await;
+}

@@ -179,6 +179,15 @@ pub const DEMO_PASSWORD: &str = "duban-demo-2026";
 /// (seeds/demo-accounts.json).
 pub const DEMO_TOTP_SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 
+/// An access token of a session opened for `username` directly in the
+/// database at `database_url`, as a server on it would have signed it.
+pub fn session_token(database_url: &str, username: &str) -> String {
+    let mut conn = connect(database_url);
+    let secret = duban::auth::tokens::signing_secret(&mut conn, None).expect("the signing secret");
+    let jwt = duban::auth::tokens::JwtKeys::new(&secret);
+    duban::accounts::sessions::open_for_tests(&mut conn, &jwt, username).expect("a session").access_token
+}
+
 /// The demo administrators' authenticator code `steps_ahead` 30-second
 /// steps from now (the server accepts one step of clock drift).
 pub fn demo_otp(steps_ahead: i64) -> String {
@@ -272,11 +281,7 @@ impl TestServer {
     /// the API with real codes.
     pub fn login(&self, username: &str) -> Client {
         if ["admin", "security", "auditor"].contains(&username) {
-            let mut conn = connect(&self.database_url);
-            let secret = duban::auth::tokens::signing_secret(&mut conn, None).expect("the signing secret");
-            let jwt = duban::auth::tokens::JwtKeys::new(&secret);
-            let tokens = duban::accounts::sessions::open_for_tests(&mut conn, &jwt, username).expect("a session");
-            return Client { token: Some(tokens.access_token), ..self.anonymous() };
+            return Client { token: Some(session_token(&self.database_url, username)), ..self.anonymous() };
         }
         let mut client = self.anonymous();
         let response = client.post("/api/v1/auth/login", &serde_json::json!({"username": username, "password": DEMO_PASSWORD}));

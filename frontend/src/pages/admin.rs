@@ -196,6 +196,7 @@ fn UnitsTab() -> impl IntoView {
 fn UsersTab() -> impl IntoView {
     let viewer = viewer();
     let writable = viewer.is(&[Role::SystemAdmin, Role::SecurityAdmin, Role::UnitManager]);
+    let security = viewer.is(&[Role::SecurityAdmin]);
     let manager_unit = viewer.is(&[Role::UnitManager]).then(|| viewer.unit_id()).flatten();
     let reload = RwSignal::new(0u32);
     let users = LocalResource::new(move || {
@@ -252,18 +253,36 @@ fn UsersTab() -> impl IntoView {
             </form>
         })}
         <section class="card">
-            {move || loaded(users.get(), |users| view! {
+            {move || loaded(users.get(), move |users| view! {
                 <table>
-                    <thead><tr><th>{strings::USERNAME}</th><th>{strings::DISPLAY_NAME}</th><th>{strings::ROLE}</th><th>{strings::UNIT}</th><th></th></tr></thead>
-                    <tbody>{users.into_iter().map(|user| view! {
-                        <tr><td>{user.username}</td><td>{user.display_name}</td><td>{user.role.zh_name()}</td>
-                            <td>{user.unit.map(|unit| unit.name).unwrap_or_default()}</td>
-                            <td>{user.disabled.then_some(strings::DISABLED)}</td></tr>
+                    <thead><tr><th>{strings::USERNAME}</th><th>{strings::DISPLAY_NAME}</th><th>{strings::ROLE}</th><th>{strings::UNIT}</th><th></th><th></th></tr></thead>
+                    <tbody>{users.into_iter().map(|user| {
+                        let id = user.id;
+                        let username = user.username.clone();
+                        view! {
+                            <tr data-username=username><td>{user.username}</td><td>{user.display_name}</td><td>{user.role.zh_name()}</td>
+                                <td>{user.unit.map(|unit| unit.name).unwrap_or_default()}</td>
+                                <td>{user.disabled.then_some(strings::DISABLED)}</td>
+                                // The security administrator unlocks accounts and resets a lost authenticator.
+                                <td>{security.then(|| view! {
+                                    <button type="button" class="unlock" on:click=move |_| account_action(id, "unlock", outcome)>{strings::UNLOCK}</button>
+                                    <button type="button" class="mfa-reset" on:click=move |_| account_action(id, "mfa-reset", outcome)>{strings::MFA_RESET}</button>
+                                })}</td>
+                            </tr>
+                        }
                     }).collect_view()}</tbody>
                 </table>
             })}
         </section>
     }
+}
+
+/// Unlocks an account or resets its second factor, saying how it went.
+fn account_action(id: i64, action: &'static str, outcome: RwSignal<Option<Result<String, String>>>) {
+    spawn_local(async move {
+        let result = api::act::<()>(api::Verb::Post, &format!("/api/v1/users/{id}/{action}"), None).await;
+        outcome.set(Some(result.map(|()| strings::DONE.to_owned()).map_err(|failure| failure.to_string())));
+    });
 }
 
 #[component]

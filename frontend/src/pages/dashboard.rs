@@ -17,11 +17,11 @@ pub async fn campaign_code(wanted: Option<String>) -> Result<String, api::ApiErr
         return Ok(code);
     }
     let campaigns: Vec<CampaignSummary> = api::get("/api/v1/campaigns").await?;
-    campaigns
-        .into_iter()
-        .next()
-        .map(|campaign| campaign.code)
-        .ok_or(api::ApiError::Refused { status: 404, message: strings::NO_CAMPAIGNS.to_owned() })
+    campaigns.into_iter().next().map(|campaign| campaign.code).ok_or(api::ApiError::Refused {
+        status: 404,
+        code: "not_found".to_owned(),
+        message: strings::NO_CAMPAIGNS.to_owned(),
+    })
 }
 
 #[component]

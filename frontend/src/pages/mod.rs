@@ -1,5 +1,6 @@
 //! One module per page of the app.
 
+pub mod account;
 pub mod admin;
 pub mod channels;
 pub mod dashboard;

@@ -14,7 +14,7 @@ use super::dashboard::campaign_code;
 use crate::{api, loaded, strings, viewer};
 
 /// Beijing time, as the office reads it.
-fn local(at: chrono::DateTime<chrono::Utc>) -> String {
+pub(crate) fn local(at: chrono::DateTime<chrono::Utc>) -> String {
     at.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is valid")).format("%Y-%m-%d %H:%M").to_string()
 }
 
