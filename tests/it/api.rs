@@ -380,3 +380,38 @@ fn responses_say_how_they_may_be_cached() {
     assert_eq!(hashed.status(), 200);
     assert_eq!(cache_control(hashed), "public, max-age=31536000, immutable");
 }
+
+#[test]
+fn every_response_carries_the_security_headers() {
+    let db = TestDb::with_demo();
+    let client_files = tempfile::tempdir().unwrap();
+    let loader = "import init from '/duban-frontend-0123456789abcdef.js'; await init();";
+    std::fs::write(client_files.path().join("index.html"), format!("<!doctype html><script type=\"module\">{loader}</script>")).unwrap();
+    let server = TestServer::start_with_options(
+        &db,
+        duban_tests::ServerOptions { static_dir: Some(client_files.path().to_owned()), ..Default::default() },
+    );
+    let header = |response: &reqwest::blocking::Response, name: &str| -> String {
+        response.headers().get(name).map(|value| value.to_str().unwrap().to_owned()).unwrap_or_default()
+    };
+    let anonymous = server.anonymous();
+    for path in ["/", "/tasks/1", "/api/v1/tasks", "/api/v1/openapi.json", "/healthz", "/docs/"] {
+        let response = anonymous.get(path);
+        assert_eq!(header(&response, "x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header(&response, "referrer-policy"), "same-origin", "{path}");
+        assert!(header(&response, "permissions-policy").contains("camera=()"), "{path}");
+        assert!(header(&response, "content-security-policy").contains("frame-ancestors 'none'"), "{path}");
+        assert_eq!(header(&response, "strict-transport-security"), "", "{path}: no HSTS over plain HTTP");
+    }
+    // The client's one inline script, the module loader, is allowed by its hash; no other.
+    use base64::Engine;
+    use sha2::Digest;
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(loader.as_bytes()));
+    let client = header(&anonymous.get("/"), "content-security-policy");
+    assert!(client.contains(&format!("'sha256-{hash}'")), "{client}");
+    assert!(!client.contains("unsafe-inline"), "{client}");
+    assert!(header(&anonymous.get("/api/v1/tasks"), "content-security-policy").starts_with("default-src 'none'"));
+    // Behind a TLS-terminating proxy that says so, browsers are told to keep to HTTPS.
+    let proxied = anonymous.request(reqwest::Method::GET, "/healthz").header("X-Forwarded-Proto", "https").send().unwrap();
+    assert!(header(&proxied, "strict-transport-security").starts_with("max-age="));
+}

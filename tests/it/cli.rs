@@ -333,3 +333,38 @@ fn export_then_import_and_bulk_rows_from_the_command_line() {
     assert!(stdout.contains("row 3 (罗平县 县档案馆): kind: \"museum\" is not a kind of unit"), "{stdout}");
     assert!(stdout.contains("would be 1 created, 0 updated, 0 unchanged, 1 invalid"), "{stdout}");
 }
+
+#[test]
+fn serve_speaks_https_directly_with_the_configured_certificate() {
+    let db = TestDb::with_demo();
+    let certificates = crate::support::Certificates::make();
+    let data = tempfile::tempdir().unwrap();
+    let (cert, key) = (certificates.path("server.pem"), certificates.path("server.key"));
+    let server = Server::start(
+        data.path(),
+        &[("DATABASE_URL", db.url()), ("DUBAN_TLS_CERT_FILE", cert.to_str().unwrap()), ("DUBAN_TLS_KEY_FILE", key.to_str().unwrap())],
+    );
+    assert!(server.base.starts_with("https://127.0.0.1:"), "{}", server.base);
+    let ca = reqwest::Certificate::from_pem(&std::fs::read(certificates.path("ca.pem")).unwrap()).unwrap();
+    let https = reqwest::blocking::Client::builder().add_root_certificate(ca).build().unwrap();
+    let health = https.get(format!("{}/healthz", server.base)).send().unwrap();
+    assert_eq!(health.status(), 200);
+    let hsts = health.headers().get("strict-transport-security").map(|value| value.to_str().unwrap().to_owned());
+    assert!(hsts.is_some_and(|value| value.starts_with("max-age=")), "HSTS over TLS");
+    // Plain HTTP to the TLS port gets nowhere, and only a trusted chain is accepted.
+    let plain = server.base.replacen("https://", "http://", 1);
+    assert!(reqwest::blocking::get(format!("{plain}/healthz")).map(|response| response.status() != 200).unwrap_or(true));
+    assert!(reqwest::blocking::get(format!("{}/healthz", server.base)).is_err(), "the test CA is not a public root");
+
+    // Half a configuration is refused by name.
+    let half = Command::new(DUBAN)
+        .arg("serve")
+        .env("DATABASE_URL", db.url())
+        .env("DUBAN_DATA_DIR", data.path())
+        .env("DUBAN_TLS_CERT_FILE", &cert)
+        .env_remove("DUBAN_TLS_KEY_FILE")
+        .output()
+        .unwrap();
+    assert!(!half.status.success());
+    assert!(text(&half.stderr).contains("DUBAN_TLS_KEY_FILE"), "{}", text(&half.stderr));
+}

@@ -88,9 +88,9 @@ impl Server {
             }
         });
         let mut server = Server { child, base: String::new(), log };
-        let listening = server.log_line(|line| line.contains("listening on http://") || line.starts_with("duban:"));
+        let listening = server.log_line(|line| line.contains("listening on http") || line.starts_with("duban:"));
         assert!(!listening.starts_with("duban:"), "duban serve failed: {listening}");
-        let at = listening.find("http://").unwrap();
+        let at = listening.find("listening on ").unwrap() + "listening on ".len();
         server.base = listening[at..].split(['"', ' ']).next().unwrap().to_owned();
         server
     }

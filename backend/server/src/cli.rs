@@ -402,9 +402,11 @@ fn serve(settings: &Settings, listen: Option<String>) -> anyhow::Result<ExitCode
         .with_outbound_allow_loopback(settings.messaging.allow_loopback);
     start_background_work(db.pool.clone(), &settings.messaging);
     let listen = listen.unwrap_or_else(|| settings.listen.clone());
+    let tls = settings.tls.as_ref().map(crate::http::tls::server_config).transpose()?;
     actix_web::rt::System::new().block_on(crate::http::serve(
         state,
         &listen,
+        tls,
         settings.static_dir.clone(),
         settings.cors_origins.clone(),
     ))?;

@@ -6,6 +6,7 @@
 //! | database_url         | DATABASE_URL                | unset: the embedded database             |
 //! | data_dir             | DUBAN_DATA_DIR              | /var/lib/duban as root, else ~/.local/share/duban |
 //! | listen               | DUBAN_LISTEN                | 127.0.0.1:8080                           |
+//! | tls_cert_file, tls_key_file | DUBAN_TLS_CERT_FILE, DUBAN_TLS_KEY_FILE | none: plain HTTP (behind a TLS proxy); both PEM files: HTTPS directly |
 //! | static_dir           | DUBAN_STATIC_DIR            | frontend/dist when it exists             |
 //! | log_format           | DUBAN_LOG_FORMAT            | text (or json)                           |
 //! | log                  | DUBAN_LOG, then RUST_LOG    | info                                     |
@@ -53,6 +54,8 @@ pub struct Settings {
     pub database_url: Option<String>,
     pub data_dir: PathBuf,
     pub listen: String,
+    /// The certificate chain and private key (PEM) to serve HTTPS with.
+    pub tls: Option<TlsFiles>,
     pub static_dir: Option<PathBuf>,
     pub log_format: LogFormat,
     pub log: String,
@@ -130,6 +133,8 @@ struct SettingsFile {
     database_url: Option<String>,
     data_dir: Option<PathBuf>,
     listen: Option<String>,
+    tls_cert_file: Option<PathBuf>,
+    tls_key_file: Option<PathBuf>,
     static_dir: Option<PathBuf>,
     log_format: Option<LogFormat>,
     log: Option<String>,
@@ -159,6 +164,13 @@ struct SettingsFile {
     reminder_interval_s: Option<u64>,
     delivery_lease_s: Option<u64>,
     background_work: Option<bool>,
+}
+
+/// The PEM files HTTPS is served with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -333,10 +345,25 @@ impl Settings {
             background_work: flag("DUBAN_BACKGROUND_WORK", from_file.background_work, true)?,
         };
 
+        let tls = match (
+            env("DUBAN_TLS_CERT_FILE").map(PathBuf::from).or(from_file.tls_cert_file),
+            env("DUBAN_TLS_KEY_FILE").map(PathBuf::from).or(from_file.tls_key_file),
+        ) {
+            (Some(cert_file), Some(key_file)) => Some(TlsFiles { cert_file, key_file }),
+            (None, None) => None,
+            (cert, _) => {
+                return Err(ConfigError::Variable {
+                    name: if cert.is_some() { "DUBAN_TLS_KEY_FILE" } else { "DUBAN_TLS_CERT_FILE" },
+                    value: String::new(),
+                    message: "HTTPS needs both tls_cert_file and tls_key_file".to_owned(),
+                });
+            }
+        };
         Ok(Settings {
             database_url: env("DATABASE_URL").or(from_file.database_url),
             data_dir,
             listen: env("DUBAN_LISTEN").or(from_file.listen).unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
+            tls,
             static_dir: env("DUBAN_STATIC_DIR")
                 .map(PathBuf::from)
                 .or(from_file.static_dir)

@@ -25,8 +25,10 @@ pub mod openapi;
 mod policy;
 pub mod request_context;
 mod reviews;
+pub mod security_headers;
 mod supervision;
 mod tasks;
+pub mod tls;
 mod units;
 mod upload;
 mod users;
@@ -267,8 +269,10 @@ pub fn app(
         InitError = (),
     >,
 > {
+    let index_html = static_dir.as_ref().and_then(|dir| std::fs::read_to_string(dir.join("index.html")).ok());
     let app = App::new()
         .app_data(web::Data::new(state))
+        .app_data(web::Data::new(security_headers::SecurityHeaders::for_client(index_html.as_deref())))
         .configure(extractor_config)
         // Before the /api/v1 scope, which would otherwise answer 404 for it.
         .route("/api/v1/openapi.json", web::get().to(|| async { HttpResponse::Ok().json(openapi::document()) }))
@@ -287,8 +291,7 @@ pub fn app(
         None => app.default_service(web::to(not_found)),
     };
     app.wrap(from_fn(caching::cache_control))
-        // No response is ever to be sniffed into another type than it says.
-        .wrap(actix_web::middleware::DefaultHeaders::new().add((actix_web::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
+        .wrap(from_fn(security_headers::add))
         .wrap(cors(&cors_origins))
         .wrap(Compress::default())
         .wrap(from_fn(request_context::request_context))
@@ -320,11 +323,22 @@ async fn spa_fallback(request: HttpRequest, dir: PathBuf) -> Result<HttpResponse
     Ok(index.into_response(&request))
 }
 
-/// Serves until SIGINT or SIGTERM, then finishes in-flight requests.
-pub async fn serve(state: AppState, listen: &str, static_dir: Option<PathBuf>, cors_origins: Vec<String>) -> std::io::Result<()> {
-    let server = HttpServer::new(move || app(state.clone(), static_dir.clone(), cors_origins.clone())).bind(listen)?;
+/// Serves until SIGINT or SIGTERM, then finishes in-flight requests; over
+/// HTTPS when `tls` is given.
+pub async fn serve(
+    state: AppState,
+    listen: &str,
+    tls: Option<rustls::ServerConfig>,
+    static_dir: Option<PathBuf>,
+    cors_origins: Vec<String>,
+) -> std::io::Result<()> {
+    let server = HttpServer::new(move || app(state.clone(), static_dir.clone(), cors_origins.clone()));
+    let (server, scheme) = match tls {
+        Some(config) => (server.bind_rustls_0_23(listen, config)?, "https"),
+        None => (server.bind(listen)?, "http"),
+    };
     for address in server.addrs() {
-        tracing::info!("listening on http://{address}");
+        tracing::info!("listening on {scheme}://{address}");
     }
     server.run().await
 }
