@@ -219,7 +219,6 @@ fn accounts_are_managed_within_their_scope() {
 fn api_keys_carry_scopes_and_can_be_revoked() {
     let db = TestDb::with_demo();
     let server = TestServer::start(&db);
-    let admin = server.login("admin");
     let client: Value =
         server.login("security").post("/api/v1/api-clients", &json!({"name": "曲靖市政务门户", "description": "市级门户"})).json().unwrap();
     let keys_path = format!("/api/v1/api-clients/{}/keys", client["id"]);

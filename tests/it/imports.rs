@@ -108,7 +108,6 @@ fn a_dry_run_reports_every_rows_errors_and_writes_nothing() {
 fn a_portal_key_with_import_write_assigns_units_from_a_workbook() {
     let db = TestDb::with_demo();
     let server = TestServer::start(&db);
-    let admin = server.login("admin");
     let client: Value = server.login("security").post("/api/v1/api-clients", &json!({"name": "市级平台"})).json().unwrap();
     let key = |scopes: Value| -> String {
         let created: Value = server
