@@ -107,10 +107,13 @@ fn the_database_refuses_to_change_or_delete_audit_rows() {
     }
 }
 
-fn verify_command(db: &TestDb) -> (bool, String) {
+/// `duban audit verify`, with its signing key and checkpoints in `data`.
+fn verify_command(db: &TestDb, data: &std::path::Path) -> (bool, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_duban-under-test"))
         .args(["audit", "verify"])
         .env("DATABASE_URL", db.url())
+        .env("DUBAN_DATA_DIR", data)
+        .env_remove("DUBAN_AUDIT_SIGNING_KEY")
         .env("DUBAN_LOG", "warn")
         .output()
         .unwrap();
@@ -134,7 +137,8 @@ fn verify_names_an_altered_row() {
     for user in ["sfj", "zwj", "lxjd"] {
         server.login(user);
     }
-    let (ok, output) = verify_command(&db);
+    let data = tempfile::tempdir().unwrap();
+    let (ok, output) = verify_command(&db, data.path());
     assert!(ok, "{output}");
     assert!(output.contains("audit log intact"), "{output}");
 
@@ -145,7 +149,7 @@ fn verify_names_an_altered_row() {
     .get_result(&mut conn)
     .unwrap();
     as_superuser(&mut conn, &format!("UPDATE audit_log SET actor_name = 'someone-else' WHERE id = {target}"));
-    let (ok, output) = verify_command(&db);
+    let (ok, output) = verify_command(&db, data.path());
     assert!(!ok);
     assert!(output.contains(&format!("row {target} was altered")), "{output}");
 }
@@ -181,4 +185,110 @@ fn verify_names_a_removed_row_and_one_out_of_order() {
     let _ = last;
     assert!(matches!(audit::verify(&mut conn).unwrap(), Verdict::Broken { .. }));
     assert!(count(&mut conn, "SELECT count(*) FROM audit_log") > 0);
+}
+
+/// The id of the `n`th sign-in row (0 first).
+fn login_row(conn: &mut PgConnection, n: i64) -> i64 {
+    diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
+        "(SELECT id FROM audit_log WHERE action = 'auth.login' ORDER BY id LIMIT 1 OFFSET {n})"
+    )))
+    .get_result(conn)
+    .unwrap()
+}
+
+/// A log with a signed checkpoint outside the database, then more rows.
+fn checkpointed() -> (TestDb, tempfile::TempDir, Vec<i64>) {
+    let db = TestDb::with_demo();
+    let server = TestServer::start(&db);
+    for user in ["sfj", "zwj"] {
+        server.login(user);
+    }
+    let data = tempfile::tempdir().unwrap();
+    let (ok, output) = verify_command(&db, data.path());
+    assert!(ok && output.contains("checkpoint written"), "{output}");
+    for user in ["lxjd", "scjgj", "inspector"] {
+        server.login(user);
+    }
+    let mut conn = db.conn();
+    let logins = (0..5).map(|n| login_row(&mut conn, n)).collect();
+    (db, data, logins)
+}
+
+#[test]
+fn checkpoints_outside_the_database_agree_with_an_untouched_log() {
+    let (db, data, _) = checkpointed();
+    let key = std::fs::read_to_string(data.path().join("audit-signing.key")).unwrap();
+    assert_eq!(key.trim().len(), 64, "an Ed25519 seed in hex");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(data.path().join("audit-signing.key")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "only the owner reads the key");
+    }
+    let (ok, output) = verify_command(&db, data.path());
+    assert!(ok, "{output}");
+    assert!(output.contains("1 signed checkpoints"), "{output}");
+    let lines = std::fs::read_to_string(data.path().join("audit-checkpoints.jsonl")).unwrap();
+    assert_eq!(lines.lines().count(), 2, "every verify writes one down");
+    assert!(!lines.contains(key.trim()), "the checkpoints do not reveal the key");
+}
+
+#[test]
+fn a_recomputed_tail_is_caught_by_the_checkpoint() {
+    let (db, data, logins) = checkpointed();
+    let mut conn = db.conn();
+    // An insider changes who signed in and recomputes every hash after it:
+    // the chain itself verifies again …
+    as_superuser(&mut conn, &format!("UPDATE audit_log SET actor_name = 'someone-else' WHERE id = {}", logins[0]));
+    duban::audit::anchor::recompute_tail_for_tests(&mut conn, logins[0]).unwrap();
+    assert!(matches!(audit::verify(&mut conn).unwrap(), Verdict::Intact { .. }));
+    // … but not against the signed head written down before.
+    let (ok, output) = verify_command(&db, data.path());
+    assert!(!ok);
+    assert!(output.contains("the chain was rewritten"), "{output}");
+}
+
+#[test]
+fn a_deleted_row_with_a_recomputed_tail_is_caught_by_the_checkpoint() {
+    let (db, data, logins) = checkpointed();
+    let mut conn = db.conn();
+    as_superuser(&mut conn, &format!("DELETE FROM audit_log WHERE id = {}", logins[0]));
+    duban::audit::anchor::recompute_tail_for_tests(&mut conn, logins[0]).unwrap();
+    assert!(matches!(audit::verify(&mut conn).unwrap(), Verdict::Intact { .. }));
+    let (ok, output) = verify_command(&db, data.path());
+    assert!(!ok);
+    assert!(output.contains("the chain was rewritten"), "{output}");
+}
+
+#[test]
+fn a_truncated_tail_is_caught_by_the_checkpoint() {
+    let (db, data, logins) = checkpointed();
+    let mut conn = db.conn();
+    // Everything from the second sign-in on goes: what is left is a valid
+    // chain, shorter than the one the checkpoint saw.
+    as_superuser(&mut conn, &format!("DELETE FROM audit_log WHERE id >= {}", logins[1]));
+    assert!(matches!(audit::verify(&mut conn).unwrap(), Verdict::Intact { .. }));
+    let (ok, output) = verify_command(&db, data.path());
+    assert!(!ok);
+    assert!(output.contains("the log was truncated"), "{output}");
+}
+
+#[test]
+fn an_altered_checkpoint_file_or_another_key_is_refused() {
+    let (db, data, _) = checkpointed();
+    let file = data.path().join("audit-checkpoints.jsonl");
+    let original = std::fs::read_to_string(&file).unwrap();
+    let mut checkpoint: Value = serde_json::from_str(original.lines().next().unwrap()).unwrap();
+    checkpoint["last_id"] = json!(checkpoint["last_id"].as_i64().unwrap() - 1);
+    std::fs::write(&file, format!("{checkpoint}\n")).unwrap();
+    let (ok, output) = verify_command(&db, data.path());
+    assert!(!ok);
+    assert!(output.contains("is not signed by this key"), "{output}");
+
+    // A new key cannot vouch for the old checkpoints.
+    std::fs::write(&file, &original).unwrap();
+    std::fs::remove_file(data.path().join("audit-signing.key")).unwrap();
+    let (ok, output) = verify_command(&db, data.path());
+    assert!(!ok);
+    assert!(output.contains("is not signed by this key"), "{output}");
 }

@@ -341,24 +341,44 @@ fn execute(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
             println!("{deadlines} deadline reminders and {notices} notice reminders or escalations sent");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Audit { command: AuditCommand::Verify } => {
-            let db = Database::open(settings)?;
-            match audit::verify(&mut *db.pool.get()?)? {
-                audit::Verdict::Intact { rows, head } => {
-                    println!("audit log intact: {rows} rows, head hash {head}");
-                    Ok(ExitCode::SUCCESS)
-                }
-                audit::Verdict::Broken { problem, .. } => {
-                    eprintln!("duban: audit log broken: {problem}");
-                    Ok(ExitCode::FAILURE)
-                }
-            }
-        }
+        Command::Audit { command: AuditCommand::Verify } => verify_audit(settings),
         Command::Migrate => {
             Database::open(settings)?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Verifies the chain, then the chain against every signed checkpoint
+/// outside the database; when both hold, writes down a new checkpoint.
+fn verify_audit(settings: &Settings) -> anyhow::Result<ExitCode> {
+    use audit::anchor;
+    let db = Database::open(settings)?;
+    let mut conn = db.pool.get()?;
+    let (rows, head) = match audit::verify(&mut conn)? {
+        audit::Verdict::Intact { rows, head } => (rows, head),
+        audit::Verdict::Broken { problem, .. } => {
+            eprintln!("duban: audit log broken: {problem}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let anchoring = &settings.audit_anchor;
+    let key = anchor::SigningKey::load_or_create(anchoring)?;
+    let checkpoints = anchor::read_checkpoints(&anchoring.checkpoint_file).map_err(|why| anyhow::anyhow!(why))?;
+    if let Err(problem) = anchor::check(&mut conn, &checkpoints, &key.verifying_key())? {
+        eprintln!("duban: audit log broken: {problem}");
+        return Ok(ExitCode::FAILURE);
+    }
+    println!(
+        "audit log intact: {rows} rows, head hash {head}; {} signed checkpoints in {} agree (key {})",
+        checkpoints.len(),
+        anchoring.checkpoint_file.display(),
+        anchor::key_id(&key.verifying_key())
+    );
+    if let Some(checkpoint) = anchor::write_checkpoint(&mut conn, &key, &anchoring.checkpoint_file)? {
+        println!("checkpoint written: row {} head {}", checkpoint.last_id, checkpoint.head);
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn serve(settings: &Settings, listen: Option<String>) -> anyhow::Result<ExitCode> {
@@ -401,6 +421,7 @@ fn serve(settings: &Settings, listen: Option<String>) -> anyhow::Result<ExitCode
         .with_health(db.monitor())
         .with_outbound_allow_loopback(settings.messaging.allow_loopback);
     start_background_work(db.pool.clone(), &settings.messaging);
+    audit::anchor::start(db.pool.clone(), settings.audit_anchor.clone())?;
     let listen = listen.unwrap_or_else(|| settings.listen.clone());
     let tls = settings.tls.as_ref().map(crate::http::tls::server_config).transpose()?;
     actix_web::rt::System::new().block_on(crate::http::serve(

@@ -30,6 +30,9 @@
 //! | reminder_interval_s  | DUBAN_REMINDER_INTERVAL_S   | 300: how often reminders are evaluated   |
 //! | delivery_lease_s     | DUBAN_DELIVERY_LEASE_S      | 120: how long a message being delivered is one instance's before another retries it |
 //! | background_work      | DUBAN_BACKGROUND_WORK       | true: this instance also sends reminders and delivers messages |
+//! | audit_signing_key_file | DUBAN_AUDIT_SIGNING_KEY_FILE | <data_dir>/audit-signing.key, created when missing (DUBAN_AUDIT_SIGNING_KEY, the seed in hex, overrides it) |
+//! | audit_checkpoint_file | DUBAN_AUDIT_CHECKPOINT_FILE | <data_dir>/audit-checkpoints.jsonl     |
+//! | audit_checkpoint_interval_s | DUBAN_AUDIT_CHECKPOINT_INTERVAL_S | 3600: how often the chain's head is signed and written down |
 //!
 //! The file is named by `--config FILE` or DUBAN_CONFIG and uses the names
 //! of the first column.
@@ -56,6 +59,8 @@ pub struct Settings {
     pub listen: String,
     /// The certificate chain and private key (PEM) to serve HTTPS with.
     pub tls: Option<TlsFiles>,
+    /// The audit chain's signed checkpoints.
+    pub audit_anchor: crate::audit::anchor::AnchorSettings,
     pub static_dir: Option<PathBuf>,
     pub log_format: LogFormat,
     pub log: String,
@@ -135,6 +140,9 @@ struct SettingsFile {
     listen: Option<String>,
     tls_cert_file: Option<PathBuf>,
     tls_key_file: Option<PathBuf>,
+    audit_signing_key_file: Option<PathBuf>,
+    audit_checkpoint_file: Option<PathBuf>,
+    audit_checkpoint_interval_s: Option<u64>,
     static_dir: Option<PathBuf>,
     log_format: Option<LogFormat>,
     log: Option<String>,
@@ -359,11 +367,32 @@ impl Settings {
                 });
             }
         };
+        let checkpoint_interval = match env("DUBAN_AUDIT_CHECKPOINT_INTERVAL_S") {
+            Some(value) => value.parse().ok().filter(|&n: &u64| n > 0).ok_or_else(|| ConfigError::Variable {
+                name: "DUBAN_AUDIT_CHECKPOINT_INTERVAL_S",
+                value: value.clone(),
+                message: "expected a whole number of seconds above 0".to_owned(),
+            })?,
+            None => from_file.audit_checkpoint_interval_s.unwrap_or(3600),
+        };
+        let audit_anchor = crate::audit::anchor::AnchorSettings {
+            signing_key: env("DUBAN_AUDIT_SIGNING_KEY"),
+            signing_key_file: env("DUBAN_AUDIT_SIGNING_KEY_FILE")
+                .map(PathBuf::from)
+                .or(from_file.audit_signing_key_file)
+                .unwrap_or_else(|| data_dir.join("audit-signing.key")),
+            checkpoint_file: env("DUBAN_AUDIT_CHECKPOINT_FILE")
+                .map(PathBuf::from)
+                .or(from_file.audit_checkpoint_file)
+                .unwrap_or_else(|| data_dir.join("audit-checkpoints.jsonl")),
+            interval: std::time::Duration::from_secs(checkpoint_interval),
+        };
         Ok(Settings {
             database_url: env("DATABASE_URL").or(from_file.database_url),
             data_dir,
             listen: env("DUBAN_LISTEN").or(from_file.listen).unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
             tls,
+            audit_anchor,
             static_dir: env("DUBAN_STATIC_DIR")
                 .map(PathBuf::from)
                 .or(from_file.static_dir)

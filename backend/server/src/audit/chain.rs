@@ -367,7 +367,7 @@ pub struct Row {
 }
 
 impl Row {
-    fn recomputed_hash(&self) -> Option<[u8; 32]> {
+    pub(crate) fn recomputed_hash(&self) -> Option<[u8; 32]> {
         let kind = match self.actor_kind.as_str() {
             "user" => ActorKind::User,
             "api_client" => ActorKind::ApiClient,

@@ -2,9 +2,12 @@
 //! of what changed.
 //!
 //! - [`chain`]: appending rows to the hash chain and verifying it;
+//! - [`anchor`]: signed checkpoints of the chain's head, kept outside the
+//!   database, that show a rewritten or truncated chain;
 //! - [`query`]: filters, pages and exports;
 //! - [`csv`]: the CSV of an export.
 
+pub mod anchor;
 pub mod chain;
 pub mod csv;
 pub mod query;
