@@ -3,6 +3,7 @@
 mod api;
 mod audit_log;
 mod auth;
+mod backup;
 mod browser;
 mod cli;
 mod contract;

@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod authz;
+pub mod backup;
 pub mod calendar;
 pub mod catalog;
 pub mod cli;

@@ -104,6 +104,22 @@ impl Database {
         Ok(Database { pool, url, cluster: cluster.map(|cluster| std::sync::Arc::new(std::sync::Mutex::new(cluster))) })
     }
 
+    /// Opens the database like [`Database::open`] but changes nothing in it:
+    /// a restore needs it empty.
+    pub fn open_unmigrated(settings: &Settings) -> Result<Database, DbError> {
+        let (url, cluster) = match &settings.database_url {
+            Some(url) => (url.clone(), None),
+            None => {
+                let cluster = start_embedded(&settings.data_dir)?;
+                let url = cluster.url(EMBEDDED_DATABASE);
+                create_database_if_missing(&cluster.url("postgres"), EMBEDDED_DATABASE)?;
+                (url, Some(cluster))
+            }
+        };
+        let pool = pool(&url, 2)?;
+        Ok(Database { pool, url, cluster: cluster.map(|cluster| std::sync::Arc::new(std::sync::Mutex::new(cluster))) })
+    }
+
     /// Watches the database while serving (see [`health`]).
     pub fn monitor(&self) -> std::sync::Arc<health::Health> {
         health::monitor(self.url.clone(), self.cluster.as_ref().map(std::sync::Arc::downgrade))
