@@ -292,3 +292,71 @@ fn an_altered_checkpoint_file_or_another_key_is_refused() {
     assert!(!ok);
     assert!(output.contains("is not signed by this key"), "{output}");
 }
+
+/// `duban audit …` with its signing key and checkpoints in `data`.
+fn audit_command(db: &TestDb, data: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_duban-under-test"))
+        .arg("audit")
+        .args(args)
+        .env("DATABASE_URL", db.url())
+        .env("DUBAN_DATA_DIR", data)
+        .env_remove("DUBAN_AUDIT_SIGNING_KEY")
+        .env("DUBAN_LOG", "warn")
+        .output()
+        .unwrap();
+    (output.status.success(), format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)))
+}
+
+#[test]
+fn rows_older_than_the_retention_leave_only_through_a_signed_archive() {
+    let db = TestDb::with_demo();
+    let server = TestServer::start(&db);
+    for user in ["sfj", "zwj", "lxjd"] {
+        server.login(user);
+    }
+    let mut conn = db.conn();
+    // The demo data's own rows are made 200 days old, as if recorded then.
+    let young = login_row(&mut conn, 0);
+    as_superuser(&mut conn, &format!("UPDATE audit_log SET at = at - interval '200 days' WHERE id < {young}"));
+    duban::audit::anchor::recompute_tail_for_tests(&mut conn, 1).unwrap();
+    let old_rows = count(&mut conn, &format!("SELECT count(*) FROM audit_log WHERE id < {young}"));
+    assert!(old_rows > 10);
+    let data = tempfile::tempdir().unwrap();
+    let (ok, output) = verify_command(&db, data.path());
+    assert!(ok, "{output}");
+
+    // Not even an old row goes without an archive; a young one never does.
+    for id in [1, young] {
+        let error = conn
+            .transaction::<_, diesel::result::Error, _>(|conn| {
+                diesel::sql_query("SET LOCAL duban.audit_prune = 'on'").execute(conn)?;
+                diesel::sql_query(format!("DELETE FROM audit_log WHERE id = {id}")).execute(conn)
+            })
+            .unwrap_err();
+        assert!(error.to_string().contains("append-only"), "{error}");
+    }
+    let archives = tempfile::tempdir().unwrap();
+    let dir = archives.path().to_str().unwrap();
+    let too_young = (duban::clock::today() - chrono::Duration::days(10)).to_string();
+    let (ok, output) = audit_command(&db, data.path(), &["archive", "--before", &too_young, dir]);
+    assert!(!ok && output.contains("younger than 180 days are kept"), "{output}");
+
+    let before = (duban::clock::today() - chrono::Duration::days(190)).to_string();
+    let (ok, output) = audit_command(&db, data.path(), &["archive", "--before", &before, dir]);
+    assert!(ok, "{output}");
+    assert!(output.contains(&format!("{old_rows} rows archived")), "{output}");
+    assert_eq!(count(&mut conn, &format!("SELECT count(*) FROM audit_log WHERE id < {young}")), 0);
+    assert_eq!(count(&mut conn, "SELECT count(*) FROM audit_log WHERE action = 'audit.archive'"), 1);
+
+    // The chain now starts where the archive ends; both verify.
+    let (ok, output) = audit_command(&db, data.path(), &["verify", "--archives", dir]);
+    assert!(ok, "{output}");
+    assert!(output.contains("1 archives"), "{output}");
+
+    // An archive altered afterwards is found out.
+    let file = std::fs::read_dir(archives.path()).unwrap().next().unwrap().unwrap().path();
+    let text = std::fs::read_to_string(&file).unwrap().replacen("\"action\":\"", "\"action\":\"x", 1);
+    std::fs::write(&file, text).unwrap();
+    let (ok, output) = audit_command(&db, data.path(), &["verify", "--archives", dir]);
+    assert!(!ok && output.contains("is not the file that was archived"), "{output}");
+}

@@ -184,8 +184,21 @@ enum EvidenceCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Walk the hash chain; name the first row altered, removed or out of order.
-    Verify,
+    /// Walk the hash chain; name the first row altered, removed or out of
+    /// order; check it against the signed checkpoints outside the database;
+    /// then write down a new checkpoint.
+    Verify {
+        /// Also check the archive files of pruned rows in this directory.
+        #[arg(long, value_name = "DIR")]
+        archives: Option<PathBuf>,
+    },
+    /// Move rows older than DATE (at least 180 days ago) into a signed
+    /// archive file in DIR, then remove them from the database.
+    Archive {
+        #[arg(long, value_name = "DATE")]
+        before: chrono::NaiveDate,
+        dir: PathBuf,
+    },
 }
 
 pub fn run() -> ExitCode {
@@ -351,7 +364,16 @@ fn execute(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
             println!("{deadlines} deadline reminders and {notices} notice reminders or escalations sent");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Audit { command: AuditCommand::Verify } => verify_audit(settings),
+        Command::Audit { command: AuditCommand::Verify { archives } } => verify_audit(settings, archives.as_deref()),
+        Command::Audit { command: AuditCommand::Archive { before, dir } } => {
+            let db = Database::open(settings)?;
+            let key = audit::anchor::SigningKey::load_or_create(&settings.audit_anchor)?;
+            match audit::archive::archive(&mut *db.pool.get()?, &key, before, &dir)? {
+                Some(archived) => println!("{} rows archived to {} and removed from the database", archived.rows, archived.file.display()),
+                None => println!("no rows before {before} left to archive"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Backup { dir } => {
             let summary = crate::backup::backup(settings, &dir)?;
             println!(
@@ -381,7 +403,7 @@ fn execute(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
 
 /// Verifies the chain, then the chain against every signed checkpoint
 /// outside the database; when both hold, writes down a new checkpoint.
-fn verify_audit(settings: &Settings) -> anyhow::Result<ExitCode> {
+fn verify_audit(settings: &Settings, archives: Option<&Path>) -> anyhow::Result<ExitCode> {
     use audit::anchor;
     let db = Database::open(settings)?;
     let mut conn = db.pool.get()?;
@@ -398,6 +420,15 @@ fn verify_audit(settings: &Settings) -> anyhow::Result<ExitCode> {
     if let Err(problem) = anchor::check(&mut conn, &checkpoints, &key.verifying_key())? {
         eprintln!("duban: audit log broken: {problem}");
         return Ok(ExitCode::FAILURE);
+    }
+    if let Some(dir) = archives {
+        match audit::archive::verify_archives(&mut conn, dir, &key.verifying_key())? {
+            Ok(count) => println!("{count} archives in {} intact", dir.display()),
+            Err(problem) => {
+                eprintln!("duban: audit archive broken: {problem}");
+                return Ok(ExitCode::FAILURE);
+            }
+        }
     }
     println!(
         "audit log intact: {rows} rows, head hash {head}; {} signed checkpoints in {} agree (key {})",

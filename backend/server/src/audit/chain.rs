@@ -426,11 +426,18 @@ pub enum Verdict {
     Broken { id: i64, problem: String },
 }
 
-/// Walks the whole chain, oldest row first.
+/// Walks the whole chain, oldest row first. Rows archived and pruned (see
+/// [`super::archive`]) are checked in their archive files; the chain in the
+/// table then starts where the last archive ends.
 pub fn verify(conn: &mut PgConnection) -> QueryResult<Verdict> {
     const BATCH: i64 = 2000;
-    let mut expected_prev = GENESIS.to_vec();
-    let mut previous_id: Option<i64> = None;
+    let archived: Option<(i64, Vec<u8>)> = crate::db::schema::audit_archives::table
+        .order(crate::db::schema::audit_archives::last_id.desc())
+        .select((crate::db::schema::audit_archives::last_id, crate::db::schema::audit_archives::last_hash))
+        .first(conn)
+        .optional()?;
+    let mut expected_prev = archived.as_ref().map_or(GENESIS.to_vec(), |(_, hash)| hash.clone());
+    let mut previous_id: Option<i64> = archived.map(|(last_id, _)| last_id);
     let mut rows = 0;
     loop {
         let batch: Vec<Row> = audit_log::table

@@ -4,10 +4,12 @@
 //! - [`chain`]: appending rows to the hash chain and verifying it;
 //! - [`anchor`]: signed checkpoints of the chain's head, kept outside the
 //!   database, that show a rewritten or truncated chain;
+//! - [`archive`]: retention, and signed archives of rows older than it;
 //! - [`query`]: filters, pages and exports;
 //! - [`csv`]: the CSV of an export.
 
 pub mod anchor;
+pub mod archive;
 pub mod chain;
 pub mod csv;
 pub mod query;
