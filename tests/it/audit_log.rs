@@ -360,3 +360,26 @@ fn rows_older_than_the_retention_leave_only_through_a_signed_archive() {
     let (ok, output) = audit_command(&db, data.path(), &["verify", "--archives", dir]);
     assert!(!ok && output.contains("is not the file that was archived"), "{output}");
 }
+
+#[test]
+fn a_site_may_chain_its_audit_log_with_sm3_chosen_at_installation() {
+    let db = TestDb::new();
+    let data = tempfile::tempdir().unwrap();
+    let created = Command::new(env!("CARGO_BIN_EXE_duban-under-test"))
+        .args(["user", "create", "--username", "chief", "--display-name", "县局管理员", "--role", "system_admin"])
+        .env("DATABASE_URL", db.url())
+        .env("DUBAN_DATA_DIR", data.path())
+        .env("DUBAN_AUDIT_HASH", "sm3")
+        .env("DUBAN_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let mut conn = db.conn();
+    assert_eq!(count(&mut conn, "SELECT count(*) FROM server_settings WHERE key = 'audit_hash' AND value = 'sm3'"), 1);
+    // Verified without naming the function again: it is the database's.
+    let (ok, output) = verify_command(&db, data.path());
+    assert!(ok, "{output}");
+    // Under SHA-256 the same rows do not verify: they really are SM3.
+    diesel::sql_query("UPDATE server_settings SET value = 'sha256' WHERE key = 'audit_hash'").execute(&mut conn).unwrap();
+    assert!(matches!(audit::verify(&mut conn).unwrap(), Verdict::Broken { .. }));
+}

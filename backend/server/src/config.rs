@@ -32,6 +32,7 @@
 //! | background_work      | DUBAN_BACKGROUND_WORK       | true: this instance also sends reminders and delivers messages |
 //! | audit_signing_key_file | DUBAN_AUDIT_SIGNING_KEY_FILE | <data_dir>/audit-signing.key, created when missing (DUBAN_AUDIT_SIGNING_KEY, the seed in hex, overrides it) |
 //! | audit_checkpoint_file | DUBAN_AUDIT_CHECKPOINT_FILE | <data_dir>/audit-checkpoints.jsonl     |
+//! | audit_hash           | DUBAN_AUDIT_HASH            | sha256 (or sm3, 国密 GB/T 32905): the audit chain's hash, fixed when the log is first written |
 //! | audit_checkpoint_interval_s | DUBAN_AUDIT_CHECKPOINT_INTERVAL_S | 3600: how often the chain's head is signed and written down |
 //!
 //! The file is named by `--config FILE` or DUBAN_CONFIG and uses the names
@@ -61,6 +62,8 @@ pub struct Settings {
     pub tls: Option<TlsFiles>,
     /// The audit chain's signed checkpoints.
     pub audit_anchor: crate::audit::anchor::AnchorSettings,
+    /// The audit chain's hash function for a new installation.
+    pub audit_hash: crate::audit::ChainHash,
     pub static_dir: Option<PathBuf>,
     pub log_format: LogFormat,
     pub log: String,
@@ -143,6 +146,7 @@ struct SettingsFile {
     audit_signing_key_file: Option<PathBuf>,
     audit_checkpoint_file: Option<PathBuf>,
     audit_checkpoint_interval_s: Option<u64>,
+    audit_hash: Option<String>,
     static_dir: Option<PathBuf>,
     log_format: Option<LogFormat>,
     log: Option<String>,
@@ -375,6 +379,14 @@ impl Settings {
             })?,
             None => from_file.audit_checkpoint_interval_s.unwrap_or(3600),
         };
+        let audit_hash = match env("DUBAN_AUDIT_HASH").or(from_file.audit_hash) {
+            Some(value) => crate::audit::ChainHash::parse(&value).ok_or_else(|| ConfigError::Variable {
+                name: "DUBAN_AUDIT_HASH",
+                value: value.clone(),
+                message: "expected sha256 or sm3".to_owned(),
+            })?,
+            None => crate::audit::ChainHash::default(),
+        };
         let audit_anchor = crate::audit::anchor::AnchorSettings {
             signing_key: env("DUBAN_AUDIT_SIGNING_KEY"),
             signing_key_file: env("DUBAN_AUDIT_SIGNING_KEY_FILE")
@@ -393,6 +405,7 @@ impl Settings {
             listen: env("DUBAN_LISTEN").or(from_file.listen).unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
             tls,
             audit_anchor,
+            audit_hash,
             static_dir: env("DUBAN_STATIC_DIR")
                 .map(PathBuf::from)
                 .or(from_file.static_dir)

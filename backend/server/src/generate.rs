@@ -377,6 +377,7 @@ fn append_rows(conn: &mut PgConnection, rows: &[Row]) -> QueryResult<i64> {
     let head: Option<(i64, Vec<u8>)> =
         audit_log::table.order(audit_log::id.desc()).select((audit_log::id, audit_log::hash)).first(conn).optional()?;
     let (mut id, mut prev_hash) = head.unwrap_or((0, audit::GENESIS.to_vec()));
+    let function = audit::ChainHash::of(conn)?;
     for chunk in rows.chunks(100_000) {
         let mut csv = Vec::with_capacity(chunk.len() * 300);
         for row in chunk {
@@ -391,7 +392,7 @@ fn append_rows(conn: &mut PgConnection, rows: &[Row]) -> QueryResult<i64> {
                 before: None,
                 after: (!row.after.is_null()).then_some(&row.after),
             };
-            let hash = entry.hash(&prev_hash);
+            let hash = entry.hash(function, &prev_hash);
             entry.write_csv(&prev_hash, &hash, &mut csv);
             prev_hash = hash.to_vec();
         }

@@ -247,6 +247,7 @@ pub fn recompute_tail_for_tests(conn: &mut PgConnection, first_id: i64) -> Query
     use super::chain::Row;
     conn.transaction(|conn| {
         diesel::sql_query("SET LOCAL session_replication_role = replica").execute(conn)?;
+        let function = super::ChainHash::of(conn)?;
         let mut prev: Vec<u8> = audit_log::table
             .filter(audit_log::id.lt(first_id))
             .order(audit_log::id.desc())
@@ -258,7 +259,7 @@ pub fn recompute_tail_for_tests(conn: &mut PgConnection, first_id: i64) -> Query
             audit_log::table.filter(audit_log::id.ge(first_id)).order(audit_log::id).select(Row::as_select()).load(conn)?;
         for mut row in rows {
             row.prev_hash = prev.clone();
-            let hash = row.recomputed_hash().expect("a known actor kind").to_vec();
+            let hash = row.recomputed_hash(function).expect("a known actor kind").to_vec();
             diesel::update(audit_log::table.find(row.id)).set((audit_log::prev_hash.eq(&prev), audit_log::hash.eq(&hash))).execute(conn)?;
             prev = hash;
         }

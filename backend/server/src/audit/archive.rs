@@ -107,10 +107,7 @@ struct Trailer {
 
 impl Trailer {
     fn message(&self) -> String {
-        format!(
-            "duban audit archive v1|{}|{}|{}|{}|{}",
-            self.first_id, self.last_id, self.row_count, self.last_hash, self.rows_sha256
-        )
+        format!("duban audit archive v1|{}|{}|{}|{}|{}", self.first_id, self.last_id, self.row_count, self.last_hash, self.rows_sha256)
     }
 }
 
@@ -131,6 +128,7 @@ pub fn archive(conn: &mut PgConnection, key: &SigningKey, before: NaiveDate, dir
         Some((last_id, hash)) => (last_id, hash),
         None => (0, GENESIS.to_vec()),
     };
+    let function = super::ChainHash::of(conn)?;
     let rows: Vec<Row> = audit_log::table
         .filter(audit_log::id.gt(start_after))
         .filter(audit_log::at.lt(cutoff))
@@ -143,7 +141,7 @@ pub fn archive(conn: &mut PgConnection, key: &SigningKey, before: NaiveDate, dir
     // as by id, so none newer sits between them.
     let mut lines = Vec::with_capacity(rows.len());
     for row in &rows {
-        if row.prev_hash != expected_prev || row.recomputed_hash().is_none_or(|hash| hash.as_slice() != row.hash.as_slice()) {
+        if row.prev_hash != expected_prev || row.recomputed_hash(function).is_none_or(|hash| hash.as_slice() != row.hash.as_slice()) {
             bail!("row {} does not chain; run `duban audit verify` before archiving", row.id);
         }
         expected_prev = row.hash.clone();
@@ -186,7 +184,9 @@ pub fn archive(conn: &mut PgConnection, key: &SigningKey, before: NaiveDate, dir
         super::record(
             conn,
             &super::Actor::command_line(),
-            super::Event::new("audit.archive").after(serde_json::json!({"first_id": first_id, "last_id": last_id, "rows": rows.len(), "file": file.display().to_string()})),
+            super::Event::new("audit.archive").after(
+                serde_json::json!({"first_id": first_id, "last_id": last_id, "rows": rows.len(), "file": file.display().to_string()}),
+            ),
         )?;
         Ok(())
     })?;
@@ -208,9 +208,16 @@ fn last_archive(conn: &mut PgConnection) -> QueryResult<Option<(i64, Vec<u8>)>> 
 pub fn verify_archives(conn: &mut PgConnection, dir: &Path, key: &ed25519_dalek::VerifyingKey) -> anyhow::Result<Result<usize, String>> {
     let recorded: Vec<(i64, i64, Vec<u8>, String, Vec<u8>)> = audit_archives::table
         .order(audit_archives::first_id)
-        .select((audit_archives::first_id, audit_archives::last_id, audit_archives::last_hash, audit_archives::file_name, audit_archives::file_sha256))
+        .select((
+            audit_archives::first_id,
+            audit_archives::last_id,
+            audit_archives::last_hash,
+            audit_archives::file_name,
+            audit_archives::file_sha256,
+        ))
         .load(conn)?;
     let mut expected_prev = GENESIS.to_vec();
+    let function = super::ChainHash::of(conn)?;
     for (first_id, last_id, last_hash, file_name, file_sha256) in &recorded {
         let path = dir.join(file_name);
         let Ok(bytes) = std::fs::read(&path) else { return Ok(Err(format!("archive {} is missing", path.display()))) };
@@ -238,7 +245,7 @@ pub fn verify_archives(conn: &mut PgConnection, dir: &Path, key: &ed25519_dalek:
         for line in lines {
             let row = serde_json::from_str::<ArchivedRow>(line).ok().and_then(|archived| archived.row());
             let Some(row) = row else { return Ok(Err(format!("archive {file_name} holds a line that is not a row"))) };
-            if row.prev_hash != expected_prev || row.recomputed_hash().is_none_or(|hash| hash.as_slice() != row.hash.as_slice()) {
+            if row.prev_hash != expected_prev || row.recomputed_hash(function).is_none_or(|hash| hash.as_slice() != row.hash.as_slice()) {
                 return Ok(Err(format!("archive {file_name}: row {} does not chain", row.id)));
             }
             expected_prev = row.hash;

@@ -26,6 +26,80 @@ pub(crate) const CHAIN_LOCK: i64 = 0x6175_6469_7400; // "audit\0"
 /// The `prev_hash` of the first row.
 pub const GENESIS: [u8; 32] = [0; 32];
 
+/// The hash function of the chain, chosen once at installation (the
+/// `audit_hash` setting, kept in `server_settings`): SHA-256, or SM3 (GB/T
+/// 32905-2016) for sites that must use 国密 algorithms. It cannot change
+/// later, since every row's hash depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ChainHash {
+    #[default]
+    Sha256,
+    Sm3,
+}
+
+const CHAIN_HASH_KEY: &str = "audit_hash";
+
+impl ChainHash {
+    pub fn parse(text: &str) -> Option<ChainHash> {
+        match text {
+            "sha256" => Some(ChainHash::Sha256),
+            "sm3" => Some(ChainHash::Sm3),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChainHash::Sha256 => "sha256",
+            ChainHash::Sm3 => "sm3",
+        }
+    }
+
+    /// The chain's hash function in this database.
+    pub fn of(conn: &mut PgConnection) -> QueryResult<ChainHash> {
+        use crate::db::schema::server_settings;
+        let stored: Option<String> = server_settings::table.find(CHAIN_HASH_KEY).select(server_settings::value).first(conn).optional()?;
+        Ok(stored.as_deref().and_then(ChainHash::parse).unwrap_or_default())
+    }
+
+    /// Records the configured function at installation: while the log is
+    /// empty. A log begun under SHA-256 (every installation before the
+    /// setting existed) stays SHA-256. Returns the function in force.
+    pub fn install(conn: &mut PgConnection, configured: ChainHash) -> QueryResult<ChainHash> {
+        use crate::db::schema::server_settings;
+        conn.transaction(|conn| {
+            diesel::sql_query("SELECT pg_advisory_xact_lock($1)").bind::<BigInt, _>(CHAIN_LOCK).execute(conn)?;
+            let stored: Option<String> =
+                server_settings::table.find(CHAIN_HASH_KEY).select(server_settings::value).first(conn).optional()?;
+            if let Some(stored) = stored.as_deref().and_then(ChainHash::parse) {
+                return Ok(stored);
+            }
+            let empty = audit_log::table.select(audit_log::id).first::<i64>(conn).optional()?.is_none();
+            let chosen = if empty { configured } else { ChainHash::Sha256 };
+            diesel::insert_into(server_settings::table)
+                .values((server_settings::key.eq(CHAIN_HASH_KEY), server_settings::value.eq(chosen.as_str())))
+                .on_conflict_do_nothing()
+                .execute(conn)?;
+            Ok(chosen)
+        })
+    }
+
+    pub fn digest(self, parts: &[&[u8]]) -> [u8; 32] {
+        match self {
+            ChainHash::Sha256 => {
+                let mut hasher = Sha256::new();
+                parts.iter().for_each(|part| hasher.update(part));
+                hasher.finalize().into()
+            }
+            ChainHash::Sm3 => {
+                let mut hasher = sm3::Sm3::new();
+                parts.iter().for_each(|part| hasher.update(part));
+                hasher.finalize().into()
+            }
+        }
+    }
+}
+
 /// Who acted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ActorKind {
@@ -257,11 +331,8 @@ impl Content<'_> {
         bytes
     }
 
-    pub(crate) fn hash(&self, prev_hash: &[u8]) -> [u8; 32] {
-        let mut hasher = Sha256::new();
-        hasher.update(prev_hash);
-        hasher.update(self.canonical());
-        hasher.finalize().into()
+    pub(crate) fn hash(&self, function: ChainHash, prev_hash: &[u8]) -> [u8; 32] {
+        function.digest(&[prev_hash, &self.canonical()])
     }
 }
 
@@ -321,7 +392,7 @@ pub fn record(conn: &mut PgConnection, actor: &Actor, event: Event) -> QueryResu
             before: event.before.as_ref(),
             after: event.after.as_ref(),
         };
-        let hash = content.hash(&prev_hash);
+        let hash = content.hash(ChainHash::of(conn)?, &prev_hash);
         diesel::insert_into(audit_log::table)
             .values((
                 audit_log::id.eq(id),
@@ -367,7 +438,7 @@ pub struct Row {
 }
 
 impl Row {
-    pub(crate) fn recomputed_hash(&self) -> Option<[u8; 32]> {
+    pub(crate) fn recomputed_hash(&self, function: ChainHash) -> Option<[u8; 32]> {
         let kind = match self.actor_kind.as_str() {
             "user" => ActorKind::User,
             "api_client" => ActorKind::ApiClient,
@@ -393,7 +464,7 @@ impl Row {
             before: self.before.as_ref(),
             after: self.after.as_ref(),
         };
-        Some(content.hash(&self.prev_hash))
+        Some(content.hash(function, &self.prev_hash))
     }
 
     pub fn entry(self) -> duban_dto::api::AuditEntry {
@@ -439,6 +510,7 @@ pub fn verify(conn: &mut PgConnection) -> QueryResult<Verdict> {
     let mut expected_prev = archived.as_ref().map_or(GENESIS.to_vec(), |(_, hash)| hash.clone());
     let mut previous_id: Option<i64> = archived.map(|(last_id, _)| last_id);
     let mut rows = 0;
+    let function = ChainHash::of(conn)?;
     loop {
         let batch: Vec<Row> = audit_log::table
             .filter(audit_log::id.gt(previous_id.unwrap_or(0)))
@@ -460,7 +532,7 @@ pub fn verify(conn: &mut PgConnection) -> QueryResult<Verdict> {
                     ),
                 });
             }
-            if row.recomputed_hash().is_none_or(|hash| hash.as_slice() != row.hash.as_slice()) {
+            if row.recomputed_hash(function).is_none_or(|hash| hash.as_slice() != row.hash.as_slice()) {
                 return Ok(Verdict::Broken {
                     id: row.id,
                     problem: format!("row {} was altered: its content no longer matches its hash", row.id),
@@ -476,6 +548,17 @@ pub fn verify(conn: &mut PgConnection) -> QueryResult<Verdict> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sm3_matches_the_standards_examples() {
+        // GB/T 32905-2016, appendix A: "abc" and "abcd" sixteen times.
+        assert_eq!(hex::encode(ChainHash::Sm3.digest(&[b"abc"])), "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0");
+        let sixty_four = b"abcd".repeat(16);
+        assert_eq!(hex::encode(ChainHash::Sm3.digest(&[&sixty_four])), "debe9ff92275b8a138604889c18e5a4d6fdb70e5387e5765293dcba39c0c5732");
+        // Parts are hashed as one message.
+        assert_eq!(ChainHash::Sm3.digest(&[b"ab", b"c"]), ChainHash::Sm3.digest(&[b"abc"]));
+        assert_eq!(hex::encode(ChainHash::Sha256.digest(&[b"abc"])), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
 
     #[test]
     fn records_only_changed_fields() {

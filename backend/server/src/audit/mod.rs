@@ -14,6 +14,6 @@ pub mod chain;
 pub mod csv;
 pub mod query;
 
-pub use chain::{Actor, ActorKind, Event, GENESIS, Row, Verdict, changed_fields, record, verify};
+pub use chain::{Actor, ActorKind, ChainHash, Event, GENESIS, Row, Verdict, changed_fields, record, verify};
 pub(crate) use chain::{CHAIN_LOCK, COPY_COLUMNS, Content};
 pub use query::Filter;

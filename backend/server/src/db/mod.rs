@@ -99,7 +99,16 @@ impl Database {
                 (url, Some(cluster))
             }
         };
-        migrate(&mut PgConnection::establish(&url)?)?;
+        let mut conn = PgConnection::establish(&url)?;
+        migrate(&mut conn)?;
+        let in_force = crate::audit::ChainHash::install(&mut conn, settings.audit_hash)?;
+        if in_force != settings.audit_hash {
+            tracing::warn!(
+                configured = settings.audit_hash.as_str(),
+                in_force = in_force.as_str(),
+                "the audit chain's hash is fixed when the log is first written; the configured one is not used"
+            );
+        }
         let pool = pool(&url, settings.db_pool_size)?;
         Ok(Database { pool, url, cluster: cluster.map(|cluster| std::sync::Arc::new(std::sync::Mutex::new(cluster))) })
     }
