@@ -253,3 +253,108 @@ fn api_keys_carry_scopes_and_can_be_revoked() {
     let past = server.login("security").post(&keys_path, &json!({"scopes": ["tasks:read"], "expires_at": "2020-01-01T00:00:00Z"}));
     assert_eq!(past.status(), 422);
 }
+
+/// The current code of an authenticator enrolled with `secret` (base32).
+fn code(secret: &str, steps_ahead: i64) -> String {
+    let secret = duban::auth::totp::from_base32(secret).unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    duban::auth::totp::code_at(&secret, duban::auth::totp::step_at(now) + steps_ahead)
+}
+
+#[test]
+fn a_second_factor_is_enrolled_and_then_asked_for_with_recovery_codes_as_a_fallback() {
+    let db = TestDb::with_demo();
+    let server = TestServer::start(&db);
+    let manager = server.login("sfj");
+    let started: Value = manager.post("/api/v1/me/mfa/totp", &json!({})).json().unwrap();
+    let secret = started["secret"].as_str().unwrap().to_owned();
+    assert!(started["otpauth_uri"].as_str().unwrap().starts_with("otpauth://totp/"));
+    assert!(started["qr_svg"].as_str().unwrap().contains("<svg"));
+    // Not in force until a code from it is confirmed.
+    assert_eq!(login(&server, "sfj", DEMO_PASSWORD).status(), 200);
+    let wrong = manager.post("/api/v1/me/mfa/totp/confirm", &json!({"code": "000000"}));
+    assert_eq!(wrong.json::<Value>().unwrap()["code"], "invalid_otp");
+    let confirmed: Value = manager.post("/api/v1/me/mfa/totp/confirm", &json!({"code": code(&secret, 0)})).json().unwrap();
+    let recovery: Vec<String> = confirmed["codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+    assert_eq!(recovery.len(), 10);
+    assert_eq!(manager.get_json("/api/v1/me")["mfa_enabled"], true);
+
+    // The password alone no longer signs in; a used code does not either.
+    let asked = login(&server, "sfj", DEMO_PASSWORD);
+    assert_eq!(asked.status(), 401);
+    assert_eq!(asked.json::<Value>().unwrap()["code"], "mfa_required");
+    let with = |body: Value| server.anonymous().post("/api/v1/auth/login", &body);
+    let replayed = with(json!({"username": "sfj", "password": DEMO_PASSWORD, "otp": code(&secret, 0)}));
+    assert_eq!(replayed.json::<Value>().unwrap()["code"], "invalid_otp", "the code used to confirm is spent");
+    assert_eq!(with(json!({"username": "sfj", "password": DEMO_PASSWORD, "otp": code(&secret, 1)})).status(), 200);
+    // A recovery code works once.
+    let by_recovery = json!({"username": "sfj", "password": DEMO_PASSWORD, "recovery_code": recovery[0]});
+    assert_eq!(with(by_recovery.clone()).status(), 200);
+    assert_eq!(with(by_recovery).status(), 401);
+    // A wrong second factor counts as a failed sign-in.
+    let failed = count_rows(&db, "SELECT count(*) FROM audit_log WHERE action = 'auth.login_failed' AND entity_id = 'sfj'");
+    assert!(failed >= 2, "{failed}");
+
+    // The security administrator resets a lost authenticator.
+    let sfj = manager.get_json("/api/v1/me")["id"].as_i64().unwrap();
+    assert_eq!(server.login("security").post(&format!("/api/v1/users/{sfj}/mfa-reset"), &json!({})).status(), 204);
+    assert_eq!(login(&server, "sfj", DEMO_PASSWORD).status(), 200);
+}
+
+fn count_rows(db: &TestDb, sql: &str) -> i64 {
+    crate::support::count(&mut db.conn(), sql)
+}
+
+#[test]
+fn administrators_enrol_first_and_expired_passwords_are_changed_first() {
+    let db = TestDb::with_demo();
+    let server = TestServer::start(&db);
+    // A new system administrator signs in with the initial password …
+    let created = server.login("security").post(
+        "/api/v1/users",
+        &json!({"username": "chief", "display_name": "县局系统管理员", "role": "system_admin", "password": "Luoping-Initial-2026"}),
+    );
+    assert_eq!(created.status(), 201, "{}", created.text().unwrap());
+    let (token, _) = {
+        let response: Value = login(&server, "chief", "Luoping-Initial-2026").json().unwrap();
+        assert_eq!(response["user"]["restriction"], "password_change_required");
+        (response["access_token"].as_str().unwrap().to_owned(), ())
+    };
+    let chief = server.with_bearer(&token);
+    let refused = chief.get("/api/v1/units");
+    assert_eq!(refused.status(), 403);
+    assert_eq!(refused.json::<Value>().unwrap()["code"], "password_change_required");
+    // … changes it, and must then enrol an authenticator before anything else.
+    let changed =
+        chief.post("/api/v1/auth/password", &json!({"current_password": "Luoping-Initial-2026", "new_password": "Luoping-Admin-2026"}));
+    assert_eq!(changed.status(), 204);
+    assert_eq!(chief.get("/api/v1/units").json::<Value>().unwrap()["code"], "mfa_enrolment_required");
+    let started: Value = chief.post("/api/v1/me/mfa/totp", &json!({})).json().unwrap();
+    let secret = started["secret"].as_str().unwrap().to_owned();
+    assert_eq!(chief.post("/api/v1/me/mfa/totp/confirm", &json!({"code": code(&secret, 0)})).status(), 200);
+    assert_eq!(chief.get("/api/v1/units").status(), 200);
+    // An administrator cannot turn the second factor off.
+    let off = chief.post("/api/v1/me/mfa/disable", &json!({"code": code(&secret, 1)}));
+    assert_eq!(off.json::<Value>().unwrap()["code"], "mfa_required");
+
+    // A password older than the policy's 90 days must be changed.
+    let staff = server.login("sfj-staff");
+    assert_eq!(staff.get("/api/v1/tasks?limit=1").status(), 200);
+    diesel::sql_query("UPDATE users SET password_changed_at = now() - interval '91 days' WHERE username = 'sfj-staff'")
+        .execute(&mut db.conn())
+        .unwrap();
+    // The policy and the session checks are read a few seconds apart at most.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let answer = staff.get("/api/v1/tasks?limit=1");
+        if answer.status() == 403 {
+            assert_eq!(answer.json::<Value>().unwrap()["code"], "password_change_required");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "an expired password was not asked to change");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    // Nobody holds two administrator roles, whatever writes the database.
+    let error = diesel::sql_query("UPDATE users SET role = 'audit_admin' WHERE username = 'chief'").execute(&mut db.conn()).unwrap_err();
+    assert!(error.to_string().contains("administrat"), "{error}");
+}

@@ -80,10 +80,14 @@ fn a_backup_restores_on_a_fresh_cluster_whole_and_verified() {
     assert!(made.status.success(), "{}", said(&made));
     let text = said(&made);
     assert!(text.contains("2 evidence objects (2 copied now)"), "{text}");
-    let snapshot = text.split("backup written to ").nth(1).unwrap().split(':').next().unwrap().to_owned();
-    // A second run copies nothing it already has.
+    let first = text.split("backup written to ").nth(1).unwrap().split(':').next().unwrap().to_owned();
+    // A second run copies nothing it already has, and keeps the first snapshot.
     let again = duban(&["backup", backups.path().to_str().unwrap()], db.url(), data.path(), evidence.path(), &key_file);
-    assert!(said(&again).contains("(0 copied now)"), "{}", said(&again));
+    let text = said(&again);
+    assert!(text.contains("(0 copied now)"), "{text}");
+    let snapshot = text.split("backup written to ").nth(1).unwrap().split(':').next().unwrap().to_owned();
+    assert_ne!(snapshot, first);
+    assert!(Path::new(&first).join("manifest.json").exists());
 
     // A fresh cluster, as on a replacement server.
     let cluster_dir = tempfile::tempdir().unwrap();

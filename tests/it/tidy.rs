@@ -353,6 +353,7 @@ fn writers_without_capability(path: &str, text: &str, capabilities: &[String]) -
 /// Functions that write without a capability on purpose, and why.
 const WRITES_WITHOUT_CAPABILITY: &[(&str, &str)] = &[
     ("accounts/sessions.rs::login", "signing in: the credentials are the authority"),
+    ("audit/anchor.rs::recompute_tail_for_tests", "built only with the test-support feature: plays the insider the checkpoints catch"),
     ("accounts/sessions.rs::refresh", "refreshing: the refresh token is the authority"),
     ("auth/credentials.rs::client_of_key", "identifying an API key's client; it only marks the key used"),
     (
@@ -404,4 +405,20 @@ fn the_layer_checks_notice_what_they_should() {
     assert!(writers_without_capability("x.rs", reader, &caps).is_empty());
     assert_eq!(code_only("let s = \"use crate::http\"; // actix\nx"), "let s = \"\"; \nx");
     assert!(capabilities().iter().any(|name| name == "ReadEvidence"));
+}
+
+#[test]
+fn only_the_archive_prunes_audit_rows_and_only_the_security_headers_set_them() {
+    let server = sources(&workspace().join("backend/server/src"));
+    let pruners: Vec<&String> = server.iter().filter(|(_, text)| text.contains("duban.audit_prune")).map(|(path, _)| path).collect();
+    assert_eq!(pruners, ["audit/archive.rs"], "audit rows leave the database only through a signed archive");
+    let header_setters: Vec<&String> = server
+        .iter()
+        .filter(|(_, text)| {
+            ["CONTENT_SECURITY_POLICY", "STRICT_TRANSPORT_SECURITY", "X_FRAME_OPTIONS"].iter().any(|name| code_only(text).contains(name))
+        })
+        .map(|(path, _)| path)
+        .collect();
+    assert_eq!(header_setters, ["http/security_headers.rs"], "security headers are decided in one place");
+    assert!(!server.iter().any(|(path, text)| path != "http/security_headers.rs" && text.contains("unsafe-inline")));
 }

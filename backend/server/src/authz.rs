@@ -228,6 +228,11 @@ capability!(
     VerifyStore
 );
 capability!(
+    /// Sign the audit chain's head, and archive and prune rows past the
+    /// retention: the operator's, on the server, with the signing key.
+    KeepAudit
+);
+capability!(
     /// Read and change the security policy.
     ManagePolicy
 );
@@ -874,5 +879,11 @@ impl Operator {
     /// `duban evidence verify` re-reads every stored object.
     pub fn verify_store(&self) -> VerifyStore {
         VerifyStore::granted()
+    }
+
+    /// Checkpoints (hourly in `serve`, at `audit verify`, before a backup)
+    /// and `duban audit archive`.
+    pub fn keep_audit(&self) -> KeepAudit {
+        KeepAudit::granted()
     }
 }

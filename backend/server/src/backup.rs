@@ -60,11 +60,11 @@ pub struct BackupSummary {
     pub evidence_copied: usize,
 }
 
-pub fn backup(settings: &Settings, dir: &Path) -> anyhow::Result<BackupSummary> {
+pub fn backup(settings: &Settings, can: &crate::authz::KeepAudit, dir: &Path) -> anyhow::Result<BackupSummary> {
     let db = Database::open(settings)?;
     let storage = Storage::open(&settings.storage)?;
-    let snapshot = dir.join(chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string());
-    std::fs::create_dir_all(&snapshot).with_context(|| format!("creating {}", snapshot.display()))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let snapshot = new_snapshot_dir(dir)?;
     let evidence_dir = dir.join("evidence");
     std::fs::create_dir_all(&evidence_dir)?;
 
@@ -72,7 +72,7 @@ pub fn backup(settings: &Settings, dir: &Path) -> anyhow::Result<BackupSummary> 
     // carries a checkpoint of itself.
     let anchoring = &settings.audit_anchor;
     let key = crate::audit::anchor::SigningKey::load_or_create(anchoring)?;
-    crate::audit::anchor::write_checkpoint(&mut *db.pool.get()?, &key, &anchoring.checkpoint_file)?;
+    crate::audit::anchor::write_checkpoint(&mut *db.pool.get()?, can, &key, &anchoring.checkpoint_file)?;
 
     run(
         std::process::Command::new(pg_tool("pg_dump")?)
@@ -109,6 +109,22 @@ pub fn backup(settings: &Settings, dir: &Path) -> anyhow::Result<BackupSummary> 
     out.write_all(serde_json::to_string_pretty(&manifest)?.as_bytes())?;
     out.sync_all()?;
     Ok(BackupSummary { snapshot, evidence_objects: objects.len(), evidence_copied: copied })
+}
+
+/// A new directory named by the time; a second backup within the same
+/// second gets a suffix rather than overwriting the first.
+fn new_snapshot_dir(dir: &Path) -> anyhow::Result<PathBuf> {
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+    for attempt in 1.. {
+        let name = if attempt == 1 { stamp.clone() } else { format!("{stamp}-{attempt}") };
+        let candidate = dir.join(name);
+        match std::fs::create_dir(&candidate) {
+            Ok(()) => return Ok(candidate),
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(error) => return Err(error).with_context(|| format!("creating {}", candidate.display())),
+        }
+    }
+    unreachable!("some suffix is free")
 }
 
 /// What a restore put back.

@@ -368,14 +368,14 @@ fn execute(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
         Command::Audit { command: AuditCommand::Archive { before, dir } } => {
             let db = Database::open(settings)?;
             let key = audit::anchor::SigningKey::load_or_create(&settings.audit_anchor)?;
-            match audit::archive::archive(&mut *db.pool.get()?, &key, before, &dir)? {
+            match audit::archive::archive(&mut *db.pool.get()?, &Operator::at_command_line().keep_audit(), &key, before, &dir)? {
                 Some(archived) => println!("{} rows archived to {} and removed from the database", archived.rows, archived.file.display()),
                 None => println!("no rows before {before} left to archive"),
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Backup { dir } => {
-            let summary = crate::backup::backup(settings, &dir)?;
+            let summary = crate::backup::backup(settings, &Operator::at_command_line().keep_audit(), &dir)?;
             println!(
                 "backup written to {}: database, audit checkpoints and {} evidence objects ({} copied now)",
                 summary.snapshot.display(),
@@ -436,7 +436,9 @@ fn verify_audit(settings: &Settings, archives: Option<&Path>) -> anyhow::Result<
         anchoring.checkpoint_file.display(),
         anchor::key_id(&key.verifying_key())
     );
-    if let Some(checkpoint) = anchor::write_checkpoint(&mut conn, &key, &anchoring.checkpoint_file)? {
+    if let Some(checkpoint) =
+        anchor::write_checkpoint(&mut conn, &Operator::at_command_line().keep_audit(), &key, &anchoring.checkpoint_file)?
+    {
         println!("checkpoint written: row {} head {}", checkpoint.last_id, checkpoint.head);
     }
     Ok(ExitCode::SUCCESS)
@@ -482,7 +484,7 @@ fn serve(settings: &Settings, listen: Option<String>) -> anyhow::Result<ExitCode
         .with_health(db.monitor())
         .with_outbound_allow_loopback(settings.messaging.allow_loopback);
     start_background_work(db.pool.clone(), &settings.messaging);
-    audit::anchor::start(db.pool.clone(), settings.audit_anchor.clone())?;
+    audit::anchor::start(db.pool.clone(), Operator::at_command_line().keep_audit(), settings.audit_anchor.clone())?;
     let listen = listen.unwrap_or_else(|| settings.listen.clone());
     let tls = settings.tls.as_ref().map(crate::http::tls::server_config).transpose()?;
     actix_web::rt::System::new().block_on(crate::http::serve(

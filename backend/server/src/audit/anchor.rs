@@ -135,7 +135,12 @@ impl Checkpoint {
 /// Signs the chain's current head and appends it to the checkpoint file
 /// (and to the table, for listing; the file is what counts). Nothing is
 /// written while the log is empty.
-pub fn write_checkpoint(conn: &mut PgConnection, key: &SigningKey, file: &Path) -> anyhow::Result<Option<Checkpoint>> {
+pub fn write_checkpoint(
+    conn: &mut PgConnection,
+    _can: &crate::authz::KeepAudit,
+    key: &SigningKey,
+    file: &Path,
+) -> anyhow::Result<Option<Checkpoint>> {
     let head: Option<(i64, Vec<u8>)> =
         audit_log::table.order(audit_log::id.desc()).select((audit_log::id, audit_log::hash)).first(conn).optional()?;
     let Some((last_id, hash)) = head else { return Ok(None) };
@@ -222,13 +227,15 @@ pub fn check(conn: &mut PgConnection, checkpoints: &[Checkpoint], key: &ed25519_
 }
 
 /// Writes a checkpoint every `interval`, for as long as the process runs.
-pub fn start(pool: crate::db::PgPool, settings: AnchorSettings) -> anyhow::Result<()> {
+pub fn start(pool: crate::db::PgPool, can: crate::authz::KeepAudit, settings: AnchorSettings) -> anyhow::Result<()> {
     let key = SigningKey::load_or_create(&settings)?;
     std::thread::Builder::new().name("audit-checkpoints".to_owned()).spawn(move || {
         loop {
             std::thread::sleep(settings.interval);
-            let written =
-                pool.get().map_err(anyhow::Error::from).and_then(|mut conn| write_checkpoint(&mut conn, &key, &settings.checkpoint_file));
+            let written = pool
+                .get()
+                .map_err(anyhow::Error::from)
+                .and_then(|mut conn| write_checkpoint(&mut conn, &can, &key, &settings.checkpoint_file));
             match written {
                 Ok(Some(checkpoint)) => tracing::info!(last_id = checkpoint.last_id, head = %checkpoint.head, "audit checkpoint written"),
                 Ok(None) => {}

@@ -118,7 +118,13 @@ pub struct Archived {
 }
 
 /// Archives and prunes the oldest rows up to `before`.
-pub fn archive(conn: &mut PgConnection, key: &SigningKey, before: NaiveDate, dir: &Path) -> anyhow::Result<Option<Archived>> {
+pub fn archive(
+    conn: &mut PgConnection,
+    _can: &crate::authz::KeepAudit,
+    key: &SigningKey,
+    before: NaiveDate,
+    dir: &Path,
+) -> anyhow::Result<Option<Archived>> {
     let newest_allowed = crate::clock::today() - chrono::Duration::days(RETENTION_DAYS);
     if before > newest_allowed {
         bail!("rows younger than {RETENTION_DAYS} days are kept: --before can be {newest_allowed} at the latest");
