@@ -133,12 +133,13 @@ fn run_bench(
     std::thread::sleep(Duration::from_secs(3));
     let idle_rss = rss_kib(server.0.id())?;
 
-    // Credentials: a portal's key for reading, unit users for their work.
-    let admin = login(&base, "admin")?;
-    let client = post_json(&base, &admin, "/api/v1/api-clients", &json!({"name": "bench portal"}))?;
+    // Credentials: a portal's key for reading (the security administrator's
+    // to give), unit users for their work.
+    let security = login_with_second_factor(&base, "security")?;
+    let client = post_json(&base, &security, "/api/v1/api-clients", &json!({"name": "bench portal"}))?;
     let key = post_json(
         &base,
-        &admin,
+        &security,
         &format!("/api/v1/api-clients/{}/keys", client["id"]),
         &json!({"scopes": ["tasks:read", "progress:read", "evidence:read", "audit:read", "import:write"]}),
     )?["key"]
@@ -558,6 +559,23 @@ fn curl_json(args: &[&str]) -> anyhow::Result<Value> {
 
 fn login(base: &str, username: &str) -> anyhow::Result<String> {
     let body = json!({"username": username, "password": "duban-demo-2026"}).to_string();
+    let tokens = curl_json(&["-sf", "-H", "Content-Type: application/json", "-d", &body, &format!("{base}/api/v1/auth/login")])?;
+    Ok(tokens["access_token"].as_str().context("an access token")?.to_owned())
+}
+
+/// Signs in a demo administrator, whose second factor is the published
+/// demo secret; the code comes from oathtool (`cargo xtask setup`).
+fn login_with_second_factor(base: &str, username: &str) -> anyhow::Result<String> {
+    const DEMO_TOTP_SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+    let output = Command::new("oathtool")
+        .args(["--totp", "-b", DEMO_TOTP_SECRET])
+        .output()
+        .context("running oathtool (cargo xtask setup installs it)")?;
+    if !output.status.success() {
+        bail!("oathtool: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    let code = String::from_utf8(output.stdout)?.trim().to_owned();
+    let body = json!({"username": username, "password": "duban-demo-2026", "otp": code}).to_string();
     let tokens = curl_json(&["-sf", "-H", "Content-Type: application/json", "-d", &body, &format!("{base}/api/v1/auth/login")])?;
     Ok(tokens["access_token"].as_str().context("an access token")?.to_owned())
 }

@@ -32,6 +32,8 @@ const DEBIAN_PACKAGES: &[&str] = &[
     "python3-aiosmtpd",
     "libreoffice-writer-nogui",
     "poppler-utils",
+    // TOTP codes of the demo administrators for `cargo xtask bench`.
+    "oathtool",
 ];
 
 pub fn all() -> anyhow::Result<()> {

@@ -93,7 +93,7 @@ pub struct NoticeForm {
         (NewNotice = "application/json"),
         (NoticeForm = "multipart/form-data"),
     )),
-    responses((status = 201, description = "The notice issued", body = Notice))
+    responses((status = 201, description = "The notice issued", body = Notice), (status = 404, description = "No such campaign"))
 )]
 #[post("/notices")]
 pub async fn issue_notice(
@@ -287,7 +287,10 @@ pub async fn reply_to_notice(
 
 /// Urges units by hand (催办): named assignments, or every late assignment
 /// of a task, an indicator or a unit. Each urging is counted.
-#[utoipa::path(tag = "supervision", responses((status = 200, description = "The assignments urged, with their counts", body = Urged)))]
+#[utoipa::path(
+    tag = "supervision",
+    responses((status = 200, description = "The assignments urged, with their counts", body = Urged), (status = 404, description = "No such campaign"))
+)]
 #[post("/urgings")]
 pub async fn urge_units(state: web::Data<AppState>, caller: Caller, body: web::Json<UrgeRequest>) -> Result<web::Json<Urged>, ApiError> {
     let can = caller.supervise()?;
