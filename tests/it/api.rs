@@ -415,3 +415,31 @@ fn every_response_carries_the_security_headers() {
     let proxied = anonymous.request(reqwest::Method::GET, "/healthz").header("X-Forwarded-Proto", "https").send().unwrap();
     assert!(header(&proxied, "strict-transport-security").starts_with("max-age="));
 }
+
+#[test]
+fn compressed_problems_keep_their_request_id() {
+    use std::io::Read;
+    let db = TestDb::with_demo();
+    let server = TestServer::start(&db);
+    let office = server.login("yfzxb");
+    for encoding in ["gzip", "identity"] {
+        let response = office
+            .request(reqwest::Method::GET, "/api/v1/tasks/999999")
+            .header("Accept-Encoding", encoding)
+            .header("x-request-id", format!("compressed-{encoding}"))
+            .send()
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        let compressed = response.headers().get("content-encoding").is_some_and(|value| value == "gzip");
+        assert_eq!(compressed, encoding == "gzip", "{encoding}");
+        let bytes = response.bytes().unwrap();
+        let mut body = String::new();
+        if compressed {
+            flate2::read::GzDecoder::new(&bytes[..]).read_to_string(&mut body).unwrap();
+        } else {
+            body = String::from_utf8(bytes.to_vec()).unwrap();
+        }
+        let problem: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(problem["request_id"], format!("compressed-{encoding}"), "{encoding}: {body}");
+    }
+}

@@ -59,7 +59,13 @@ pub async fn logout(state: web::Data<AppState>, caller: Caller) -> Result<HttpRe
 }
 
 /// Changes the caller's password and ends its other sessions.
-#[utoipa::path(tag = "auth", responses((status = 204, description = "Password changed")))]
+#[utoipa::path(
+    tag = "auth",
+    responses(
+        (status = 204, description = "Password changed"),
+        (status = 429, description = "Too many wrong current passwords: the account is locked for a while; see Retry-After", body = duban_dto::api::Problem, content_type = "application/problem+json")
+    )
+)]
 #[post("/auth/password")]
 pub async fn change_password(
     state: web::Data<AppState>,

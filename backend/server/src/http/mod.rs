@@ -293,8 +293,10 @@ pub fn app(
     app.wrap(from_fn(caching::cache_control))
         .wrap(from_fn(security_headers::add))
         .wrap(cors(&cors_origins))
-        .wrap(Compress::default())
         .wrap(from_fn(request_context::request_context))
+        // Outermost, so that what is compressed is the finished body: a
+        // problem's request_id is added before, never into compressed bytes.
+        .wrap(Compress::default())
 }
 
 fn cors(origins: &[String]) -> actix_cors::Cors {
