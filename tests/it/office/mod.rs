@@ -234,6 +234,8 @@ fn the_exported_workbook_has_the_provinces_layout_with_merged_cells() {
             "责任单位",
             "任务编码",
             "状态",
+            "截止日期",
+            "是否逾期",
             "进展",
             "佐证材料数",
             "最后更新",
@@ -310,4 +312,81 @@ fn a_workbook_with_bad_rows_names_each_and_writes_nothing() {
     assert!(messages[1].starts_with("sheet 附件2, row 8, cell 三级指标(具体任务事项): the task text is empty"), "{messages:#?}");
     assert!(messages[2].starts_with("sheet 附件2, row 12, cell 序号:"), "{messages:#?}");
     assert_eq!(snapshot(&mut conn), before);
+}
+
+/// Every item of a paged list, following the cursor.
+fn all_items(client: &duban_tests::Client, path: &str) -> Vec<serde_json::Value> {
+    let mut items = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let separator = if path.contains('?') { '&' } else { '?' };
+        let page_path = match &cursor {
+            Some(cursor) => format!("{path}{separator}limit=200&cursor={cursor}"),
+            None => format!("{path}{separator}limit=200"),
+        };
+        let page = client.get_json(&page_path);
+        items.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return items,
+        }
+    }
+}
+
+#[test]
+fn exports_and_the_api_agree_on_every_tasks_status_with_late_work() {
+    let db = TestDb::with_demo();
+    let server = TestServer::start(&db);
+    let office = server.login("yfzxb");
+    // Some work is late: due yesterday, not approved.
+    let yesterday = duban::clock::today().pred_opt().unwrap();
+    let assignments = all_items(&office, "/api/v1/assignments");
+    for assignment in assignments.iter().step_by(23) {
+        let response = office
+            .request(reqwest::Method::PATCH, &format!("/api/v1/assignments/{}", assignment["id"]))
+            .header("If-Match", "*")
+            .json(&serde_json::json!({"due_date": yesterday}))
+            .send()
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    let status_name = |value: &serde_json::Value| serde_json::from_value::<duban_dto::TaskStatus>(value.clone()).unwrap().zh_name();
+    let api: std::collections::BTreeMap<String, &str> = all_items(&office, "/api/v1/tasks")
+        .iter()
+        .map(|task| (task["code"].as_str().unwrap().to_owned(), status_name(&task["status"])))
+        .collect();
+    assert_eq!(api.len(), 229);
+    assert!(api.values().filter(|status| **status == "已逾期").count() >= 5, "the test has late tasks");
+
+    // The workbook's list sheets: code, status, due date and the overdue mark.
+    let bytes = office.get("/api/v1/campaigns/luoping/export.xlsx").bytes().unwrap();
+    let mut workbook: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes.to_vec())).unwrap();
+    let mut in_workbook = std::collections::BTreeMap::new();
+    for sheet in ["基础任务清单", "量化任务清单", "延伸任务清单", "负面清单"] {
+        let range = workbook.worksheet_range(sheet).unwrap();
+        for row in range.rows().skip(3) {
+            let (code, status, overdue) = (row[6].to_string(), row[7].to_string(), row[9].to_string());
+            assert_eq!(overdue == "是", status == "已逾期", "{code}: the overdue column agrees with the status");
+            in_workbook.insert(code, status);
+        }
+    }
+    let api_owned: std::collections::BTreeMap<String, String> =
+        api.iter().map(|(code, status)| (code.clone(), status.to_string())).collect();
+    assert_eq!(in_workbook, api_owned, "the workbook shows each task's status as the API does");
+
+    // The CSV of the tasks, likewise.
+    let csv = office.get("/api/v1/campaigns/luoping/export.csv?table=tasks").text().unwrap();
+    let mut reader = csv::Reader::from_reader(csv.trim_start_matches('\u{feff}').as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let column = |name: &str| headers.iter().position(|heading| heading == name).unwrap();
+    let (code, status) = (column("任务编码"), column("状态"));
+    let in_csv: std::collections::BTreeMap<String, String> =
+        reader.records().map(|record| record.unwrap()).map(|record| (record[code].to_owned(), record[status].to_owned())).collect();
+    assert_eq!(in_csv, api_owned, "the CSV shows each task's status as the API does");
+
+    // The per-unit list marks exactly the late assignments.
+    let late = all_items(&office, "/api/v1/assignments").iter().filter(|assignment| assignment["overdue"] == true).count();
+    let units = workbook.worksheet_range("单位任务清单").unwrap();
+    let marked = units.rows().skip(3).filter(|row| row[6].to_string() == "是").count();
+    assert_eq!(marked, late);
 }

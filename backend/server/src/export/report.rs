@@ -26,7 +26,11 @@ use crate::db::schema::{assignments, campaigns, decisions, evidence, tasks, unit
 /// Where the work on one task stands.
 #[derive(Debug, Clone, Default)]
 pub struct TaskProgress {
+    /// As shown today: overdue when an open assignment's due date has passed,
+    /// as the API and the pages show it.
     pub status: Option<TaskStatus>,
+    /// The earliest due date of the task's open assignments.
+    pub next_due: Option<NaiveDate>,
     /// Each unit's latest progress note: `unit：note`, one per line.
     pub progress: String,
     /// Evidence items not withdrawn, over all the task's assignments.
@@ -45,6 +49,7 @@ pub struct UnitTask {
     pub text: String,
     pub status: AssignmentStatus,
     pub due_date: Option<NaiveDate>,
+    pub overdue: bool,
     pub progress: Option<String>,
     pub evidence: i64,
     pub last_update: DateTime<Utc>,
@@ -58,7 +63,7 @@ pub struct Breakdown {
 }
 
 /// The extra columns after the table's six.
-const PROGRESS_HEADINGS: [&str; 6] = [CODE_HEADING, "状态", "进展", "佐证材料数", "最后更新", "审核人"];
+const PROGRESS_HEADINGS: [&str; 8] = [CODE_HEADING, "状态", "截止日期", "是否逾期", "进展", "佐证材料数", "最后更新", "审核人"];
 
 /// An assignment with its unit's name, as the per-unit list needs it.
 #[derive(Queryable, Selectable)]
@@ -82,12 +87,18 @@ pub fn breakdown(conn: &mut PgConnection, code: &str) -> Result<Breakdown, Expor
     let seed = campaign_seed(conn, code)?;
     let campaign_id: i64 = campaigns::table.filter(campaigns::code.eq(code)).select(campaigns::id).first(conn)?;
 
-    let task_rows: Vec<(i64, String, TaskStatus, String)> = tasks::table
+    let today = clock::today();
+    let task_rows: Vec<(i64, String, TaskStatus, Option<NaiveDate>, String)> = tasks::table
         .filter(tasks::campaign_id.eq(campaign_id))
-        .select((tasks::id, tasks::code, tasks::rollup_status, tasks::text))
+        .select((tasks::id, tasks::code, tasks::rollup_status, tasks::next_due, tasks::text))
         .load(conn)?;
-    let mut progress: BTreeMap<i64, TaskProgress> =
-        task_rows.iter().map(|(id, _, status, _)| (*id, TaskProgress { status: Some(*status), ..TaskProgress::default() })).collect();
+    let mut progress: BTreeMap<i64, TaskProgress> = task_rows
+        .iter()
+        .map(|(id, _, status, next_due, _)| {
+            let shown = duban_rules::rollup::shown(duban_rules::rollup::Stored { status: *status, next_due: *next_due }, today);
+            (*id, TaskProgress { status: Some(shown), next_due: *next_due, ..TaskProgress::default() })
+        })
+        .collect();
     let task_ids: Vec<i64> = task_rows.iter().map(|(id, ..)| *id).collect();
 
     let evidence_counts: BTreeMap<i64, i64> = evidence::table
@@ -105,7 +116,7 @@ pub fn breakdown(conn: &mut PgConnection, code: &str) -> Result<Breakdown, Expor
         .filter(assignments::task_id.eq_any(&task_ids))
         .select(AssignmentRow::as_select())
         .load(conn)?;
-    let tasks_by_id: BTreeMap<i64, (&String, &String)> = task_rows.iter().map(|(id, code, _, text)| (*id, (code, text))).collect();
+    let tasks_by_id: BTreeMap<i64, (&String, &String)> = task_rows.iter().map(|(id, code, _, _, text)| (*id, (code, text))).collect();
     let mut unit_tasks = Vec::with_capacity(assignment_rows.len());
     for AssignmentRow { id, task_id, unit_id, unit, role, status, due_date, progress_note: note, updated_at } in assignment_rows {
         let evidence = evidence_counts.get(&id).copied().unwrap_or(0);
@@ -129,6 +140,7 @@ pub fn breakdown(conn: &mut PgConnection, code: &str) -> Result<Breakdown, Expor
                 text: text.clone(),
                 status,
                 due_date,
+                overdue: duban_rules::rollup::assignment_overdue(status, due_date, today),
                 progress: note,
                 evidence,
                 last_update: updated_at,
@@ -203,11 +215,14 @@ impl Breakdown {
         (String::new(), String::new())
     }
 
-    fn progress_cells(&self, task: &TaskSeed) -> [String; 6] {
+    fn progress_cells(&self, task: &TaskSeed) -> [String; 8] {
         let progress = self.progress.get(&task.code).cloned().unwrap_or_default();
+        let overdue = progress.status == Some(TaskStatus::Overdue);
         [
             task.code.clone(),
             progress.status.map(|status| status.zh_name().to_owned()).unwrap_or_default(),
+            progress.next_due.map(|due| due.to_string()).unwrap_or_default(),
+            (if overdue { "是" } else { "" }).to_owned(),
             progress.progress,
             progress.evidence.to_string(),
             local_time(progress.last_update),
@@ -242,7 +257,7 @@ impl Breakdown {
         // Printed, the header repeats on every page, as in the Word original.
         sheet.set_repeat_rows(HEADER_ROW, HEADER_ROW)?;
         sheet.set_freeze_panes(HEADER_ROW + 1, 0)?;
-        for (column, width) in [10, 16, 6, 48, 22, 28, 10, 10, 30, 10, 17, 10].into_iter().enumerate() {
+        for (column, width) in [10, 16, 6, 48, 22, 28, 10, 10, 12, 8, 30, 10, 17, 10].into_iter().enumerate() {
             sheet.set_column_width(column as u16, width)?;
         }
 
@@ -300,7 +315,7 @@ impl Breakdown {
         }
         sheet.set_repeat_rows(HEADER_ROW, HEADER_ROW)?;
         sheet.set_freeze_panes(HEADER_ROW + 1, 1)?;
-        for (column, width) in [24, 10, 8, 48, 14, 12, 30, 10, 17].into_iter().enumerate() {
+        for (column, width) in [24, 10, 8, 48, 14, 12, 8, 30, 10, 17].into_iter().enumerate() {
             sheet.set_column_width(column as u16, width)?;
         }
         let first = HEADER_ROW + 1;
@@ -326,7 +341,7 @@ impl Breakdown {
     }
 
     /// The per-unit list's rows, as text.
-    fn unit_rows(&self) -> Vec<[String; 9]> {
+    fn unit_rows(&self) -> Vec<[String; 10]> {
         self.unit_tasks
             .iter()
             .map(|row| {
@@ -337,6 +352,7 @@ impl Breakdown {
                     row.text.clone(),
                     row.status.zh_name().to_owned(),
                     row.due_date.map(|due| due.to_string()).unwrap_or_default(),
+                    (if row.overdue { "是" } else { "" }).to_owned(),
                     row.progress.clone().unwrap_or_default(),
                     row.evidence.to_string(),
                     local_time(Some(row.last_update)),
@@ -378,7 +394,7 @@ impl Breakdown {
 }
 
 const UNIT_SHEET: &str = "单位任务清单";
-const UNIT_HEADINGS: [&str; 9] = ["单位", CODE_HEADING, "角色", "任务", "状态", "截止日期", "进展", "佐证材料数", "最后更新"];
+const UNIT_HEADINGS: [&str; 10] = ["单位", CODE_HEADING, "角色", "任务", "状态", "截止日期", "是否逾期", "进展", "佐证材料数", "最后更新"];
 /// Rows 0 and 1 hold the title and the totals.
 const HEADER_ROW: u32 = 2;
 
