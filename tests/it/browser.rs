@@ -47,3 +47,39 @@ fn api_docs_render_with_the_network_cut_off() {
         assert!(dom.contains(&format!("data-path=\"{path}\"")), "{path} is listed");
     }
 }
+
+/// The browser client loads without a warning in the console (the preload
+/// of the wasm once carried an integrity hash that the loader's own fetch
+/// did not, so Chromium warned on every page load).
+#[test]
+fn the_client_loads_without_console_warnings() {
+    let dist = crate::support::workspace().join("frontend/dist");
+    assert!(dist.join("index.html").exists(), "build the browser client first: cargo xtask frontend");
+    let db = TestDb::with_demo();
+    let server = TestServer::start_with_options(&db, duban_tests::ServerOptions { static_dir: Some(dist), ..Default::default() });
+    let profile = tempfile::tempdir().unwrap();
+    let output = Command::new(chromium())
+        .args([
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+            "--virtual-time-budget=15000",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(["--dump-dom", &format!("{}/", server.base)])
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&output.stdout);
+    assert!(dom.contains("form") && dom.contains("login"), "the sign-in form rendered: {dom}");
+    let console: Vec<&str> =
+        std::str::from_utf8(&output.stderr).unwrap_or_default().lines().filter(|line| line.contains("CONSOLE")).collect();
+    assert!(console.is_empty(), "console messages: {console:#?}");
+}
