@@ -124,6 +124,9 @@ pub const ASSIGN: &str = "分配责任单位";
 pub const ASSIGN_UNIT: &str = "选择单位";
 pub const ASSIGN_GROUP: &str = "或整组分配";
 pub const ASSIGNED: &str = "已分配";
+pub const SAVE_DUE: &str = "保存截止日期";
+pub const REMOVE_ASSIGNMENT: &str = "移除该单位";
+pub const CONFIRM_REMOVE_ASSIGNMENT: &str = "确定移除该单位的这项分工吗？";
 pub const PRINT: &str = "打印";
 
 // Work on an assignment.
@@ -135,6 +138,8 @@ pub const UPLOADING: &str = "正在上传";
 pub const SUBMIT: &str = "报送审核";
 pub const PROGRESS_NOTE: &str = "进展情况";
 pub const ACCEPT: &str = "审核通过（牵头单位）";
+/// The lead office's own first review, of a lead unit's work.
+pub const ACCEPT_AS_OFFICE: &str = "初审通过";
 pub const RETURN: &str = "退回";
 pub const RETURN_REASON: &str = "退回原因（必填）";
 pub const APPROVE: &str = "最终通过";
@@ -293,6 +298,13 @@ pub fn problem(problem: &Problem) -> String {
         "evidence_corrupted" => "该文件在服务器上已损坏（与存档指纹不符），请单位重新上传同一文件。",
         "unsupported_media_type" => "文件类型不受支持：可上传 PDF、OFD、图片、Word、Excel、WPS、压缩包、音视频。",
         "payload_too_large" => "文件太大。",
+        "no_units" => "请选择一个单位或一个单位组。",
+        "unknown_group" => "该单位组不存在。",
+        "wrong_region" => "该单位组不属于本县。",
+        "unknown_unit" => "所选单位不属于本县。",
+        "work_started" => "该单位已开始办理或已填报进展，不能移除这项分工。",
+        "no_scopes" => "请至少选择一项权限。",
+        "invalid_name" => "名称不能为空。",
         // No wording yet: the server's detail names what is wrong.
         _ => return format!("操作未完成：{}", problem.detail.clone().unwrap_or_else(|| problem.title.clone())),
     };

@@ -107,6 +107,39 @@ pub fn AssignmentPanel(
         });
     };
 
+    // The lead office sets or changes the due date, or removes the unit's
+    // assignment; the server checks the version (If-Match) as for notes.
+    let plans = viewer.is(&[duban_dto::Role::LeadOffice]);
+    let due = RwSignal::new(assignment.due_date.map(|due| due.to_string()).unwrap_or_default());
+    let save_due = move |_| {
+        let due_date = due.get_untracked().parse::<chrono::NaiveDate>().ok();
+        let patch = AssignmentPatch { due_date: Some(due_date), ..AssignmentPatch::default() };
+        spawn_local(async move {
+            let body = match serde_json::to_value(&patch) {
+                Ok(body) => body,
+                Err(failure) => return fail(api::ApiError::Network(failure.to_string())),
+            };
+            let etag = format!("\"{version}\"");
+            match api::send(api::Verb::Patch, &format!("/api/v1/assignments/{id}"), api::Body::Json(body), &[("If-Match", &etag)]).await {
+                Ok(_) => changed(),
+                Err(failure) => fail(failure),
+            }
+        });
+    };
+    let remove = move |_| {
+        let confirmed =
+            web_sys::window().and_then(|window| window.confirm_with_message(strings::CONFIRM_REMOVE_ASSIGNMENT).ok()).unwrap_or(false);
+        if !confirmed {
+            return;
+        }
+        spawn_local(async move {
+            match api::act::<()>(api::Verb::Delete, &format!("/api/v1/assignments/{id}"), None).await {
+                Ok(()) => on_change.run(()),
+                Err(failure) => fail(failure),
+            }
+        });
+    };
+
     let last_return = move || {
         history
             .get()
@@ -135,6 +168,19 @@ pub fn AssignmentPanel(
                     <span class="badge urged" data-figure="urged">{format!("{}{}{}", strings::URGED_TIMES, assignment.urged, strings::TIMES)}</span>
                 })}
             </header>
+
+            {plans.then(|| view! {
+                <div class="plan no-print">
+                    <label>{strings::DUE}
+                        <input type="date" name="due_date" prop:value=due on:input=move |e| due.set(event_target_value(&e)) />
+                    </label>
+                    <button type="button" class="save-due" on:click=save_due>{strings::SAVE_DUE}</button>
+                    // Only work not begun can be removed (the server says the same).
+                    {(status == AssignmentStatus::NotStarted && assignment.progress_note.is_none()).then(|| view! {
+                        <button type="button" class="remove-assignment danger" on:click=remove>{strings::REMOVE_ASSIGNMENT}</button>
+                    })}
+                </div>
+            })}
 
             {(status == AssignmentStatus::Returned).then(|| view! {
                 {move || last_return().map(|reason| view! {
@@ -182,7 +228,7 @@ pub fn AssignmentPanel(
                         <textarea name="reason" prop:value=reason on:input=move |e| reason.set(event_target_value(&e))></textarea>
                     </label>
                     {can_accept.then(|| view! {
-                        <button class="accept primary" on:click=move |_| decide(ReviewDecision::Accept)>{strings::ACCEPT}</button>
+                        <button class="accept primary" on:click=move |_| decide(ReviewDecision::Accept)>{if plans { strings::ACCEPT_AS_OFFICE } else { strings::ACCEPT }}</button>
                     })}
                     {can_approve.then(|| view! {
                         <button class="approve primary" on:click=move |_| decide(ReviewDecision::Approve)>{strings::APPROVE}</button>

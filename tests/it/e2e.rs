@@ -563,3 +563,70 @@ async fn account_flow(base: &str, database_url: &str) {
     browser.shot("25-locked-out").await;
     browser.quit().await;
 }
+
+/// The lead office assigns a unit (and sees it confirmed), gives the work a
+/// due date, and removes an assignment not yet begun, all on the task page.
+#[test]
+fn the_lead_office_assigns_dates_and_removes_work_on_the_task_page() {
+    let dist = workspace().join("frontend/dist");
+    assert!(dist.join("index.html").exists(), "build the browser client first: cargo xtask frontend");
+    let db = TestDb::with_demo();
+    let evidence = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        evidence.path(),
+        &[
+            ("DATABASE_URL", db.url()),
+            ("DUBAN_STATIC_DIR", dist.to_str().unwrap()),
+            ("DUBAN_EVIDENCE_DIR", evidence.path().to_str().unwrap()),
+            ("DUBAN_LOG", "warn,duban=info"),
+        ],
+    );
+    let base = server.base.clone();
+    let justice = api_get(&base, "sfj", "/api/v1/me")["unit"]["id"].as_i64().unwrap();
+    let township = api_get(&base, "lxjd", "/api/v1/me")["unit"]["id"].as_i64().unwrap();
+    let task = api_get(&base, "sfj", &format!("/api/v1/tasks?lead_unit={justice}&limit=1"))["items"][0]["id"].as_i64().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    runtime.block_on(planning_flow(&base, task, township));
+    let detail = api_get(&base, "yfzxb", &format!("/api/v1/tasks/{task}"));
+    let assignments = detail["assignments"].as_array().unwrap();
+    assert!(assignments.iter().all(|a| a["unit"]["id"] != township), "the township's assignment was removed");
+    let lead = assignments.iter().find(|a| a["unit"]["id"] == justice).unwrap();
+    assert_eq!(lead["due_date"], "2026-12-31", "the lead unit's own work got its date");
+    drop(server);
+}
+
+/// Sets a date input's value as a person picking the date would.
+async fn pick_date(browser: &Browser, css: &str, date: &str) {
+    let input = browser.find(css).await;
+    browser
+        .driver
+        .execute(
+            "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input', { bubbles: true }));",
+            vec![input.to_json().unwrap(), serde_json::json!(date)],
+        )
+        .await
+        .unwrap();
+}
+
+async fn planning_flow(base: &str, task: i64, township: i64) {
+    let browser = Browser::start(base).await;
+    browser.sign_in("yfzxb").await;
+    browser.open(&format!("/tasks/{task}")).await;
+    // Assigning: the confirmation stays after the page reloads the task.
+    browser.find(&format!("form.assign select[name=unit] option[value='{township}']")).await.click().await.unwrap();
+    browser.find("form.assign button[type=submit]").await.click().await.unwrap();
+    browser.wait_text("form.assign [role=status]", "已分配 1").await;
+    let added = "article.assignment[data-unit='罗雄街道']";
+    browser.find(added).await;
+    // A due date for the lead unit's own work.
+    let lead = "article.assignment[data-unit='县司法局']";
+    pick_date(&browser, &format!("{lead} .plan input[name=due_date]"), "2026-12-31").await;
+    browser.find(&format!("{lead} button.save-due")).await.click().await.unwrap();
+    browser.wait_text(&format!("{lead} .due"), "2026-12-31").await;
+    browser.shot("31-due-date-set").await;
+    // Removing the township's assignment, after confirming.
+    browser.find(&format!("{added} button.remove-assignment")).await.click().await.unwrap();
+    browser.driver.accept_alert().await.unwrap();
+    browser.wait_gone(added).await;
+    browser.quit().await;
+}

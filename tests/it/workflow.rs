@@ -138,3 +138,33 @@ fn a_task_is_approved_when_all_its_assignments_are() {
     assert_eq!(office.get_json("/api/v1/tasks?q=B012")["items"][0]["status"], "approved");
     assert_eq!(office.get_json("/api/v1/tasks?status=approved")["total"], 1);
 }
+
+#[test]
+fn assigning_a_group_again_with_a_due_date_fills_the_empty_ones() {
+    let db = TestDb::with_demo();
+    let server = TestServer::start(&db);
+    let office = server.login("yfzxb");
+    let groups: Value = office.get_json("/api/v1/unit-groups");
+    let townships = groups.as_array().unwrap().iter().find(|g| g["phrase"] == "各乡镇(街道)").unwrap()["id"].as_i64().unwrap();
+    let task = office.get_json("/api/v1/tasks?q=B120")["items"][0]["id"].as_i64().unwrap();
+    let path = format!("/api/v1/tasks/{task}/assignments");
+    let first: Value = office.post(&path, &json!({"group_id": townships, "role": "responsible"})).json().unwrap();
+    let created = first["created"].as_array().unwrap();
+    assert!(created.len() > 3 && created.iter().all(|a| a["due_date"].is_null()));
+    // One township already has a date of its own.
+    let dated = &created[0];
+    let own = office
+        .request(reqwest::Method::PATCH, &format!("/api/v1/assignments/{}", dated["id"]))
+        .header("If-Match", "*")
+        .json(&json!({"due_date": "2026-12-20"}))
+        .send()
+        .unwrap();
+    assert_eq!(own.status(), StatusCode::OK);
+
+    let again: Value = office.post(&path, &json!({"group_id": townships, "role": "responsible", "due_date": "2026-12-31"})).json().unwrap();
+    assert!(again["created"].as_array().unwrap().is_empty());
+    for assignment in again["existing"].as_array().unwrap() {
+        let expected = if assignment["id"] == dated["id"] { "2026-12-20" } else { "2026-12-31" };
+        assert_eq!(assignment["due_date"], expected, "{}", assignment["unit"]["name"]);
+    }
+}

@@ -189,7 +189,8 @@ pub fn assignment(conn: &mut PgConnection, _can: &ReadProgress, id: i64) -> Resu
 }
 
 /// Assigns units to a task: the listed ones and a group's members. Units
-/// that already have the assignment are reported, not changed.
+/// that already have the assignment are reported, and given the due date
+/// when theirs is empty.
 pub fn create(
     conn: &mut PgConnection,
     _can: &Assign,
@@ -243,11 +244,38 @@ pub fn create(
             .on_conflict_do_nothing()
             .returning(Row::as_returning())
             .get_results(conn)?;
+        let created_ids: Vec<i64> = created.iter().map(|row| row.id).collect();
+        // Assigning again with a due date gives it to the units that had
+        // none; a date already set is the office's earlier decision and stays.
+        if let Some(due) = new.due_date {
+            let undated: Vec<Row> = assignments::table
+                .filter(assignments::task_id.eq(task_id))
+                .filter(assignments::role.eq(new.role))
+                .filter(assignments::unit_id.eq_any(&unit_ids))
+                .filter(assignments::id.ne_all(&created_ids))
+                .filter(assignments::due_date.is_null())
+                .for_update()
+                .select(Row::as_select())
+                .load(conn)?;
+            for row in undated {
+                let dated: Row = diesel::update(assignments::table.find(row.id))
+                    .set((
+                        assignments::due_date.eq(due),
+                        assignments::version.eq(row.version + 1),
+                        assignments::updated_at.eq(Utc::now()),
+                        assignments::updated_by.eq(caller.user_id()),
+                    ))
+                    .returning(Row::as_returning())
+                    .get_result(conn)?;
+                let event = Event::new("assignment.update").entity("assignment", row.id).changed(&row.snapshot(), &dated.snapshot());
+                audit::record(conn, &caller.audit_actor(), event)?;
+            }
+        }
         let existing: Vec<Row> = assignments::table
             .filter(assignments::task_id.eq(task_id))
             .filter(assignments::role.eq(new.role))
             .filter(assignments::unit_id.eq_any(&unit_ids))
-            .filter(assignments::id.ne_all(created.iter().map(|row| row.id).collect::<Vec<_>>()))
+            .filter(assignments::id.ne_all(&created_ids))
             .order(assignments::id)
             .select(Row::as_select())
             .load(conn)?;

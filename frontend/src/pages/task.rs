@@ -17,6 +17,8 @@ use crate::{UnitOptions, api, loaded, strings, viewer};
 pub fn TaskPage() -> impl IntoView {
     let params = use_params_map();
     let reload = RwSignal::new(0u32);
+    // Kept outside the reloaded view, so the confirmation outlives the reload.
+    let assign_outcome = RwSignal::new(None::<Result<String, String>>);
     let task = LocalResource::new(move || {
         let id = params.read().get("id").unwrap_or_default();
         reload.track();
@@ -24,13 +26,13 @@ pub fn TaskPage() -> impl IntoView {
     });
     view! {
         <article class="task-page">
-            {move || loaded(task.get(), move |task| view! { <TaskView task reload /> })}
+            {move || loaded(task.get(), move |task| view! { <TaskView task reload assign_outcome /> })}
         </article>
     }
 }
 
 #[component]
-fn TaskView(task: TaskDetail, reload: RwSignal<u32>) -> impl IntoView {
+fn TaskView(task: TaskDetail, reload: RwSignal<u32>, assign_outcome: RwSignal<Option<Result<String, String>>>) -> impl IntoView {
     let viewer = viewer();
     let summary = task.summary.clone();
     let is_lead_office = viewer.is(&[Role::LeadOffice]);
@@ -90,7 +92,7 @@ fn TaskView(task: TaskDetail, reload: RwSignal<u32>) -> impl IntoView {
                     </div>
                 }
             })}
-            {is_lead_office.then(|| view! { <AssignForm task_id=summary.id on_change /> })}
+            {is_lead_office.then(|| view! { <AssignForm task_id=summary.id on_change outcome=assign_outcome /> })}
         </section>
     }
 }
@@ -98,12 +100,11 @@ fn TaskView(task: TaskDetail, reload: RwSignal<u32>) -> impl IntoView {
 /// The lead office assigns responsible units, one or a whole group, with a
 /// due date.
 #[component]
-fn AssignForm(task_id: i64, on_change: Callback<()>) -> impl IntoView {
+fn AssignForm(task_id: i64, on_change: Callback<()>, outcome: RwSignal<Option<Result<String, String>>>) -> impl IntoView {
     let groups = LocalResource::new(|| api::get::<Vec<UnitGroup>>("/api/v1/unit-groups"));
     let unit = RwSignal::new(String::new());
     let group = RwSignal::new(String::new());
     let due = RwSignal::new(String::new());
-    let outcome = RwSignal::new(None::<Result<String, String>>);
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         let body = NewAssignments {

@@ -64,7 +64,8 @@ pub struct NewAssignments {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AssignmentsCreated {
     pub created: Vec<Assignment>,
-    /// Units that already had this assignment; left as they were.
+    /// Units that already had this assignment: left as they were, except
+    /// that a due date given fills an empty one.
     pub existing: Vec<Assignment>,
 }
 
