@@ -257,7 +257,9 @@ pub fn AssignmentPanel(
                                 <li data-action=decision.action.clone()>
                                     <time>{decision.at.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is valid")).format("%Y-%m-%d %H:%M").to_string()}</time>
                                     " " {strings::decision(&decision.action)}
-                                    " " {decision.actor.clone().unwrap_or_default()}
+                                    // People by name and unit, as the office knows them.
+                                    " " {decision.actor_name.clone().or_else(|| decision.actor.clone()).unwrap_or_default()}
+                                    {decision.actor_unit.as_ref().map(|unit| format!("（{}）", unit.name))}
                                     {decision.reason.clone().map(|reason| view! { "：" <q>{reason}</q> })}
                                     {format!("（第 {} 轮）", decision.round)}
                                 </li>

@@ -65,6 +65,9 @@ fn a_submission_goes_through_return_resubmission_acceptance_and_approval() {
     assert_eq!(history[1]["action"], "return");
     assert_eq!(history[1]["reason"], "流程图缺少办理时限，请补充。");
     assert_eq!(history[1]["actor_unit"]["name"], "县政务局");
+    // People are named as the office knows them, besides their account.
+    assert_eq!(history[1]["actor"], "zwj");
+    assert_eq!(history[1]["actor_name"], "县政务局管理员(演示)");
 
     // A new version, and a second round.
     let revised = upload(

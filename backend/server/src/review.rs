@@ -184,6 +184,8 @@ struct DecisionRow {
     to_status: AssignmentStatus,
     #[diesel(select_expression = users::username.nullable())]
     actor: Option<String>,
+    #[diesel(select_expression = users::display_name.nullable())]
+    actor_name: Option<String>,
     #[diesel(select_expression = units::id.nullable())]
     actor_unit_id: Option<i64>,
     #[diesel(select_expression = units::name.nullable())]
@@ -234,6 +236,7 @@ pub fn history(conn: &mut PgConnection, can: &ReadEvidence) -> Result<Vec<Decisi
             from_status: row.from_status,
             to_status: row.to_status,
             actor: row.actor,
+            actor_name: row.actor_name,
             actor_unit: row.actor_unit_id.zip(row.actor_unit_name).map(|(id, name)| UnitRef { id, name }),
             reason: row.reason,
             at: row.at,

@@ -64,8 +64,12 @@ pub struct Decision {
     pub action: String,
     pub from_status: AssignmentStatus,
     pub to_status: AssignmentStatus,
+    /// The account (username) that took the step.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<String>,
+    /// That person's name, as people know them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor_unit: Option<UnitRef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
