@@ -97,3 +97,22 @@ fn a_generated_python_client_has_every_operation_without_a_warning() {
     let skipped: Vec<&String> = operations.iter().filter(|operation| !generated.contains(*operation)).collect();
     assert!(skipped.is_empty(), "operations the generated client lacks: {skipped:?}");
 }
+
+#[test]
+fn the_document_is_valid_openapi_with_page_items_by_reference() {
+    let validator = workspace().join(".tools/venv/bin/openapi-spec-validator");
+    assert!(validator.exists(), "{} is missing: run `cargo xtask setup`", validator.display());
+    let output = Command::new(&validator).arg(workspace().join("openapi/openapi.json")).output().unwrap();
+    let said = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success() && said.contains("OK"), "openapi-spec-validator:\n{said}");
+
+    let document: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(workspace().join("openapi/openapi.json")).unwrap()).unwrap();
+    let schemas = document["components"]["schemas"].as_object().unwrap();
+    let pages: Vec<&String> = schemas.keys().filter(|name| name.starts_with("Page_")).collect();
+    assert!(pages.len() >= 5);
+    for page in pages {
+        let items = &schemas[page]["properties"]["items"]["items"];
+        assert_eq!(items["$ref"], format!("#/components/schemas/{}", &page["Page_".len()..]), "{page}");
+    }
+}

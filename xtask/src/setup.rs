@@ -191,16 +191,19 @@ pub fn tool_path() -> std::ffi::OsString {
 /// Python refuses system-wide pip installs): schemathesis, which tests the
 /// live API against its contract; moto's S3 server, which the evidence
 /// tests store objects in; openapi-python-client, which shows the contract
-/// generates a client with every operation.
+/// generates a client with every operation; openapi-spec-validator, which
+/// checks the document against the OpenAPI specification.
 pub const SCHEMATHESIS_VERSION: &str = "4.32.5";
 pub const MOTO_VERSION: &str = "5.1.18";
 pub const OPENAPI_PYTHON_CLIENT_VERSION: &str = "0.29.1";
+pub const OPENAPI_SPEC_VALIDATOR_VERSION: &str = "0.9.0";
 
 /// Each tool as pip names it, with its version.
 const PYTHON_TOOLS: &[(&str, &str, &str)] = &[
     ("schemathesis", "schemathesis", SCHEMATHESIS_VERSION),
     ("moto", "moto[server]", MOTO_VERSION),
     ("openapi-python-client", "openapi-python-client", OPENAPI_PYTHON_CLIENT_VERSION),
+    ("openapi-spec-validator", "openapi-spec-validator", OPENAPI_SPEC_VALIDATOR_VERSION),
 ];
 
 pub fn schemathesis_bin() -> PathBuf {

@@ -116,12 +116,32 @@ fn add(operation: &mut Operation, status: &str, description: &str) {
 }
 
 /// Adds what every operation shares: security and error responses.
+/// A page's items are `$ref`s to their own schema (`Page_TaskSummary`'s to
+/// `TaskSummary`), so generated clients share one type per resource
+/// instead of a copy per list.
+fn refer_page_items(components: &mut utoipa::openapi::Components) {
+    let names: Vec<String> = components.schemas.keys().cloned().collect();
+    for name in names {
+        let Some(item) = name.strip_prefix("Page_") else { continue };
+        if !components.schemas.contains_key(item) {
+            continue;
+        }
+        let item = item.to_owned();
+        if let Some(RefOr::T(Schema::Object(page))) = components.schemas.get_mut(&name)
+            && let Some(items) = page.properties.get_mut("items")
+        {
+            *items = RefOr::T(Schema::Array(utoipa::openapi::schema::ArrayBuilder::new().items(Ref::from_schema_name(item)).build()));
+        }
+    }
+}
+
 fn finish(mut api: OpenApi) -> OpenApi {
     let components = api.components.get_or_insert_with(Default::default);
     components.schemas.insert(Problem::name().into_owned(), Problem::schema());
     for (name, schema) in parameter_schemas() {
         components.schemas.entry(name).or_insert(schema);
     }
+    refer_page_items(components);
     components.add_security_scheme(
         "bearer",
         SecurityScheme::Http(
