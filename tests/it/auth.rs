@@ -274,7 +274,8 @@ fn a_second_factor_is_enrolled_and_then_asked_for_with_recovery_codes_as_a_fallb
     assert_eq!(login(&server, "sfj", DEMO_PASSWORD).status(), 200);
     let wrong = manager.post("/api/v1/me/mfa/totp/confirm", &json!({"code": "000000"}));
     assert_eq!(wrong.json::<Value>().unwrap()["code"], "invalid_otp");
-    let confirmed: Value = manager.post("/api/v1/me/mfa/totp/confirm", &json!({"code": code(&secret, 0)})).json().unwrap();
+    let first_code = code(&secret, 0);
+    let confirmed: Value = manager.post("/api/v1/me/mfa/totp/confirm", &json!({"code": first_code})).json().unwrap();
     let recovery: Vec<String> = confirmed["codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
     assert_eq!(recovery.len(), 10);
     assert_eq!(manager.get_json("/api/v1/me")["mfa_enabled"], true);
@@ -284,7 +285,7 @@ fn a_second_factor_is_enrolled_and_then_asked_for_with_recovery_codes_as_a_fallb
     assert_eq!(asked.status(), 401);
     assert_eq!(asked.json::<Value>().unwrap()["code"], "mfa_required");
     let with = |body: Value| server.anonymous().post("/api/v1/auth/login", &body);
-    let replayed = with(json!({"username": "sfj", "password": DEMO_PASSWORD, "otp": code(&secret, 0)}));
+    let replayed = with(json!({"username": "sfj", "password": DEMO_PASSWORD, "otp": first_code}));
     assert_eq!(replayed.json::<Value>().unwrap()["code"], "invalid_otp", "the code used to confirm is spent");
     assert_eq!(with(json!({"username": "sfj", "password": DEMO_PASSWORD, "otp": code(&secret, 1)})).status(), 200);
     // A recovery code works once.

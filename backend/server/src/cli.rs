@@ -523,7 +523,13 @@ fn password_for(from_stdin: bool) -> anyhow::Result<(String, bool)> {
         let password = line.trim_end_matches(['\r', '\n']).to_owned();
         return Ok((password, false));
     }
-    Ok((crate::auth::secrets::random_token()[..20].to_owned(), true))
+    // Five groups of four random characters joined by dashes: 120 random
+    // bits, easy to read out, and of the policy's three classes: the dash
+    // is one, and twenty base64url characters all of a single class happen
+    // about once in a hundred million.
+    let token = crate::auth::secrets::random_token();
+    let groups: Vec<&str> = (0..5).map(|group| &token[group * 4..group * 4 + 4]).collect();
+    Ok((groups.join("-"), true))
 }
 
 fn user_command(settings: &Settings, command: UserCommand) -> anyhow::Result<ExitCode> {
