@@ -359,3 +359,18 @@ fn administrators_enrol_first_and_expired_passwords_are_changed_first() {
     let error = diesel::sql_query("UPDATE users SET role = 'audit_admin' WHERE username = 'chief'").execute(&mut db.conn()).unwrap_err();
     assert!(error.to_string().contains("administrat"), "{error}");
 }
+
+#[test]
+fn guessing_authenticator_codes_in_a_session_is_throttled_and_audited() {
+    let db = TestDb::with_demo();
+    let server = TestServer::start(&db);
+    let unit = server.login("zwj");
+    assert_eq!(unit.post("/api/v1/me/mfa/totp", &json!({})).status(), 200);
+    let mut statuses = Vec::new();
+    for guess in 0..7 {
+        statuses.push(unit.post("/api/v1/me/mfa/totp/confirm", &json!({"code": format!("{guess:06}")})).status());
+    }
+    assert_eq!(statuses.iter().filter(|status| **status == StatusCode::UNPROCESSABLE_ENTITY).count(), 5, "{statuses:?}");
+    assert_eq!(statuses[6], StatusCode::TOO_MANY_REQUESTS, "{statuses:?}");
+    assert_eq!(count_rows(&db, "SELECT count(*) FROM audit_log WHERE action = 'user.mfa_code_failed'"), 5);
+}

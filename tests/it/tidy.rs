@@ -362,6 +362,7 @@ const WRITES_WITHOUT_CAPABILITY: &[(&str, &str)] = &[
     ),
     ("auth/throttle.rs::reserve", "counting a sign-in attempt before its password is checked is part of signing in"),
     ("auth/throttle.rs::succeeded", "a sign-in's outcome, recorded for the throttle"),
+    ("auth/throttle.rs::succeeded_for_account", "a right authenticator code inside a session, recorded for the throttle"),
     ("auth/throttle.rs::failed", "a sign-in's outcome, recorded for the throttle (and the lockout)"),
     ("auth/tokens.rs::signing_secret", "the server generates its own signing key on first start"),
     ("notifications.rs::send", "a notice written inside a change that holds its capability"),

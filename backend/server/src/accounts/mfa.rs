@@ -10,10 +10,37 @@ use serde_json::json;
 
 use super::sessions::second_factor;
 use crate::audit::{self, Event};
-use crate::auth::{secrets, totp};
+use crate::auth::{secrets, throttle, totp};
 use crate::authz::{Caller, OwnAccount};
 use crate::db::schema::{recovery_codes, users};
 use crate::error::Error;
+
+/// Runs a step that checks a code of the caller's authenticator, counting
+/// wrong codes against the account like failed sign-ins: a stolen session
+/// must not become a way to guess six digits. A wrong code is audited.
+fn counted<T>(
+    conn: &mut PgConnection,
+    own: &OwnAccount,
+    caller: &Caller,
+    limits: &throttle::Limits,
+    step: impl FnOnce(&mut PgConnection) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let username: String = users::table.find(own.user_id()).select(users::username).first(conn)?;
+    if let Err(refusal) = throttle::reserve_for_account(conn, limits, &username)? {
+        return Err(super::sessions::refused(&refusal));
+    }
+    let result = step(conn);
+    match &result {
+        Err(Error::Invalid { code: "invalid_otp", .. }) => {
+            let locked = throttle::failed(conn, limits, &username)?;
+            let event = Event::new("user.mfa_code_failed").entity("user", own.user_id()).after(json!({"locked_until": locked}));
+            audit::record(conn, &caller.audit_actor(), event)?;
+        }
+        Ok(_) => throttle::succeeded_for_account(conn, &username)?,
+        Err(_) => {}
+    }
+    result
+}
 
 /// How many recovery codes a user gets.
 pub const RECOVERY_CODES: usize = 10;
@@ -63,74 +90,92 @@ fn new_recovery_codes(conn: &mut PgConnection, user_id: i64) -> Result<RecoveryC
 
 /// Confirms enrolment with a code from the authenticator: the second
 /// factor is on from now, and the recovery codes are given, once.
-pub fn confirm(conn: &mut PgConnection, own: &OwnAccount, caller: &Caller, code: &str) -> Result<RecoveryCodes, Error> {
+pub fn confirm(
+    conn: &mut PgConnection,
+    own: &OwnAccount,
+    caller: &Caller,
+    limits: &throttle::Limits,
+    code: &str,
+) -> Result<RecoveryCodes, Error> {
     crate::limits::at_most("code", code, 16)?;
-    conn.transaction(|conn| {
-        let (secret, enabled): (Option<Vec<u8>>, Option<chrono::DateTime<Utc>>) =
-            users::table.find(own.user_id()).select((users::totp_secret, users::totp_enabled_at)).first(conn)?;
-        if enabled.is_some() {
-            return Err(Error::conflict("mfa_enabled", "the second factor is on already"));
-        }
-        if secret.is_none() {
-            return Err(Error::conflict("mfa_not_started", "start enrolling first (POST /api/v1/me/mfa/totp)"));
-        }
-        if !second_factor(conn, own.user_id(), code)? {
-            return Err(Error::invalid("invalid_otp", "动态口令不正确（the code does not match; check the device's clock)"));
-        }
-        diesel::update(users::table.find(own.user_id())).set(users::totp_enabled_at.eq(Utc::now())).execute(conn)?;
-        let codes = new_recovery_codes(conn, own.user_id())?;
-        audit::record(conn, &caller.audit_actor(), Event::new("user.mfa_enabled").entity("user", own.user_id()))?;
-        Ok(codes)
+    counted(conn, own, caller, limits, |conn| {
+        conn.transaction(|conn| {
+            let (secret, enabled): (Option<Vec<u8>>, Option<chrono::DateTime<Utc>>) =
+                users::table.find(own.user_id()).select((users::totp_secret, users::totp_enabled_at)).first(conn)?;
+            if enabled.is_some() {
+                return Err(Error::conflict("mfa_enabled", "the second factor is on already"));
+            }
+            if secret.is_none() {
+                return Err(Error::conflict("mfa_not_started", "start enrolling first (POST /api/v1/me/mfa/totp)"));
+            }
+            if !second_factor(conn, own.user_id(), code)? {
+                return Err(Error::invalid("invalid_otp", "动态口令不正确（the code does not match; check the device's clock)"));
+            }
+            diesel::update(users::table.find(own.user_id())).set(users::totp_enabled_at.eq(Utc::now())).execute(conn)?;
+            let codes = new_recovery_codes(conn, own.user_id())?;
+            audit::record(conn, &caller.audit_actor(), Event::new("user.mfa_enabled").entity("user", own.user_id()))?;
+            Ok(codes)
+        })
     })
 }
 
 /// New recovery codes (the old ones stop working), with a current code.
-pub fn renew_recovery_codes(conn: &mut PgConnection, own: &OwnAccount, caller: &Caller, code: &str) -> Result<RecoveryCodes, Error> {
+pub fn renew_recovery_codes(
+    conn: &mut PgConnection,
+    own: &OwnAccount,
+    caller: &Caller,
+    limits: &throttle::Limits,
+    code: &str,
+) -> Result<RecoveryCodes, Error> {
     crate::limits::at_most("code", code, 16)?;
-    conn.transaction(|conn| {
-        let enabled: Option<chrono::DateTime<Utc>> = users::table.find(own.user_id()).select(users::totp_enabled_at).first(conn)?;
-        if enabled.is_none() {
-            return Err(Error::conflict("mfa_not_enabled", "the second factor is not on"));
-        }
-        if !second_factor(conn, own.user_id(), code)? {
-            return Err(Error::invalid("invalid_otp", "动态口令不正确（the code is wrong or was used already)"));
-        }
-        let codes = new_recovery_codes(conn, own.user_id())?;
-        audit::record(conn, &caller.audit_actor(), Event::new("user.mfa_recovery_renewed").entity("user", own.user_id()))?;
-        Ok(codes)
+    counted(conn, own, caller, limits, |conn| {
+        conn.transaction(|conn| {
+            let enabled: Option<chrono::DateTime<Utc>> = users::table.find(own.user_id()).select(users::totp_enabled_at).first(conn)?;
+            if enabled.is_none() {
+                return Err(Error::conflict("mfa_not_enabled", "the second factor is not on"));
+            }
+            if !second_factor(conn, own.user_id(), code)? {
+                return Err(Error::invalid("invalid_otp", "动态口令不正确（the code is wrong or was used already)"));
+            }
+            let codes = new_recovery_codes(conn, own.user_id())?;
+            audit::record(conn, &caller.audit_actor(), Event::new("user.mfa_recovery_renewed").entity("user", own.user_id()))?;
+            Ok(codes)
+        })
     })
 }
 
 /// Turns the second factor off, with a current code, where the policy
 /// does not require it.
-pub fn disable(conn: &mut PgConnection, own: &OwnAccount, caller: &Caller, code: &str) -> Result<(), Error> {
+pub fn disable(conn: &mut PgConnection, own: &OwnAccount, caller: &Caller, limits: &throttle::Limits, code: &str) -> Result<(), Error> {
     crate::limits::at_most("code", code, 16)?;
     let policy = crate::policy::cached(conn)?;
-    conn.transaction(|conn| {
-        let (role, enabled): (duban_dto::Role, Option<chrono::DateTime<Utc>>) =
-            users::table.find(own.user_id()).select((users::role, users::totp_enabled_at)).first(conn)?;
-        if crate::authz::mfa_required(role, &policy) {
-            return Err(Error::conflict("mfa_required", "the policy requires a second factor of this account"));
-        }
-        if enabled.is_none() {
-            return Err(Error::conflict("mfa_not_enabled", "the second factor is not on"));
-        }
-        if !second_factor(conn, own.user_id(), code)? {
-            return Err(Error::invalid("invalid_otp", "动态口令不正确（the code is wrong or was used already)"));
-        }
-        diesel::update(users::table.find(own.user_id()))
-            .set((
-                users::totp_secret.eq(None::<Vec<u8>>),
-                users::totp_enabled_at.eq(None::<chrono::DateTime<Utc>>),
-                users::totp_last_step.eq(None::<i64>),
-            ))
-            .execute(conn)?;
-        diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(own.user_id()))).execute(conn)?;
-        audit::record(
-            conn,
-            &caller.audit_actor(),
-            Event::new("user.mfa_disabled").entity("user", own.user_id()).after(json!({"by": "user"})),
-        )?;
-        Ok(())
+    counted(conn, own, caller, limits, |conn| {
+        conn.transaction(|conn| {
+            let (role, enabled): (duban_dto::Role, Option<chrono::DateTime<Utc>>) =
+                users::table.find(own.user_id()).select((users::role, users::totp_enabled_at)).first(conn)?;
+            if crate::authz::mfa_required(role, &policy) {
+                return Err(Error::conflict("mfa_required", "the policy requires a second factor of this account"));
+            }
+            if enabled.is_none() {
+                return Err(Error::conflict("mfa_not_enabled", "the second factor is not on"));
+            }
+            if !second_factor(conn, own.user_id(), code)? {
+                return Err(Error::invalid("invalid_otp", "动态口令不正确（the code is wrong or was used already)"));
+            }
+            diesel::update(users::table.find(own.user_id()))
+                .set((
+                    users::totp_secret.eq(None::<Vec<u8>>),
+                    users::totp_enabled_at.eq(None::<chrono::DateTime<Utc>>),
+                    users::totp_last_step.eq(None::<i64>),
+                ))
+                .execute(conn)?;
+            diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(own.user_id()))).execute(conn)?;
+            audit::record(
+                conn,
+                &caller.audit_actor(),
+                Event::new("user.mfa_disabled").entity("user", own.user_id()).after(json!({"by": "user"})),
+            )?;
+            Ok(())
+        })
     })
 }

@@ -65,7 +65,7 @@ fn tokens_for(conn: &mut PgConnection, jwt: &JwtKeys, row: &UserRow, session: Uu
 }
 
 /// What a refused sign-in (or password check) answers.
-fn refused(refusal: &throttle::Refusal) -> Error {
+pub(super) fn refused(refusal: &throttle::Refusal) -> Error {
     let retry_after_seconds = refusal.retry_after().as_secs().max(1);
     let detail = match refusal {
         throttle::Refusal::Locked { until } => format!(

@@ -112,6 +112,27 @@ pub fn reserve(conn: &mut PgConnection, limits: &Limits, account: &str, address:
     Ok(Ok(()))
 }
 
+/// Counts an attempt against the account alone, for a check made inside a
+/// session (a code of one's authenticator): the session names the account,
+/// and the address limit is for guesses spread over many accounts.
+pub fn reserve_for_account(conn: &mut PgConnection, limits: &Limits, account: &str) -> QueryResult<Result<(), Refusal>> {
+    let now = Utc::now();
+    let account_count = count(conn, &account_key(account), limits.window)?;
+    if let Some(until) = account_count.locked_until.filter(|until| *until > now) {
+        return Ok(Err(Refusal::Locked { until }));
+    }
+    if account_count.attempts as u32 > limits.per_account {
+        let ends = account_count.window_started + chrono::Duration::from_std(limits.window).unwrap_or_default();
+        return Ok(Err(Refusal::TooMany { retry_after: (ends - now).to_std().unwrap_or_default().max(Duration::from_secs(1)) }));
+    }
+    Ok(Ok(()))
+}
+
+/// The check inside a session was right: the account's count starts again.
+pub fn succeeded_for_account(conn: &mut PgConnection, account: &str) -> QueryResult<()> {
+    diesel::delete(sign_in_throttle::table.find(account_key(account))).execute(conn).map(drop)
+}
+
 /// The password was right: the account's count starts again, and the
 /// attempt no longer counts against the address (an office behind one
 /// address signs in many times a morning).

@@ -115,7 +115,7 @@ pub async fn start_totp(state: web::Data<AppState>, caller: Caller) -> Result<we
 
 /// Confirms the authenticator with a code from it: the second factor is on,
 /// and the one-time recovery codes are shown, once.
-#[utoipa::path(tag = "auth", responses((status = 200, description = "The recovery codes", body = RecoveryCodes)))]
+#[utoipa::path(tag = "auth", responses((status = 200, description = "The recovery codes", body = RecoveryCodes), (status = 429, description = "Too many wrong codes: the account is locked for a while; see Retry-After", body = duban_dto::api::Problem, content_type = "application/problem+json")))]
 #[post("/me/mfa/totp/confirm")]
 pub async fn confirm_totp(
     state: web::Data<AppState>,
@@ -123,11 +123,12 @@ pub async fn confirm_totp(
     body: web::Json<TotpCode>,
 ) -> Result<web::Json<RecoveryCodes>, ApiError> {
     let own = caller.own_account()?;
-    Ok(web::Json(state.db(move |conn| mfa::confirm(conn, &own, &caller, &body.code)).await?))
+    let limits = state.sign_in.clone();
+    Ok(web::Json(state.db(move |conn| mfa::confirm(conn, &own, &caller, &limits, &body.code)).await?))
 }
 
 /// New recovery codes (the earlier ones stop working), with a current code.
-#[utoipa::path(tag = "auth", responses((status = 200, description = "The new recovery codes", body = RecoveryCodes)))]
+#[utoipa::path(tag = "auth", responses((status = 200, description = "The new recovery codes", body = RecoveryCodes), (status = 429, description = "Too many wrong codes: the account is locked for a while; see Retry-After", body = duban_dto::api::Problem, content_type = "application/problem+json")))]
 #[post("/me/mfa/recovery-codes")]
 pub async fn renew_recovery_codes(
     state: web::Data<AppState>,
@@ -135,15 +136,17 @@ pub async fn renew_recovery_codes(
     body: web::Json<TotpCode>,
 ) -> Result<web::Json<RecoveryCodes>, ApiError> {
     let own = caller.own_account()?;
-    Ok(web::Json(state.db(move |conn| mfa::renew_recovery_codes(conn, &own, &caller, &body.code)).await?))
+    let limits = state.sign_in.clone();
+    Ok(web::Json(state.db(move |conn| mfa::renew_recovery_codes(conn, &own, &caller, &limits, &body.code)).await?))
 }
 
 /// Turns the second factor off, with a current code; refused where the
 /// policy requires it (administrators, or everyone).
-#[utoipa::path(tag = "auth", responses((status = 204, description = "The second factor is off")))]
+#[utoipa::path(tag = "auth", responses((status = 204, description = "The second factor is off"), (status = 429, description = "Too many wrong codes: the account is locked for a while; see Retry-After", body = duban_dto::api::Problem, content_type = "application/problem+json")))]
 #[post("/me/mfa/disable")]
 pub async fn disable_mfa(state: web::Data<AppState>, caller: Caller, body: web::Json<TotpCode>) -> Result<HttpResponse, ApiError> {
     let own = caller.own_account()?;
-    state.db(move |conn| mfa::disable(conn, &own, &caller, &body.code)).await?;
+    let limits = state.sign_in.clone();
+    state.db(move |conn| mfa::disable(conn, &own, &caller, &limits, &body.code)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
