@@ -73,6 +73,15 @@ pub const LIGHT_RED: &str = "红灯：已逾期或严重滞后";
 pub const LIGHT_YELLOW: &str = "黄灯：7日内到期或进度滞后";
 pub const LIGHT_GREEN: &str = "绿灯：按计划推进";
 pub const OVERDUE: &str = "逾期";
+/// Counted by task: a task with any late work counts once.
+pub const OVERDUE_TASKS: &str = "逾期任务";
+/// Counted by assignment: each unit's late work on a task.
+pub const OVERDUE_ASSIGNMENTS: &str = "逾期分工";
+pub const SORT_BY: &str = "排序：";
+pub const SORT_ROSTER: &str = "按单位名册";
+pub const SORT_OVERDUE: &str = "逾期最多在前";
+pub const SORT_APPROVED: &str = "完成比例最低在前";
+pub const UNIT_TABLE_COUNTS: &str = "“逾期分工”按单位的每项分工计数（一项任务有几个单位逾期就计几次）；上方“逾期任务”按任务计数。";
 pub const APPROVED: &str = "已通过";
 pub const QUANTIFIED: &str = "量化指标（本年度）";
 pub const MET: &str = "达标";

@@ -630,3 +630,64 @@ async fn planning_flow(base: &str, task: i64, township: i64) {
     browser.wait_gone(added).await;
     browser.quit().await;
 }
+
+/// On the dashboard the office orders the units by late work, sees which
+/// counts are of tasks and which of assignments, and follows a unit's late
+/// count to exactly its late tasks.
+#[test]
+fn the_dashboard_orders_units_by_late_work_and_links_their_late_tasks() {
+    let dist = workspace().join("frontend/dist");
+    assert!(dist.join("index.html").exists(), "build the browser client first: cargo xtask frontend");
+    let db = TestDb::with_demo();
+    let evidence = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        evidence.path(),
+        &[
+            ("DATABASE_URL", db.url()),
+            ("DUBAN_STATIC_DIR", dist.to_str().unwrap()),
+            ("DUBAN_EVIDENCE_DIR", evidence.path().to_str().unwrap()),
+            ("DUBAN_LOG", "warn,duban=info"),
+        ],
+    );
+    let base = server.base.clone();
+    // Three of 县市场监管局's lead assignments are late.
+    let market = api_get(&base, "scjgj", "/api/v1/me")["unit"]["id"].as_i64().unwrap();
+    let late = api_get(&base, "scjgj", &format!("/api/v1/assignments?unit={market}&role=lead&limit=3"));
+    let (http, token) = api_login(&base, "yfzxb");
+    let yesterday = duban::clock::today().pred_opt().unwrap();
+    let mut codes = Vec::new();
+    for assignment in late["items"].as_array().unwrap() {
+        codes.push(assignment["task"]["code"].as_str().unwrap().to_owned());
+        let response = http
+            .patch(format!("{base}/api/v1/assignments/{}", assignment["id"]))
+            .bearer_auth(&token)
+            .header("If-Match", "*")
+            .json(&serde_json::json!({"due_date": yesterday}))
+            .send()
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    runtime.block_on(async {
+        let browser = Browser::start(&base).await;
+        browser.sign_in("yfzxb").await;
+        browser.wait_text(".unit-table .muted", "逾期分工").await;
+        browser.find(".unit-table button.sort:nth-of-type(2)").await.click().await.unwrap();
+        let first = browser.find(".unit-table tbody tr:first-child").await;
+        assert_eq!(first.attr("data-unit").await.unwrap().as_deref(), Some("县市场监管局"));
+        browser.shot("32-units-by-late-work").await;
+        browser.find(".unit-table tbody tr:first-child [data-figure=lead-overdue]").await.click().await.unwrap();
+        browser.find("table.breakdown tr[data-code]").await;
+        let url = browser.driver.current_url().await.unwrap();
+        assert!(url.query().is_some_and(|query| query.contains(&format!("lead_unit={market}")) && query.contains("overdue=true")), "{url}");
+        let mut shown = Vec::new();
+        for row in browser.driver.find_all(By::Css("table.breakdown tr[data-code]")).await.unwrap() {
+            shown.push(row.attr("data-code").await.unwrap().unwrap());
+        }
+        shown.sort();
+        codes.sort();
+        assert_eq!(shown, codes, "exactly the unit's late tasks");
+        browser.quit().await;
+    });
+    drop(server);
+}

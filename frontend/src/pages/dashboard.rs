@@ -57,7 +57,7 @@ fn DashboardView(dashboard: Dashboard) -> impl IntoView {
             </div>
             <A href=tasks("overdue=true")>
                 <div class="card figure">
-                    <span>{strings::OVERDUE}</span>
+                    <span>{strings::OVERDUE_TASKS}</span>
                     <strong data-figure="total-overdue">{total.overdue}</strong>
                 </div>
             </A>
@@ -109,8 +109,57 @@ fn DashboardView(dashboard: Dashboard) -> impl IntoView {
             {dashboard.indicators.iter().map(|level1| view! { <IndicatorRows level1=level1.clone() campaign=dashboard.campaign.clone() /> }).collect_view()}
         </section>
 
-        <section class="card">
+        <UnitTable units=dashboard.units.clone() campaign=dashboard.campaign.clone() />
+    }
+}
+
+/// How the unit table is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum UnitOrder {
+    /// The roster's order, as the county lists its units.
+    Roster,
+    /// Most late assignments first: who to call.
+    MostOverdue,
+    /// Least of its work approved first.
+    LeastApproved,
+}
+
+/// Each unit's work as lead and as responsible unit: sortable, its late
+/// counts linking to the late tasks, the header staying in view.
+#[component]
+fn UnitTable(units: Vec<duban_dto::api::UnitProgress>, campaign: String) -> impl IntoView {
+    let order = RwSignal::new(UnitOrder::Roster);
+    let sorted = move || {
+        let mut units = units.clone();
+        match order.get() {
+            UnitOrder::Roster => {}
+            UnitOrder::MostOverdue => units.sort_by_key(|unit| std::cmp::Reverse(unit.lead.overdue + unit.responsible.overdue)),
+            UnitOrder::LeastApproved => units.sort_by(|a, b| {
+                let share = |unit: &duban_dto::api::UnitProgress| {
+                    let total = unit.lead.total + unit.responsible.total;
+                    if total == 0 { 1.0 } else { (unit.lead.approved + unit.responsible.approved) as f64 / total as f64 }
+                };
+                share(a).total_cmp(&share(b))
+            }),
+        }
+        units
+    };
+    let tasks = move |query: String| format!("/tasks?campaign={campaign}&{query}");
+    let sort_button = move |wanted: UnitOrder, label: &'static str| {
+        view! {
+            <button type="button" class="sort" aria-pressed=move || (order.get() == wanted).to_string() on:click=move |_| order.set(wanted)>{label}</button>
+        }
+    };
+    view! {
+        <section class="card unit-table">
             <h3>{strings::BY_UNIT}</h3>
+            <p class="toolbar">
+                {strings::SORT_BY}
+                {sort_button(UnitOrder::Roster, strings::SORT_ROSTER)}
+                {sort_button(UnitOrder::MostOverdue, strings::SORT_OVERDUE)}
+                {sort_button(UnitOrder::LeastApproved, strings::SORT_APPROVED)}
+            </p>
+            <p class="muted">{strings::UNIT_TABLE_COUNTS}</p>
             <table class="units">
                 <thead>
                     <tr>
@@ -119,29 +168,36 @@ fn DashboardView(dashboard: Dashboard) -> impl IntoView {
                         <th colspan="4">{strings::AS_RESPONSIBLE}</th>
                     </tr>
                     <tr>
-                        <th>{strings::APPROVED}</th><th>{strings::IN_REVIEW}</th><th>{strings::OVERDUE}</th>
-                        <th>{strings::APPROVED}</th><th>{strings::IN_REVIEW}</th><th>{strings::RETURNED}</th><th>{strings::OVERDUE}</th>
+                        <th>{strings::APPROVED}</th><th>{strings::IN_REVIEW}</th><th>{strings::OVERDUE_ASSIGNMENTS}</th>
+                        <th>{strings::APPROVED}</th><th>{strings::IN_REVIEW}</th><th>{strings::RETURNED}</th><th>{strings::OVERDUE_ASSIGNMENTS}</th>
                     </tr>
                 </thead>
                 <tbody>
-                    {dashboard.units.iter().map(|unit| {
+                    {move || sorted().into_iter().map(|unit| {
                         let id = unit.unit.id;
                         let lead_approved = strings::of_total(unit.lead.approved, unit.lead.total);
                         let responsible_approved = strings::of_total(unit.responsible.approved, unit.responsible.total);
+                        let late = |count: i64, href: String, figure: &'static str| {
+                            if count > 0 {
+                                view! { <A href=href><span data-figure=figure>{count}</span></A> }.into_any()
+                            } else {
+                                view! { <span data-figure=figure>{count}</span> }.into_any()
+                            }
+                        };
                         view! {
                             <tr data-unit=unit.unit.name.clone()>
                                 <th scope="row">{unit.unit.name.clone()}</th>
-                                <td><A href=tasks(&format!("lead_unit={id}"))>
+                                <td><A href=tasks(format!("lead_unit={id}"))>
                                     <span data-figure="lead-approved">{lead_approved}</span>
                                 </A></td>
                                 <td>{unit.lead.in_review}</td>
-                                <td class:alert={unit.lead.overdue > 0}>{unit.lead.overdue}</td>
-                                <td><A href=tasks(&format!("responsible_unit={id}"))>
+                                <td class:alert={unit.lead.overdue > 0}>{late(unit.lead.overdue, tasks(format!("lead_unit={id}&overdue=true")), "lead-overdue")}</td>
+                                <td><A href=tasks(format!("responsible_unit={id}"))>
                                     <span data-figure="responsible-approved">{responsible_approved}</span>
                                 </A></td>
                                 <td data-figure="responsible-in-review">{unit.responsible.in_review}</td>
                                 <td data-figure="responsible-returned">{unit.responsible.returned}</td>
-                                <td class:alert={unit.responsible.overdue > 0}>{unit.responsible.overdue}</td>
+                                <td class:alert={unit.responsible.overdue > 0}>{late(unit.responsible.overdue, tasks(format!("responsible_unit={id}&overdue=true")), "responsible-overdue")}</td>
                             </tr>
                         }
                     }).collect_view()}
