@@ -26,6 +26,11 @@ struct Browser {
 
 impl Browser {
     async fn start(base: &str) -> Browser {
+        Self::start_sized(base, "1280,900").await
+    }
+
+    /// With the window `size` ("width,height"), e.g. a phone's "390,844".
+    async fn start_sized(base: &str, size: &str) -> Browser {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let chromedriver_path = std::env::var("DUBAN_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".to_owned());
         let chromedriver = Command::new(&chromedriver_path)
@@ -51,12 +56,19 @@ impl Browser {
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
-            "--window-size=1280,900",
             "--lang=zh-CN",
             // Nothing outside this machine is reachable, as in a county's intranet.
             "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
         ] {
             caps.add_arg(arg).unwrap();
+        }
+        caps.add_arg(&format!("--window-size={size}")).unwrap();
+        // A window is never narrower than 500 px; a phone's width is emulated.
+        if let Some((width, height)) = size.split_once(',').and_then(|(w, h)| Some((w.parse::<u32>().ok()?, h.parse::<u32>().ok()?)))
+            && width < 500
+        {
+            let metrics = serde_json::json!({"deviceMetrics": {"width": width, "height": height, "pixelRatio": 3.0}});
+            caps.add_experimental_option("mobileEmulation", metrics).unwrap();
         }
         let profile = tempfile::tempdir().unwrap().keep();
         caps.add_arg(&format!("--user-data-dir={}", profile.display())).unwrap();
@@ -687,6 +699,64 @@ fn the_dashboard_orders_units_by_late_work_and_links_their_late_tasks() {
         shown.sort();
         codes.sort();
         assert_eq!(shown, codes, "exactly the unit's late tasks");
+        browser.quit().await;
+    });
+    drop(server);
+}
+
+/// On a phone (390×844) no page scrolls sideways, the header stays short,
+/// and the task list comes before the indicator tree.
+#[test]
+fn pages_fit_a_phone() {
+    let dist = workspace().join("frontend/dist");
+    assert!(dist.join("index.html").exists(), "build the browser client first: cargo xtask frontend");
+    let db = TestDb::with_demo();
+    let evidence = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        evidence.path(),
+        &[
+            ("DATABASE_URL", db.url()),
+            ("DUBAN_STATIC_DIR", dist.to_str().unwrap()),
+            ("DUBAN_EVIDENCE_DIR", evidence.path().to_str().unwrap()),
+            ("DUBAN_LOG", "warn,duban=info"),
+        ],
+    );
+    let base = server.base.clone();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    runtime.block_on(async {
+        let browser = Browser::start_sized(&base, "390,844").await;
+        for (user, path, ready) in [("yfzxb", "/", ".unit-table"), ("yfzxb", "/tasks", "table.breakdown tr[data-code]"), ("sfj", "/my", "article.assignment")] {
+            browser.sign_in(user).await;
+            browser.open(path).await;
+            browser.find(ready).await;
+            // Panels fill in as their evidence and history arrive.
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            let measured = browser
+                .driver
+                .execute(
+                    "return [Math.max(document.documentElement.scrollWidth, ...Array.from(document.querySelectorAll('main *')).filter(e => !e.closest('table')).map(e => e.getBoundingClientRect().right)), window.innerWidth, document.querySelector('header.top').getBoundingClientRect().height];",
+                    Vec::new(),
+                )
+                .await
+                .unwrap();
+            let [scroll_width, inner_width, header]: [f64; 3] = measured.convert().unwrap();
+            browser.shot(&format!("phone-{}", path.trim_matches('/').replace('/', "-"))).await;
+            // Wide tables scroll inside themselves; nothing else reaches past the screen.
+            assert!(scroll_width <= inner_width + 1.0, "{path} is wider than the screen: {scroll_width} > {inner_width}");
+            assert!(header <= 140.0, "{path}: the header takes {header} px");
+        }
+        // The list before the tree that filters it.
+        browser.open("/tasks").await;
+        browser.find("table.breakdown tr[data-code]").await;
+        let order = browser
+            .driver
+            .execute(
+                "const table = document.querySelector('table.breakdown').getBoundingClientRect().top; const tree = document.querySelector('nav.tree').getBoundingClientRect().top; return table < tree;",
+                Vec::new(),
+            )
+            .await
+            .unwrap();
+        assert!(order.convert::<bool>().unwrap(), "the task list comes first on a phone");
         browser.quit().await;
     });
     drop(server);
