@@ -160,6 +160,9 @@ pub const TO_DO: &str = "待办";
 pub const DUE_SOON: &str = "5个工作日内到期";
 pub const RETURNED_TO_US: &str = "被退回";
 pub const NOTHING: &str = "暂无。";
+pub const HANDED_IN: &str = "已报送，待审核";
+pub const SEARCH_MY_TASKS: &str = "按任务编码或内容查找";
+pub const SHOW_MORE: &str = "显示更多";
 pub const NO_UNIT: &str = "您的账号不属于任何单位。";
 
 // Review queue.

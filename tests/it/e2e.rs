@@ -761,3 +761,70 @@ fn pages_fit_a_phone() {
     });
     drop(server);
 }
+
+/// 本单位任务 with a hundred-odd items: each item once, in its first
+/// section; ten panels a section until more are asked for; a search.
+#[test]
+fn the_unit_page_shows_each_item_once_a_section_at_a_time_and_searches() {
+    let dist = workspace().join("frontend/dist");
+    assert!(dist.join("index.html").exists(), "build the browser client first: cargo xtask frontend");
+    let db = TestDb::with_demo();
+    let evidence = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        evidence.path(),
+        &[
+            ("DATABASE_URL", db.url()),
+            ("DUBAN_STATIC_DIR", dist.to_str().unwrap()),
+            ("DUBAN_EVIDENCE_DIR", evidence.path().to_str().unwrap()),
+            ("DUBAN_LOG", "warn,duban=info"),
+        ],
+    );
+    let base = server.base.clone();
+    // One of 县司法局's lead assignments is due tomorrow.
+    let justice = api_get(&base, "sfj", "/api/v1/me")["unit"]["id"].as_i64().unwrap();
+    let mine = api_get(&base, "sfj", &format!("/api/v1/assignments?unit={justice}&limit=200"));
+    let total = mine["total"].as_i64().unwrap();
+    assert!(total > 100, "{total}");
+    let soon = mine["items"][50].clone();
+    let (http, token) = api_login(&base, "yfzxb");
+    let tomorrow = duban::clock::today().succ_opt().unwrap();
+    let response = http
+        .patch(format!("{base}/api/v1/assignments/{}", soon["id"]))
+        .bearer_auth(&token)
+        .header("If-Match", "*")
+        .json(&serde_json::json!({"due_date": tomorrow}))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let code = soon["task"]["code"].as_str().unwrap().to_owned();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    runtime.block_on(async {
+        let browser = Browser::start(&base).await;
+        browser.sign_in("sfj").await;
+        browser.open("/my").await;
+        browser.wait_text("section.to-do [data-figure=to-do]", &(total - 1).to_string()).await;
+        assert_eq!(browser.find("section.due-soon [data-figure=due-soon]").await.text().await.unwrap(), "1");
+        let panels = browser.driver.find_all(By::Css("section.to-do article.assignment")).await.unwrap().len();
+        assert_eq!(panels, 10, "ten panels until more are asked for");
+        let due_soon_panel = format!("article.assignment[data-assignment='{}']", soon["id"]);
+        browser.find(&format!("section.due-soon {due_soon_panel}")).await;
+        assert!(browser.absent(&format!("section.to-do {due_soon_panel}")).await, "an item appears once");
+        browser.find("section.to-do button.more").await.click().await.unwrap();
+        let deadline = Instant::now() + STEP;
+        while browser.driver.find_all(By::Css("section.to-do article.assignment")).await.unwrap().len() < 20 {
+            assert!(Instant::now() < deadline, "more panels never came");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        browser.shot("33-my-unit").await;
+        browser.find("input[name=q]").await.send_keys(&code).await.unwrap();
+        let deadline = Instant::now() + STEP;
+        while browser.find("section.to-do [data-figure=to-do]").await.text().await.unwrap() != "0" {
+            assert!(Instant::now() < deadline, "the search never narrowed the list");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        browser.find(&format!("section.due-soon {due_soon_panel}")).await;
+        browser.find("section.handed-in").await;
+        browser.quit().await;
+    });
+    drop(server);
+}
