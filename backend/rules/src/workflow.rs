@@ -228,6 +228,12 @@ pub fn evidence_editable(status: AssignmentStatus) -> bool {
     matches!(status, AssignmentStatus::NotStarted | AssignmentStatus::InProgress | AssignmentStatus::Returned)
 }
 
+/// Whether the unit has handed its work in and it awaits a review, the
+/// first or the final one.
+pub fn awaiting_review(status: AssignmentStatus) -> bool {
+    matches!(status, AssignmentStatus::Submitted | AssignmentStatus::Accepted)
+}
+
 /// Why evidence cannot change now, if it cannot.
 pub fn evidence_frozen(status: AssignmentStatus) -> Option<String> {
     (!evidence_editable(status)).then(|| format!("the assignment is {status}: its evidence cannot change now"))
@@ -238,6 +244,12 @@ mod tests {
     use super::*;
 
     use AssignmentStatus::*;
+
+    #[test]
+    fn work_awaits_review_from_submission_to_the_final_decision() {
+        let waiting: Vec<AssignmentStatus> = AssignmentStatus::ALL.iter().copied().filter(|status| awaiting_review(*status)).collect();
+        assert_eq!(waiting, [Submitted, Accepted]);
+    }
 
     /// Every allowed (from, step, standing, role) and where it leads,
     /// written out independently of the rules above.

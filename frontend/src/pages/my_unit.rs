@@ -64,8 +64,7 @@ pub fn MyUnitPage() -> impl IntoView {
                 .filter(|a| a.status != AssignmentStatus::Returned && !soon_ids.contains(&a.id) && submittable(a))
                 .cloned()
                 .collect();
-            let handed_in: Vec<Assignment> =
-                all.iter().filter(|a| matches!(a.status, AssignmentStatus::Submitted | AssignmentStatus::Accepted)).cloned().collect();
+            let handed_in: Vec<Assignment> = all.iter().filter(|a| workflow::awaiting_review(a.status)).cloned().collect();
             let filtered = |items: Vec<Assignment>| items.into_iter().filter(|a| matches(a)).collect::<Vec<_>>();
             view! {
                 <Section title=strings::RETURNED_TO_US class="returned" items=filtered(returned) on_change />
