@@ -11,11 +11,12 @@ fn chromium() -> String {
     path
 }
 
-/// Renders a page with every host but this machine unreachable, and
-/// returns the DOM after its scripts ran.
-fn render_offline(url: &str) -> String {
-    let profile = tempfile::tempdir().unwrap();
-    let output = Command::new(chromium())
+/// Headless Chromium with its own profile, every host but this machine
+/// unreachable, set to print the DOM of the page named last once its
+/// scripts ran.
+fn dump_dom(profile: &std::path::Path) -> Command {
+    let mut command = Command::new(chromium());
+    command
         .args([
             "--headless=new",
             "--no-sandbox",
@@ -29,10 +30,16 @@ fn render_offline(url: &str) -> String {
             "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
             "--virtual-time-budget=15000",
         ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .args(["--dump-dom", url])
-        .output()
-        .unwrap();
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("--dump-dom");
+    command
+}
+
+/// Renders a page with every host but this machine unreachable, and
+/// returns the DOM after its scripts ran.
+fn render_offline(url: &str) -> String {
+    let profile = tempfile::tempdir().unwrap();
+    let output = dump_dom(profile.path()).arg(url).output().unwrap();
     assert!(output.status.success(), "chromium failed: {}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8(output.stdout).unwrap()
 }
@@ -58,25 +65,8 @@ fn the_client_loads_without_console_warnings() {
     let db = TestDb::with_demo();
     let server = TestServer::start_with_options(&db, duban_tests::ServerOptions { static_dir: Some(dist), ..Default::default() });
     let profile = tempfile::tempdir().unwrap();
-    let output = Command::new(chromium())
-        .args([
-            "--headless=new",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-            "--virtual-time-budget=15000",
-            "--enable-logging=stderr",
-            "--v=0",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .args(["--dump-dom", &format!("{}/", server.base)])
-        .output()
-        .unwrap();
+    // Console messages go to standard error.
+    let output = dump_dom(profile.path()).args(["--enable-logging=stderr", "--v=0"]).arg(format!("{}/", server.base)).output().unwrap();
     let dom = String::from_utf8_lossy(&output.stdout);
     assert!(dom.contains("form") && dom.contains("login"), "the sign-in form rendered: {dom}");
     let console: Vec<&str> =

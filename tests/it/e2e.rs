@@ -158,6 +158,24 @@ impl Browser {
     }
 }
 
+/// `duban serve` on `db` with the built browser client and an evidence
+/// directory of its own, which lives as long as the returned guard.
+fn serve_client(db: &TestDb) -> (Server, tempfile::TempDir) {
+    let dist = workspace().join("frontend/dist");
+    assert!(dist.join("index.html").exists(), "build the browser client first: cargo xtask frontend");
+    let evidence = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        evidence.path(),
+        &[
+            ("DATABASE_URL", db.url()),
+            ("DUBAN_STATIC_DIR", dist.to_str().unwrap()),
+            ("DUBAN_EVIDENCE_DIR", evidence.path().to_str().unwrap()),
+            ("DUBAN_LOG", "warn,duban=info"),
+        ],
+    );
+    (server, evidence)
+}
+
 fn pdf(path: &std::path::Path, content: &str) {
     std::fs::write(path, format!("%PDF-1.7\n% {content}\n%%EOF\n")).unwrap();
 }
@@ -181,19 +199,8 @@ fn api_get(base: &str, username: &str, path: &str) -> Value {
 
 #[test]
 fn a_submission_is_returned_resubmitted_accepted_and_approved_in_the_browser() {
-    let dist = workspace().join("frontend/dist");
-    assert!(dist.join("index.html").exists(), "build the browser client first: cargo xtask frontend");
     let db = TestDb::with_demo();
-    let evidence = tempfile::tempdir().unwrap();
-    let server = Server::start(
-        evidence.path(),
-        &[
-            ("DATABASE_URL", db.url()),
-            ("DUBAN_STATIC_DIR", dist.to_str().unwrap()),
-            ("DUBAN_EVIDENCE_DIR", evidence.path().to_str().unwrap()),
-            ("DUBAN_LOG", "warn,duban=info"),
-        ],
-    );
+    let (server, _evidence) = serve_client(&db);
     let base = server.base.clone();
 
     // The task: one that 县司法局 (sfj) leads; 罗雄街道 (lxjd) will be responsible.
@@ -339,19 +346,8 @@ async fn review_flow(base: &str, task_id: i64, township: i64, first_file: &std::
 
 #[test]
 fn a_notice_is_issued_from_the_late_list_acknowledged_replied_and_closed_in_the_browser() {
-    let dist = workspace().join("frontend/dist");
-    assert!(dist.join("index.html").exists(), "build the browser client first: cargo xtask frontend");
     let db = TestDb::with_demo();
-    let evidence = tempfile::tempdir().unwrap();
-    let server = Server::start(
-        evidence.path(),
-        &[
-            ("DATABASE_URL", db.url()),
-            ("DUBAN_STATIC_DIR", dist.to_str().unwrap()),
-            ("DUBAN_EVIDENCE_DIR", evidence.path().to_str().unwrap()),
-            ("DUBAN_LOG", "warn,duban=info"),
-        ],
-    );
+    let (server, _evidence) = serve_client(&db);
     let base = server.base.clone();
     // 县司法局's work on a task it leads is overdue.
     let justice = api_get(&base, "sfj", "/api/v1/me")["unit"]["id"].as_i64().unwrap();
@@ -442,19 +438,8 @@ async fn supervision_flow(base: &str, late: i64, report: &std::path::Path) -> i6
 /// message after repeated wrong passwords.
 #[test]
 fn a_new_account_changes_its_password_enrols_an_authenticator_and_is_signed_out_when_idle_in_the_browser() {
-    let dist = workspace().join("frontend/dist");
-    assert!(dist.join("index.html").exists(), "build the browser client first: cargo xtask frontend");
     let db = TestDb::with_demo();
-    let evidence = tempfile::tempdir().unwrap();
-    let server = Server::start(
-        evidence.path(),
-        &[
-            ("DATABASE_URL", db.url()),
-            ("DUBAN_STATIC_DIR", dist.to_str().unwrap()),
-            ("DUBAN_EVIDENCE_DIR", evidence.path().to_str().unwrap()),
-            ("DUBAN_LOG", "warn,duban=info"),
-        ],
-    );
+    let (server, _evidence) = serve_client(&db);
     let base = server.base.clone();
     // The system administrator creates the account with an initial password.
     let unit = api_get(&base, "zwj", "/api/v1/me")["unit"]["id"].as_i64().unwrap();
@@ -580,19 +565,8 @@ async fn account_flow(base: &str, database_url: &str) {
 /// due date, and removes an assignment not yet begun, all on the task page.
 #[test]
 fn the_lead_office_assigns_dates_and_removes_work_on_the_task_page() {
-    let dist = workspace().join("frontend/dist");
-    assert!(dist.join("index.html").exists(), "build the browser client first: cargo xtask frontend");
     let db = TestDb::with_demo();
-    let evidence = tempfile::tempdir().unwrap();
-    let server = Server::start(
-        evidence.path(),
-        &[
-            ("DATABASE_URL", db.url()),
-            ("DUBAN_STATIC_DIR", dist.to_str().unwrap()),
-            ("DUBAN_EVIDENCE_DIR", evidence.path().to_str().unwrap()),
-            ("DUBAN_LOG", "warn,duban=info"),
-        ],
-    );
+    let (server, _evidence) = serve_client(&db);
     let base = server.base.clone();
     let justice = api_get(&base, "sfj", "/api/v1/me")["unit"]["id"].as_i64().unwrap();
     let township = api_get(&base, "lxjd", "/api/v1/me")["unit"]["id"].as_i64().unwrap();
@@ -648,19 +622,8 @@ async fn planning_flow(base: &str, task: i64, township: i64) {
 /// count to exactly its late tasks.
 #[test]
 fn the_dashboard_orders_units_by_late_work_and_links_their_late_tasks() {
-    let dist = workspace().join("frontend/dist");
-    assert!(dist.join("index.html").exists(), "build the browser client first: cargo xtask frontend");
     let db = TestDb::with_demo();
-    let evidence = tempfile::tempdir().unwrap();
-    let server = Server::start(
-        evidence.path(),
-        &[
-            ("DATABASE_URL", db.url()),
-            ("DUBAN_STATIC_DIR", dist.to_str().unwrap()),
-            ("DUBAN_EVIDENCE_DIR", evidence.path().to_str().unwrap()),
-            ("DUBAN_LOG", "warn,duban=info"),
-        ],
-    );
+    let (server, _evidence) = serve_client(&db);
     let base = server.base.clone();
     // Three of 县市场监管局's lead assignments are late.
     let market = api_get(&base, "scjgj", "/api/v1/me")["unit"]["id"].as_i64().unwrap();
@@ -708,19 +671,8 @@ fn the_dashboard_orders_units_by_late_work_and_links_their_late_tasks() {
 /// and the task list comes before the indicator tree.
 #[test]
 fn pages_fit_a_phone() {
-    let dist = workspace().join("frontend/dist");
-    assert!(dist.join("index.html").exists(), "build the browser client first: cargo xtask frontend");
     let db = TestDb::with_demo();
-    let evidence = tempfile::tempdir().unwrap();
-    let server = Server::start(
-        evidence.path(),
-        &[
-            ("DATABASE_URL", db.url()),
-            ("DUBAN_STATIC_DIR", dist.to_str().unwrap()),
-            ("DUBAN_EVIDENCE_DIR", evidence.path().to_str().unwrap()),
-            ("DUBAN_LOG", "warn,duban=info"),
-        ],
-    );
+    let (server, _evidence) = serve_client(&db);
     let base = server.base.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     runtime.block_on(async {
@@ -766,19 +718,8 @@ fn pages_fit_a_phone() {
 /// section; ten panels a section until more are asked for; a search.
 #[test]
 fn the_unit_page_shows_each_item_once_a_section_at_a_time_and_searches() {
-    let dist = workspace().join("frontend/dist");
-    assert!(dist.join("index.html").exists(), "build the browser client first: cargo xtask frontend");
     let db = TestDb::with_demo();
-    let evidence = tempfile::tempdir().unwrap();
-    let server = Server::start(
-        evidence.path(),
-        &[
-            ("DATABASE_URL", db.url()),
-            ("DUBAN_STATIC_DIR", dist.to_str().unwrap()),
-            ("DUBAN_EVIDENCE_DIR", evidence.path().to_str().unwrap()),
-            ("DUBAN_LOG", "warn,duban=info"),
-        ],
-    );
+    let (server, _evidence) = serve_client(&db);
     let base = server.base.clone();
     // One of 县司法局's lead assignments is due tomorrow.
     let justice = api_get(&base, "sfj", "/api/v1/me")["unit"]["id"].as_i64().unwrap();
