@@ -90,15 +90,7 @@ impl Database {
     /// Opens DATABASE_URL when set, else the embedded cluster in the data
     /// directory (started, or initialised on first use); then migrates.
     pub fn open(settings: &Settings) -> Result<Database, DbError> {
-        let (url, cluster) = match &settings.database_url {
-            Some(url) => (url.clone(), None),
-            None => {
-                let cluster = start_embedded(&settings.data_dir)?;
-                let url = cluster.url(EMBEDDED_DATABASE);
-                create_database_if_missing(&cluster.url("postgres"), EMBEDDED_DATABASE)?;
-                (url, Some(cluster))
-            }
-        };
+        let (url, cluster) = locate(settings)?;
         let mut conn = PgConnection::establish(&url)?;
         migrate(&mut conn)?;
         let in_force = crate::audit::ChainHash::install(&mut conn, settings.audit_hash)?;
@@ -116,15 +108,7 @@ impl Database {
     /// Opens the database like [`Database::open`] but changes nothing in it:
     /// a restore needs it empty.
     pub fn open_unmigrated(settings: &Settings) -> Result<Database, DbError> {
-        let (url, cluster) = match &settings.database_url {
-            Some(url) => (url.clone(), None),
-            None => {
-                let cluster = start_embedded(&settings.data_dir)?;
-                let url = cluster.url(EMBEDDED_DATABASE);
-                create_database_if_missing(&cluster.url("postgres"), EMBEDDED_DATABASE)?;
-                (url, Some(cluster))
-            }
-        };
+        let (url, cluster) = locate(settings)?;
         let pool = pool(&url, 2)?;
         Ok(Database { pool, url, cluster: cluster.map(|cluster| std::sync::Arc::new(std::sync::Mutex::new(cluster))) })
     }
@@ -137,6 +121,19 @@ impl Database {
     /// Whether the database runs in duban's own embedded cluster.
     pub fn is_embedded(&self) -> bool {
         self.cluster.is_some()
+    }
+}
+
+/// DATABASE_URL when set, else the embedded cluster in the data directory
+/// (started, or initialised on first use) with duban's database in it.
+fn locate(settings: &Settings) -> Result<(String, Option<Cluster>), DbError> {
+    match &settings.database_url {
+        Some(url) => Ok((url.clone(), None)),
+        None => {
+            let cluster = start_embedded(&settings.data_dir)?;
+            create_database_if_missing(&cluster.url("postgres"), EMBEDDED_DATABASE)?;
+            Ok((cluster.url(EMBEDDED_DATABASE), Some(cluster)))
+        }
     }
 }
 
