@@ -69,3 +69,66 @@ fn the_dashboard_counts_what_the_task_list_finds() {
     let unit_id = unit["unit"]["id"].as_i64().unwrap();
     assert_eq!(total(&inspector, &format!("lead_unit={unit_id}")), unit["lead"]["total"].as_i64().unwrap());
 }
+
+/// The lights weigh each task's own window (from when it was given out to
+/// its due date), so fresh work late in the campaign's year is not all red.
+#[test]
+fn lights_judge_each_task_by_its_own_window() {
+    let db = TestDb::with_demo();
+    let mut conn = db.conn();
+    let server = TestServer::start(&db);
+    let inspector = server.login("inspector");
+    let lights = |inspector: &duban_tests::Client| -> (i64, i64, i64) {
+        let dashboard: Value = inspector.get_json("/api/v1/campaigns/luoping/dashboard");
+        let lights = &dashboard["total"]["lights"];
+        (lights["red"].as_i64().unwrap(), lights["yellow"].as_i64().unwrap(), dashboard["total"]["overdue"].as_i64().unwrap())
+    };
+
+    // Given out today: only the overdue tasks are red, whatever share of
+    // the campaign's years has passed, and the tasks nobody was given
+    // (judged from the campaign's start, they are far behind).
+    let (red, _, overdue) = lights(&inspector);
+    let never_given_out: i64 =
+        diesel::sql_query("SELECT id FROM tasks WHERE id NOT IN (SELECT task_id FROM assignments)").execute(&mut conn).unwrap() as i64;
+    assert!(never_given_out > 0);
+    assert_eq!(red, overdue + never_given_out, "fresh work is red only when it is late or nobody has it");
+    assert!(red < 229 / 2, "the lights single tasks out: {red} red");
+
+    // B010 was given out a year ago with no due date and never begun: far
+    // behind its window (the campaign's), so red although not overdue.
+    // B011 was given out a year ago and submitted: not behind.
+    for sql in [
+        "UPDATE campaigns SET period_start = CURRENT_DATE - 365, period_end = CURRENT_DATE + 30",
+        "UPDATE assignments SET created_at = now() - interval '365 days', due_date = NULL, status = 'not_started'
+         WHERE task_id = (SELECT id FROM tasks WHERE code = 'B010')",
+        "UPDATE assignments SET created_at = now() - interval '365 days', due_date = NULL, status = 'submitted'
+         WHERE task_id = (SELECT id FROM tasks WHERE code = 'B011')",
+    ] {
+        diesel::sql_query(sql).execute(&mut conn).unwrap();
+    }
+    let ids: Vec<i64> = (1..=229).collect();
+    duban::rollup::refresh(&mut conn, &ids).unwrap();
+    let red_codes = |inspector: &duban_tests::Client| -> Vec<String> {
+        inspector.get_json("/api/v1/tasks?campaign=luoping&light=red&limit=200")["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|task| task["code"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let red = red_codes(&inspector);
+    assert!(red.contains(&"B010".to_owned()), "{red:?}");
+    assert!(!red.contains(&"B011".to_owned()), "{red:?}");
+    assert_eq!(lights(&inspector).0, red.len() as i64);
+
+    // A due date three days ahead makes a fresh task yellow.
+    diesel::sql_query(
+        "UPDATE assignments SET due_date = CURRENT_DATE + 3, status = 'in_progress'
+         WHERE task_id = (SELECT id FROM tasks WHERE code = 'B020')",
+    )
+    .execute(&mut conn)
+    .unwrap();
+    duban::rollup::refresh(&mut conn, &ids).unwrap();
+    let yellow = inspector.get_json("/api/v1/tasks?campaign=luoping&light=yellow&limit=200");
+    assert!(yellow["items"].as_array().unwrap().iter().any(|task| task["code"] == "B020"), "{yellow}");
+}

@@ -91,3 +91,20 @@ fn groups_expand_by_their_rules() {
     assert!(adjusted.contains(&"县委宣传部".to_owned()) && !adjusted.contains(&"县税务局".to_owned()));
     assert_eq!(adjusted.len(), departments.len());
 }
+
+/// The migration that added the stored lights is followed by filling them
+/// for the tasks already there, by the rulebook.
+#[test]
+fn upgrading_fills_the_stored_lights_of_existing_tasks() {
+    let db = TestDb::with_demo();
+    let mut conn = db.conn();
+    let lit = "SELECT count(*) FROM tasks WHERE red_from IS NOT NULL";
+    let before = count(&mut conn, lit);
+    assert!(before > 0);
+    let mut reverted = Vec::new();
+    while !reverted.iter().any(|version: &String| version == "20261205000009") {
+        reverted.push(conn.revert_last_migration(duban::db::MIGRATIONS).unwrap().to_string());
+    }
+    duban::db::migrate(&mut conn).unwrap();
+    assert_eq!(count(&mut conn, lit), before);
+}

@@ -10,7 +10,6 @@ use diesel::prelude::*;
 use diesel::sql_types::{Bool, Integer};
 use duban_dto::api::{CampaignSummary, Indicator, IndicatorRef, ListCount, Page, Party, Target, TaskDetail, TaskSummary, UnitRef};
 use duban_dto::{PartyRole, ScheduleLight, TaskList, TaskStatus};
-use duban_rules::schedule::{self, Due, Lag};
 
 use crate::authz::{ReadCatalog, ReadProgress};
 use crate::db::lookups::{self, campaign_id};
@@ -152,72 +151,23 @@ fn like_pattern(text: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// A condition on `tasks`, boxed so that conditions can be combined.
-type TaskCondition = Box<dyn BoxableExpression<tasks::table, Pg, SqlType = Bool>>;
-
-/// The schedule light (`duban_rules::schedule::light`) as a condition on
-/// `tasks`, with every value a bound parameter so the statement is prepared
-/// and cached like any other. How far behind a task is depends on its
-/// campaign's elapsed share, so the campaigns are grouped by the statuses
-/// that are behind and far behind in them (a few groups at most).
-struct LightRule {
-    today: NaiveDate,
-    /// Campaigns, and the stored statuses that are far behind and behind in them.
-    lags: Vec<(Vec<i64>, Vec<TaskStatus>, Vec<TaskStatus>)>,
-}
-
-impl LightRule {
-    fn load(conn: &mut PgConnection, campaign: Option<&str>, today: NaiveDate) -> QueryResult<LightRule> {
-        let mut query = campaigns::table.select((campaigns::id, campaigns::period_start, campaigns::period_end)).into_boxed();
-        if let Some(code) = campaign {
-            query = query.filter(campaigns::code.eq(code.to_owned()));
-        }
-        let mut groups: BTreeMap<(Vec<TaskStatus>, Vec<TaskStatus>), Vec<i64>> = BTreeMap::new();
-        for (id, start, end) in query.load::<(i64, Option<NaiveDate>, Option<NaiveDate>)>(conn)? {
-            let elapsed = schedule::elapsed_share(start, end, today);
-            let lagging = |lag: Lag| -> Vec<TaskStatus> {
-                TaskStatus::ALL.iter().copied().filter(|status| Lag::of(*status, elapsed) == lag).collect()
-            };
-            groups.entry((lagging(Lag::FarBehind), lagging(Lag::Behind))).or_default().push(id);
-        }
-        let lags = groups.into_iter().map(|((far, behind), ids)| (ids, far, behind)).collect();
-        Ok(LightRule { today, lags })
-    }
-
-    /// Tasks whose campaign puts their status `far` (far behind) or else behind.
-    fn lagging(&self, far: bool) -> TaskCondition {
-        let mut condition: TaskCondition = Box::new(false.into_sql::<Bool>());
-        for (ids, far_behind, behind) in &self.lags {
-            let statuses = if far { far_behind } else { behind };
-            if !statuses.is_empty() {
-                condition =
-                    Box::new(condition.or(tasks::campaign_id.eq_any(ids.clone()).and(tasks::rollup_status.eq_any(statuses.clone()))));
-            }
-        }
-        condition
-    }
-
-    fn red(&self) -> TaskCondition {
-        let overdue = tasks::next_due.is_not_null().and(tasks::next_due.lt(self.today)).assume_not_null();
-        Box::new(tasks::rollup_status.ne(TaskStatus::Approved).and(overdue.or(self.lagging(true))))
-    }
-
-    fn yellow(&self) -> TaskCondition {
-        let soon = tasks::next_due.is_not_null().and(tasks::next_due.le(Due::soon_until(self.today))).assume_not_null();
-        Box::new(tasks::rollup_status.ne(TaskStatus::Approved).and(diesel::dsl::not(self.red())).and(soon.or(self.lagging(false))))
-    }
-
-    fn condition(&self, wanted: ScheduleLight) -> TaskCondition {
-        match wanted {
-            ScheduleLight::Red => self.red(),
-            ScheduleLight::Yellow => self.yellow(),
-            ScheduleLight::Green => Box::new(diesel::dsl::not(self.red()).and(diesel::dsl::not(self.yellow()))),
-        }
+/// The schedule light on `today` as a condition on `tasks`: the stored
+/// days it turns yellow and red (`duban_rules::schedule::LightDates`,
+/// kept by `rollup::refresh`) compared with the day, a bound parameter.
+fn light_condition(wanted: ScheduleLight, today: NaiveDate) -> Box<dyn BoxableExpression<tasks::table, Pg, SqlType = Bool>> {
+    let red = || tasks::red_from.le(today).assume_not_null();
+    let yellow = || tasks::yellow_from.le(today).assume_not_null();
+    let not_red = || tasks::red_from.is_null().or(tasks::red_from.gt(today).assume_not_null());
+    let not_yellow = || tasks::yellow_from.is_null().or(tasks::yellow_from.gt(today).assume_not_null());
+    match wanted {
+        ScheduleLight::Red => Box::new(red()),
+        ScheduleLight::Yellow => Box::new(yellow().and(not_red())),
+        ScheduleLight::Green => Box::new(not_yellow().and(not_red())),
     }
 }
 
 impl TaskFilter {
-    fn query(&self, today: NaiveDate, lights: Option<&LightRule>) -> tasks::BoxedQuery<'static, diesel::pg::Pg> {
+    fn query(&self, today: NaiveDate) -> tasks::BoxedQuery<'static, diesel::pg::Pg> {
         let mut query = tasks::table.into_boxed();
         if let Some(code) = &self.campaign {
             query =
@@ -258,8 +208,8 @@ impl TaskFilter {
         if let Some(date) = self.due_before {
             query = query.filter(tasks::next_due.lt(date));
         }
-        if let (Some(light), Some(rule)) = (self.light, lights) {
-            query = query.filter(rule.condition(light));
+        if let Some(light) = self.light {
+            query = query.filter(light_condition(light, today));
         }
         if let Some(q) = self.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
             query = query.filter(tasks::text.ilike(like_pattern(q)).or(tasks::code.eq(q.to_uppercase())));
@@ -271,11 +221,7 @@ impl TaskFilter {
 pub fn tasks(conn: &mut PgConnection, _can: &ReadCatalog, filter: &TaskFilter, cursor: &Cursor) -> Result<Page<TaskSummary>, Error> {
     crate::limits::parameter("q", filter.q.as_deref().unwrap_or_default(), duban_dto::limits::SEARCH)?;
     let today = clock::today();
-    let lights = match filter.light {
-        Some(_) => Some(LightRule::load(conn, filter.campaign.as_deref(), today)?),
-        None => None,
-    };
-    let total: i64 = filter.query(today, lights.as_ref()).count().get_result(conn)?;
+    let total: i64 = filter.query(today).count().get_result(conn)?;
     // The lists' ordinals in the province's order, as diesel's CASE rather
     // than an SQL literal: diesel never caches a statement holding a literal,
     // and PostgreSQL would plan it anew on every request.
@@ -285,7 +231,7 @@ pub fn tasks(conn: &mut PgConnection, _can: &ReadCatalog, filter: &TaskFilter, c
             .when(tasks::list.eq(TaskList::Extended), 3)
             .otherwise(4)
     };
-    let query = filter.query(today, lights.as_ref()).select(tasks::id).limit(cursor.limit).offset(cursor.offset);
+    let query = filter.query(today).select(tasks::id).limit(cursor.limit).offset(cursor.offset);
     let ids: Vec<i64> = match filter.sort.unwrap_or(TaskSort::List) {
         TaskSort::List => query.order((list_order().asc(), tasks::number.asc())).load(conn)?,
         TaskSort::ListDescending => query.order((list_order().desc(), tasks::number.desc())).load(conn)?,

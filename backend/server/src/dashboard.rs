@@ -14,7 +14,8 @@ use duban_dto::api::{
 };
 use duban_dto::{Comparator, Outcome, PartyRole, ScheduleLight as Light, TaskList, TaskStatus};
 use duban_rules::quantified;
-use duban_rules::schedule::{self, Due, light};
+use duban_rules::rollup::Stored;
+use duban_rules::schedule::{self, Due, LightDates};
 
 use crate::authz::{ReadCatalog, ReadProgress};
 use crate::clock;
@@ -23,42 +24,58 @@ use crate::db::models::Campaign;
 use crate::db::schema::{assignments, campaigns, measurements, negative_reports, reference_values, regions, task_targets, tasks};
 use crate::error::Error;
 
-/// One task as the dashboard counts it.
-struct TaskFacts {
+/// Tasks alike in list, indicator and status, as the dashboard counts
+/// them: one task, or a group of the province's query.
+struct TaskCounts {
     list: TaskList,
     indicator_id: Option<i64>,
     status: TaskStatus,
-    overdue: bool,
-    light: Light,
+    tasks: i64,
+    overdue: i64,
+    red: i64,
+    yellow: i64,
+}
+
+impl TaskCounts {
+    /// One task on `today`.
+    fn one(list: TaskList, indicator_id: Option<i64>, stored: Stored, lights: LightDates, today: NaiveDate) -> TaskCounts {
+        let light = lights.on(today);
+        TaskCounts {
+            list,
+            indicator_id,
+            status: stored.status,
+            tasks: 1,
+            overdue: i64::from(stored.status != TaskStatus::Approved && Due::of(stored.next_due, today) == Due::Overdue),
+            red: i64::from(light == Light::Red),
+            yellow: i64::from(light == Light::Yellow),
+        }
+    }
 }
 
 /// Counts tasks into a [`Progress`].
-fn progress_of<'a>(tasks: impl Iterator<Item = &'a TaskFacts>) -> Progress {
+fn progress_of<'a>(tasks: impl Iterator<Item = &'a TaskCounts>) -> Progress {
     let mut progress = Progress::default();
     for task in tasks {
-        count_into(&mut progress, task, 1);
+        count_into(&mut progress, task);
     }
     progress
 }
 
-/// Adds `count` tasks like `task` to `progress`.
-fn count_into(progress: &mut Progress, task: &TaskFacts, count: i64) {
+/// Adds `counts` to `progress`.
+fn count_into(progress: &mut Progress, counts: &TaskCounts) {
+    let count = counts.tasks;
     progress.tasks += count;
-    match task.status {
+    match counts.status {
         TaskStatus::Approved => progress.approved += count,
         TaskStatus::Submitted => progress.submitted += count,
         TaskStatus::InProgress => progress.in_progress += count,
         TaskStatus::Returned => progress.returned += count,
         TaskStatus::NotStarted | TaskStatus::Overdue => progress.not_started += count,
     }
-    if task.overdue {
-        progress.overdue += count;
-    }
-    match task.light {
-        Light::Red => progress.lights.red += count,
-        Light::Yellow => progress.lights.yellow += count,
-        Light::Green => progress.lights.green += count,
-    }
+    progress.overdue += counts.overdue;
+    progress.lights.red += counts.red;
+    progress.lights.yellow += counts.yellow;
+    progress.lights.green += count - counts.red - counts.yellow;
 }
 
 #[derive(QueryableByName)]
@@ -92,18 +109,15 @@ pub fn dashboard(conn: &mut PgConnection, _catalog: &ReadCatalog, _progress: &Re
         .ok_or_else(|| Error::not_found(format!("there is no campaign {code:?}")))?;
     let elapsed = schedule::elapsed_share(start, end, today);
 
-    let rows: Vec<(i64, TaskList, Option<i64>, TaskStatus, Option<NaiveDate>)> = tasks::table
+    type Row = (TaskList, Option<i64>, TaskStatus, Option<NaiveDate>, Option<NaiveDate>, Option<NaiveDate>);
+    let rows: Vec<Row> = tasks::table
         .filter(tasks::campaign_id.eq(campaign_id))
-        .select((tasks::id, tasks::list, tasks::indicator_id, tasks::rollup_status, tasks::next_due))
+        .select((tasks::list, tasks::indicator_id, tasks::rollup_status, tasks::next_due, tasks::yellow_from, tasks::red_from))
         .load(conn)?;
-    let facts: Vec<TaskFacts> = rows
-        .iter()
-        .map(|&(_, list, indicator_id, status, next_due)| TaskFacts {
-            list,
-            indicator_id,
-            status,
-            overdue: status != TaskStatus::Approved && next_due.is_some_and(|due| due < today),
-            light: light(status, Due::of(next_due, today), elapsed),
+    let facts: Vec<TaskCounts> = rows
+        .into_iter()
+        .map(|(list, indicator_id, status, next_due, yellow_from, red_from)| {
+            TaskCounts::one(list, indicator_id, Stored { status, next_due }, LightDates { yellow_from, red_from }, today)
         })
         .collect();
 
@@ -203,32 +217,29 @@ struct ProvinceRow {
     #[diesel(sql_type = BigInt)]
     overdue: i64,
     #[diesel(sql_type = BigInt)]
-    soon: i64,
+    red: i64,
+    #[diesel(sql_type = BigInt)]
+    yellow: i64,
 }
 
 /// The province (every campaign) today: each county's progress and the
-/// totals. One grouped query over the tasks' stored status (an index-only
-/// scan of `tasks_rollup_idx`), its rows few (campaign × list × status, with
-/// how many are overdue and due soon), and the lights worked out from them
-/// by the same rule as a single task's.
+/// totals. One grouped query over the tasks' stored status and light dates
+/// (an index-only scan of `tasks_rollup_idx`), its rows few (campaign × list
+/// × status, with how many are overdue, red and yellow).
 pub fn province(conn: &mut PgConnection, _catalog: &ReadCatalog, _progress: &ReadProgress) -> Result<ProvinceDashboard, Error> {
     let today = clock::today();
     let rows: Vec<ProvinceRow> = diesel::sql_query(
         "SELECT campaign_id, list, rollup_status AS status, count(*) AS tasks,
                 count(*) FILTER (WHERE next_due < $1) AS overdue,
-                count(*) FILTER (WHERE next_due >= $1 AND next_due <= $2) AS soon
+                count(*) FILTER (WHERE red_from <= $1) AS red,
+                count(*) FILTER (WHERE yellow_from <= $1 AND (red_from IS NULL OR red_from > $1)) AS yellow
          FROM tasks
          GROUP BY 1, 2, 3",
     )
     .bind::<Date, _>(today)
-    .bind::<Date, _>(Due::soon_until(today))
     .load(conn)?;
     let campaign_rows: Vec<(Campaign, String)> =
         campaigns::table.inner_join(regions::table).order(campaigns::id).select((Campaign::as_select(), regions::name)).load(conn)?;
-    let elapsed: BTreeMap<i64, Option<f64>> = campaign_rows
-        .iter()
-        .map(|(campaign, _)| (campaign.id, schedule::elapsed_share(campaign.period_start, campaign.period_end, today)))
-        .collect();
     let vetoed: Vec<i64> = negative_reports::table
         .inner_join(tasks::table)
         .filter(negative_reports::confirmed_at.is_not_null())
@@ -240,19 +251,18 @@ pub fn province(conn: &mut PgConnection, _catalog: &ReadCatalog, _progress: &Rea
     let mut per_list: BTreeMap<TaskList, Progress> = BTreeMap::new();
     let mut per_campaign: BTreeMap<i64, Progress> = BTreeMap::new();
     for row in &rows {
-        let (status, list) = (row.status, row.list);
-        let elapsed = elapsed.get(&row.campaign_id).copied().flatten();
-        for (due, count) in [(Due::Overdue, row.overdue), (Due::Soon, row.soon), (Due::Later, row.tasks - row.overdue - row.soon)] {
-            let facts = TaskFacts {
-                list,
-                indicator_id: None,
-                status,
-                overdue: status != TaskStatus::Approved && due == Due::Overdue,
-                light: light(status, due, elapsed),
-            };
-            for progress in [&mut total, per_list.entry(list).or_default(), per_campaign.entry(row.campaign_id).or_default()] {
-                count_into(progress, &facts, count);
-            }
+        let counts = TaskCounts {
+            list: row.list,
+            indicator_id: None,
+            status: row.status,
+            tasks: row.tasks,
+            // Approved tasks have no next due date, so none of them is counted overdue.
+            overdue: row.overdue,
+            red: row.red,
+            yellow: row.yellow,
+        };
+        for progress in [&mut total, per_list.entry(row.list).or_default(), per_campaign.entry(row.campaign_id).or_default()] {
+            count_into(progress, &counts);
         }
     }
     Ok(ProvinceDashboard {
@@ -262,7 +272,7 @@ pub fn province(conn: &mut PgConnection, _catalog: &ReadCatalog, _progress: &Rea
         campaigns: campaign_rows
             .into_iter()
             .map(|(campaign, region)| CampaignProgress {
-                elapsed_percent: elapsed[&campaign.id].map(schedule::percent),
+                elapsed_percent: schedule::elapsed_share(campaign.period_start, campaign.period_end, today).map(schedule::percent),
                 progress: per_campaign.remove(&campaign.id).unwrap_or_default(),
                 vetoed: vetoed.contains(&campaign.id),
                 code: campaign.code,

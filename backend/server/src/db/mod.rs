@@ -168,11 +168,26 @@ fn create_database_if_missing(admin_url: &str, name: &str) -> Result<(), DbError
 pub fn migrate(conn: &mut PgConnection) -> Result<(), DbError> {
     const MIGRATION_LOCK: i64 = 0x6475_6261_6e00; // "duban\0"
     diesel::sql_query("SELECT pg_advisory_lock($1)").bind::<BigInt, _>(MIGRATION_LOCK).execute(conn)?;
-    let result = conn.run_pending_migrations(MIGRATIONS).map(|applied| applied.len());
+    let result = conn
+        .run_pending_migrations(MIGRATIONS)
+        .map(|applied| applied.iter().map(ToString::to_string).collect::<Vec<_>>())
+        .map_err(|error| DbError::Migrate(error.to_string()))
+        .and_then(|applied| fill_after_migrations(conn, &applied).map(|()| applied.len()));
     diesel::sql_query("SELECT pg_advisory_unlock($1)").bind::<BigInt, _>(MIGRATION_LOCK).execute(conn)?;
-    let applied = result.map_err(|error| DbError::Migrate(error.to_string()))?;
+    let applied = result?;
     if applied > 0 {
         tracing::info!(applied, "database migrated");
+    }
+    Ok(())
+}
+
+/// Fills the columns a schema migration added whose values only the
+/// rulebook can compute (SQL would need a second copy of the rule).
+fn fill_after_migrations(conn: &mut PgConnection, applied: &[String]) -> Result<(), DbError> {
+    const TASK_LIGHTS: &str = "20261205000009";
+    if applied.iter().any(|version| version == TASK_LIGHTS) {
+        conn.transaction(crate::rollup::refresh_all)?;
+        tracing::info!("filled the stored schedule lights of every task");
     }
     Ok(())
 }

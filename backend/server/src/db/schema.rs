@@ -52,6 +52,9 @@ diesel::table! {
         updated_at -> Timestamptz,
         rollup_status -> Text,
         next_due -> Nullable<Date>,
+        given_out -> Nullable<Date>,
+        yellow_from -> Nullable<Date>,
+        red_from -> Nullable<Date>,
     }
 }
 
