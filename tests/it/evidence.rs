@@ -333,3 +333,50 @@ fn a_killed_server_leaves_nothing_referenced_and_verify_finds_tampering() {
     assert!(report.contains(&format!("content does not match its hash: {sha}")), "{report}");
     assert!(report.contains(&format!("orphan): {orphan}")), "{report}");
 }
+
+/// A portal lists a campaign's evidence in pages, with task and unit, and
+/// what changed since its last visit; units see only what they could open
+/// one assignment at a time.
+#[test]
+fn a_campaigns_evidence_is_listed_in_pages_for_those_who_may_see_it() {
+    let db = TestDb::with_demo();
+    let server = TestServer::start(&db);
+    let staff = server.login("sfj-staff");
+    let b012 = lead_assignment(&staff, "B012", "县司法局");
+    let b010 = lead_assignment(&staff, "B010", "县司法局");
+    let before = chrono::Utc::now();
+    for (assignment, name) in [(b012, "行政执法公示.pdf"), (b012, "执法全过程记录.pdf"), (b010, "合法性审查目录.pdf")] {
+        assert_eq!(upload(&staff, assignment, &[(name, pdf(name))], &[]).status(), 201);
+    }
+
+    let inspector = server.login("inspector");
+    let first: Value = inspector.get_json("/api/v1/campaigns/luoping/evidence?limit=2");
+    assert_eq!(first["total"], 3);
+    assert_eq!(first["items"].as_array().unwrap().len(), 2);
+    let item = &first["items"][0];
+    assert_eq!(item["task"]["code"], "B012");
+    assert_eq!(item["unit"]["name"], "县司法局");
+    assert_eq!(item["evidence"]["current"]["file_name"], "行政执法公示.pdf");
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second: Value = inspector.get_json(&format!("/api/v1/campaigns/luoping/evidence?limit=2&cursor={cursor}"));
+    assert_eq!(second["items"][0]["evidence"]["current"]["file_name"], "合法性审查目录.pdf");
+    assert!(second.get("next_cursor").is_none());
+    assert_eq!(inspector.get_json("/api/v1/campaigns/luoping/evidence?task=b010")["total"], 1);
+
+    // Withdrawn evidence leaves the listing unless asked for, and counts as a change.
+    let withdrawn = first["items"][1]["evidence"]["id"].as_i64().unwrap();
+    assert_eq!(staff.delete(&format!("/api/v1/evidence/{withdrawn}")).status(), 204);
+    assert_eq!(inspector.get_json("/api/v1/campaigns/luoping/evidence")["total"], 2);
+    assert_eq!(inspector.get_json("/api/v1/campaigns/luoping/evidence?include_withdrawn=true")["total"], 3);
+    let since = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true).replace('+', "%2B");
+    let changed =
+        |since: &str| inspector.get_json(&format!("/api/v1/campaigns/luoping/evidence?include_withdrawn=true&changed_since={since}"));
+    assert_eq!(changed(&since)["total"], 0);
+    let earlier = before.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    assert_eq!(changed(&earlier)["total"], 3);
+
+    // Another unit with nothing of its own, leading neither task, sees none.
+    assert_eq!(server.login("lxjd").get_json("/api/v1/campaigns/luoping/evidence")["total"], 0);
+    assert_eq!(staff.get_json("/api/v1/campaigns/luoping/evidence")["total"], 2);
+    assert_eq!(inspector.get("/api/v1/campaigns/nowhere/evidence").status(), 404);
+}

@@ -112,6 +112,7 @@ fn rows() -> Vec<Row> {
         // without other scopes has evidence:read.
         row!("post" "/api/v1/assignments/{id}/evidence", |i| format!("/api/v1/assignments/{}/evidence", i.own_assignment), body |_b| Some(json!({})), [U, D, D, D, D, 400, 400, D, D, D]),
         row!("get" "/api/v1/assignments/{id}/evidence", |i| format!("/api/v1/assignments/{}/evidence", i.own_assignment), body |_b| None, [U, R, D, D, R, R, R, R, R, R]),
+        row!("get" "/api/v1/campaigns/{code}/evidence", |_i| "/api/v1/campaigns/luoping/evidence".into(), body |_b| None, [U, R, D, D, R, R, R, R, R, R]),
         row!("delete" "/api/v1/evidence/{id}", |_i| "/api/v1/evidence/999999".into(), body |_b| None, [U, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
         row!("get" "/api/v1/evidence-versions/{id}/content", |_i| "/api/v1/evidence-versions/999999/content".into(), body |_b| None, [U, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
         // The workflow: nothing uploaded yet, so the unit may submit but has nothing to.

@@ -37,6 +37,7 @@
 //! | [`ImportData`]    | lead office; API keys with `import:write`                            |
 //! | [`ReadEvidence`]  | the assignment's unit, the task's lead units, lead office, system    |
 //! |                   | admin, inspector; API keys with `evidence:read`                      |
+//! | [`ListEvidence`]  | the same, across a campaign; a unit sees its own and its led tasks'  |
 //! | [`ManageCalendar`]| system admin                                                         |
 //! | [`ManagePolicy`]  | security admin                                                       |
 //! | [`Supervise`]     | lead office (督办: notices, urging, decisions, rules, units' leaders) |
@@ -290,6 +291,21 @@ impl WorkOn {
                 self.assignment_id
             )))
         }
+    }
+}
+
+/// List the evidence of a whole campaign: everything for those who
+/// oversee it, else what the caller's unit handed in and the evidence of
+/// the tasks it leads.
+#[derive(Debug)]
+pub struct ListEvidence {
+    unit_id: Option<i64>,
+}
+
+impl ListEvidence {
+    /// The unit whose view this is; `None` for the whole campaign.
+    pub fn unit_id(&self) -> Option<i64> {
+        self.unit_id
     }
 }
 
@@ -712,6 +728,21 @@ impl Caller {
             },
         };
         if allowed { Ok(ReadEvidence { assignment_id }) } else { Err(self.refuse("see another unit's evidence")) }
+    }
+
+    /// Listing evidence across a campaign: the same people as
+    /// [`Caller::read_evidence`], units limited to what they could open one
+    /// assignment at a time.
+    pub fn list_evidence(&self) -> Result<ListEvidence, Error> {
+        match &self.actor {
+            Actor::ApiClient(client) if client.scopes.contains(&Scope::EvidenceRead) => Ok(ListEvidence { unit_id: None }),
+            Actor::User(user) => match (user.role, user.unit_id) {
+                (Role::SystemAdmin | Role::LeadOffice | Role::Inspector, _) => Ok(ListEvidence { unit_id: None }),
+                (Role::UnitManager | Role::UnitStaff, Some(unit)) => Ok(ListEvidence { unit_id: Some(unit) }),
+                _ => Err(self.refuse("list evidence")),
+            },
+            Actor::ApiClient(_) => Err(self.refuse("list evidence (scope evidence:read)")),
+        }
     }
 
     /// A unit reports for itself; the lead office for any unit.

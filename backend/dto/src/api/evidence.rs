@@ -42,6 +42,16 @@ pub struct Evidence {
     pub versions: Vec<EvidenceVersion>,
 }
 
+/// A piece of evidence in the campaign-wide listing, with the task and
+/// unit it was handed in for, so a portal need not walk every assignment.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CampaignEvidence {
+    pub task: TaskRef,
+    pub unit: UnitRef,
+    pub evidence: Evidence,
+}
+
 /// An evidence version as a decision recorded it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -7,14 +7,14 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use duban_dto::AssignmentStatus;
-use duban_dto::api::{Evidence, EvidenceVersion};
+use duban_dto::api::{CampaignEvidence, Evidence, EvidenceVersion, Page, TaskRef, UnitRef};
+use duban_dto::{AssignmentStatus, PartyRole};
 use duban_rules::workflow;
 use serde_json::json;
 
 use crate::audit::{self, Event};
-use crate::authz::{Caller, ReadEvidence, VerifyStore, WorkOn};
-use crate::db::schema::{assignments, blobs, decision_evidence, decisions, evidence, evidence_versions, users};
+use crate::authz::{Caller, ListEvidence, ReadEvidence, VerifyStore, WorkOn};
+use crate::db::schema::{assignments, blobs, decision_evidence, decisions, evidence, evidence_versions, task_parties, tasks, units, users};
 use crate::error::Error;
 use crate::rollup;
 use crate::storage::Storage;
@@ -99,6 +99,100 @@ fn version_dto(row: &VersionRow, sealed: bool) -> EvidenceVersion {
 pub fn list(conn: &mut PgConnection, can: &ReadEvidence) -> Result<Vec<Evidence>, Error> {
     let ids = evidence::table.filter(evidence::assignment_id.eq(can.assignment_id())).select(evidence::id).load(conn)?;
     items(conn, ids)
+}
+
+/// Which evidence of a campaign to list.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct EvidenceFilter {
+    pub campaign: String,
+    /// Handed in by this unit.
+    pub unit: Option<i64>,
+    /// For this task (its code).
+    pub task: Option<String>,
+    /// Created, given a new version or withdrawn at or after this time:
+    /// what changed since a portal's last visit.
+    pub changed_since: Option<DateTime<Utc>>,
+    /// Withdrawn items too.
+    pub include_withdrawn: bool,
+}
+
+/// The evidence of a campaign, oldest first, a page at a time: every
+/// assignment's for those who oversee the campaign, else the caller's
+/// unit's own and that of the tasks it leads.
+pub fn list_campaign(
+    conn: &mut PgConnection,
+    can: &ListEvidence,
+    filter: &EvidenceFilter,
+    cursor: &crate::pagination::Cursor,
+) -> Result<Page<CampaignEvidence>, Error> {
+    let campaign_id = crate::db::lookups::campaign_id(conn, &filter.campaign)?;
+    // The tasks the caller's unit leads, when it sees only its own.
+    let unit_view: Option<(i64, Vec<i64>)> = match can.unit_id() {
+        Some(unit) => {
+            let mut led: Vec<i64> = assignments::table
+                .filter(assignments::unit_id.eq(unit))
+                .filter(assignments::role.eq(PartyRole::Lead))
+                .select(assignments::task_id)
+                .load(conn)?;
+            led.extend(
+                task_parties::table
+                    .filter(task_parties::unit_id.eq(unit))
+                    .filter(task_parties::role.eq(PartyRole::Lead))
+                    .select(task_parties::task_id)
+                    .load::<i64>(conn)?,
+            );
+            Some((unit, led))
+        }
+        None => None,
+    };
+    let query = || {
+        let mut query = evidence::table
+            .inner_join(assignments::table.inner_join(tasks::table))
+            .filter(tasks::campaign_id.eq(campaign_id))
+            .select(evidence::id)
+            .into_boxed();
+        if let Some((unit, led)) = &unit_view {
+            query = query.filter(assignments::unit_id.eq(*unit).or(assignments::task_id.eq_any(led.clone())));
+        }
+        if let Some(unit) = filter.unit {
+            query = query.filter(assignments::unit_id.eq(unit));
+        }
+        if let Some(code) = &filter.task {
+            query = query.filter(tasks::code.eq(code.to_uppercase()));
+        }
+        if let Some(since) = filter.changed_since {
+            let new_versions =
+                evidence_versions::table.filter(evidence_versions::uploaded_at.ge(since)).select(evidence_versions::evidence_id);
+            query = query.filter(
+                evidence::created_at.ge(since).or(evidence::withdrawn_at.ge(since).assume_not_null()).or(evidence::id.eq_any(new_versions)),
+            );
+        }
+        if !filter.include_withdrawn {
+            query = query.filter(evidence::withdrawn_at.is_null());
+        }
+        query
+    };
+    let total: i64 = query().count().get_result(conn)?;
+    let ids: Vec<i64> = query().order(evidence::id).limit(cursor.limit).offset(cursor.offset).load(conn)?;
+    let places: BTreeMap<i64, (TaskRef, UnitRef)> = evidence::table
+        .inner_join(assignments::table.inner_join(tasks::table).inner_join(units::table))
+        .filter(evidence::id.eq_any(&ids))
+        .select((evidence::id, tasks::id, tasks::code, tasks::text, units::id, units::name))
+        .load::<(i64, i64, String, String, i64, String)>(conn)?
+        .into_iter()
+        .map(|(id, task_id, code, text, unit_id, name)| {
+            (id, (TaskRef { id: task_id, campaign: filter.campaign.clone(), code, text }, UnitRef { id: unit_id, name }))
+        })
+        .collect();
+    let found = items(conn, ids)?;
+    let listed = found
+        .into_iter()
+        .map(|evidence| {
+            let (task, unit) = places[&evidence.id].clone();
+            CampaignEvidence { task, unit, evidence }
+        })
+        .collect();
+    Ok(cursor.page(listed, total))
 }
 
 pub(crate) fn items(conn: &mut PgConnection, ids: Vec<i64>) -> Result<Vec<Evidence>, Error> {

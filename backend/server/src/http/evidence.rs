@@ -2,8 +2,8 @@ use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
-use chrono::NaiveDate;
-use duban_dto::api::Evidence;
+use chrono::{DateTime, NaiveDate, Utc};
+use duban_dto::api::{CampaignEvidence, Evidence, Page, Problem};
 use futures_util::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -13,7 +13,8 @@ use super::{ApiError, AppState};
 use crate::authz::Caller;
 use crate::db::lookups;
 use crate::error::Error;
-use crate::evidence::{self, Download, StoredFile, UploadDetails, sniff};
+use crate::evidence::{self, Download, EvidenceFilter, StoredFile, UploadDetails, sniff};
+use crate::pagination::Cursor;
 
 /// The form of an upload (multipart/form-data).
 #[derive(ToSchema)]
@@ -142,6 +143,59 @@ pub async fn list_evidence(state: web::Data<AppState>, caller: Caller, id: web::
         })
         .await?;
     Ok(web::Json(items))
+}
+
+/// Filters and page of a campaign's evidence.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignEvidenceQuery {
+    /// Handed in by this unit (its id).
+    unit: Option<i64>,
+    /// For this task (its code, e.g. B012).
+    task: Option<String>,
+    /// Created, given a new version or withdrawn at or after this time
+    /// (RFC 3339): what changed since the last visit.
+    changed_since: Option<DateTime<Utc>>,
+    /// Withdrawn evidence too (marked `withdrawn`); false by default.
+    include_withdrawn: Option<bool>,
+    /// From `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// 1 to 200; 50 by default.
+    limit: Option<i64>,
+}
+
+/// The evidence of a whole campaign, oldest first, each with its task and
+/// unit: for portals, instead of walking every assignment. Those who
+/// oversee the campaign (lead office, inspectors, keys with `evidence:read`)
+/// see all of it; a unit sees its own and that of the tasks it leads.
+#[utoipa::path(
+    tag = "evidence",
+    params(("code" = String, Path, description = "Campaign code, e.g. luoping"), CampaignEvidenceQuery),
+    responses(
+        (status = 200, description = "A page of evidence", body = Page<CampaignEvidence>),
+        (status = 404, description = "No such campaign", body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[get("/campaigns/{code}/evidence")]
+pub async fn list_campaign_evidence(
+    state: web::Data<AppState>,
+    caller: Caller,
+    code: web::Path<String>,
+    query: web::Query<CampaignEvidenceQuery>,
+) -> Result<web::Json<Page<CampaignEvidence>>, ApiError> {
+    let can = caller.list_evidence()?;
+    let query = query.into_inner();
+    let filter = EvidenceFilter {
+        campaign: code.into_inner(),
+        unit: query.unit,
+        task: query.task,
+        changed_since: query.changed_since,
+        include_withdrawn: query.include_withdrawn.unwrap_or(false),
+    };
+    crate::limits::parameter("task", filter.task.as_deref().unwrap_or_default(), duban_dto::limits::SEARCH)?;
+    let cursor = Cursor::from_query(query.cursor.as_deref(), query.limit, &filter)?;
+    Ok(web::Json(state.db(move |conn| evidence::list_campaign(conn, &can, &filter, &cursor)).await?))
 }
 
 /// Withdraws evidence while the work is not under review; its versions stay on record.

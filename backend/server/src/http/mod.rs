@@ -183,6 +183,7 @@ fn api_routes(config: &mut ServiceConfig) {
         .service(units::delete_group)
         .service(evidence::upload_evidence)
         .service(evidence::list_evidence)
+        .service(evidence::list_campaign_evidence)
         .service(evidence::withdraw_evidence)
         .service(evidence::download_evidence)
         .service(reviews::submit_assignment)
