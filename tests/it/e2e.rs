@@ -17,6 +17,48 @@ use crate::support::{Server, workspace};
 
 const STEP: Duration = Duration::from_secs(20);
 
+/// The two screens every browser flow runs on: an office desk's and a phone's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Viewport {
+    Desk,
+    Phone,
+}
+
+impl Viewport {
+    /// "width,height" in CSS pixels.
+    fn size(self) -> &'static str {
+        match self {
+            Viewport::Desk => "1440,900",
+            Viewport::Phone => "390,844",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Viewport::Desk => "desk",
+            Viewport::Phone => "phone",
+        }
+    }
+}
+
+/// Runs a browser flow `fn flow(viewport: Viewport)` as two tests,
+/// `flow::at_a_desk` (1440×900) and `flow::on_a_phone` (390×844).
+macro_rules! on_a_desk_and_a_phone {
+    ($flow:ident) => {
+        mod $flow {
+            #[test]
+            fn at_a_desk() {
+                super::$flow(super::Viewport::Desk)
+            }
+
+            #[test]
+            fn on_a_phone() {
+                super::$flow(super::Viewport::Phone)
+            }
+        }
+    };
+}
+
 struct Browser {
     driver: WebDriver,
     base: String,
@@ -25,12 +67,9 @@ struct Browser {
 }
 
 impl Browser {
-    async fn start(base: &str) -> Browser {
-        Self::start_sized(base, "1280,900").await
-    }
-
-    /// With the window `size` ("width,height"), e.g. a phone's "390,844".
-    async fn start_sized(base: &str, size: &str) -> Browser {
+    /// A Chromium showing the client at `base` in a `viewport`.
+    async fn start(base: &str, viewport: Viewport) -> Browser {
+        let size = viewport.size();
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let chromedriver_path = std::env::var("DUBAN_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".to_owned());
         let chromedriver = Command::new(&chromedriver_path)
@@ -73,7 +112,10 @@ impl Browser {
         let profile = tempfile::tempdir().unwrap().keep();
         caps.add_arg(&format!("--user-data-dir={}", profile.display())).unwrap();
         let driver = WebDriver::new(format!("http://127.0.0.1:{port}"), caps).await.expect("a Chromium session");
-        let shots = std::env::var("DUBAN_SCREENSHOTS").map(PathBuf::from).unwrap_or_else(|_| workspace().join("target/screenshots"));
+        let shots = std::env::var("DUBAN_SCREENSHOTS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| workspace().join("target/screenshots"))
+            .join(viewport.name());
         std::fs::create_dir_all(&shots).unwrap();
         for stale in ["failure.png", "failure.html"] {
             let _ = std::fs::remove_file(shots.join(stale));
@@ -197,8 +239,8 @@ fn api_get(base: &str, username: &str, path: &str) -> Value {
     http.get(format!("{base}{path}")).bearer_auth(token).send().unwrap().json().unwrap()
 }
 
-#[test]
-fn a_submission_is_returned_resubmitted_accepted_and_approved_in_the_browser() {
+on_a_desk_and_a_phone!(a_submission_is_returned_resubmitted_accepted_and_approved_in_the_browser);
+fn a_submission_is_returned_resubmitted_accepted_and_approved_in_the_browser(viewport: Viewport) {
     let db = TestDb::with_demo();
     let (server, _evidence) = serve_client(&db);
     let base = server.base.clone();
@@ -216,7 +258,7 @@ fn a_submission_is_returned_resubmitted_accepted_and_approved_in_the_browser() {
 
     // The browser's part runs on its own runtime; the API checks around it block.
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    runtime.block_on(review_flow(&base, task_id, township, &first_file, &second_file));
+    runtime.block_on(review_flow(&base, viewport, task_id, township, &first_file, &second_file));
 
     // … and the API refuses the inspector's writes all the same.
     let (http, token) = api_login(&base, "inspector");
@@ -233,8 +275,15 @@ fn a_submission_is_returned_resubmitted_accepted_and_approved_in_the_browser() {
     drop(server);
 }
 
-async fn review_flow(base: &str, task_id: i64, township: i64, first_file: &std::path::Path, second_file: &std::path::Path) {
-    let browser = Browser::start(base).await;
+async fn review_flow(
+    base: &str,
+    viewport: Viewport,
+    task_id: i64,
+    township: i64,
+    first_file: &std::path::Path,
+    second_file: &std::path::Path,
+) {
+    let browser = Browser::start(base, viewport).await;
     let township_row = "tr[data-unit='罗雄街道']";
     let panel = "article.assignment[data-unit='罗雄街道']";
 
@@ -344,8 +393,8 @@ async fn review_flow(base: &str, task_id: i64, township: i64, first_file: &std::
     browser.quit().await;
 }
 
-#[test]
-fn a_notice_is_issued_from_the_late_list_acknowledged_replied_and_closed_in_the_browser() {
+on_a_desk_and_a_phone!(a_notice_is_issued_from_the_late_list_acknowledged_replied_and_closed_in_the_browser);
+fn a_notice_is_issued_from_the_late_list_acknowledged_replied_and_closed_in_the_browser(viewport: Viewport) {
     let db = TestDb::with_demo();
     let (server, _evidence) = serve_client(&db);
     let base = server.base.clone();
@@ -367,7 +416,7 @@ fn a_notice_is_issued_from_the_late_list_acknowledged_replied_and_closed_in_the_
     pdf(&report, "整改情况");
 
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let notice = runtime.block_on(supervision_flow(&base, late, &report));
+    let notice = runtime.block_on(supervision_flow(&base, viewport, late, &report));
     let notice = api_get(&base, "yfzxb", &format!("/api/v1/notices/{notice}"));
     let kinds: Vec<&str> = notice["recipients"][0]["history"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["issued", "acknowledge", "reply", "close"]);
@@ -377,8 +426,8 @@ fn a_notice_is_issued_from_the_late_list_acknowledged_replied_and_closed_in_the_
     drop(server);
 }
 
-async fn supervision_flow(base: &str, late: i64, report: &std::path::Path) -> i64 {
-    let browser = Browser::start(base).await;
+async fn supervision_flow(base: &str, viewport: Viewport, late: i64, report: &std::path::Path) -> i64 {
+    let browser = Browser::start(base, viewport).await;
     let unit = "article.recipient[data-unit='县司法局']";
 
     // The lead office picks the late work on the dashboard and issues a notice.
@@ -436,8 +485,8 @@ async fn supervision_flow(base: &str, late: i64, report: &std::path::Path) -> i6
 /// before anything else, an authenticator enrolled and used to sign in, a
 /// session ended by the server after the idle timeout, and the lockout's
 /// message after repeated wrong passwords.
-#[test]
-fn a_new_account_changes_its_password_enrols_an_authenticator_and_is_signed_out_when_idle_in_the_browser() {
+on_a_desk_and_a_phone!(a_new_account_changes_its_password_enrols_an_authenticator_and_is_signed_out_when_idle_in_the_browser);
+fn a_new_account_changes_its_password_enrols_an_authenticator_and_is_signed_out_when_idle_in_the_browser(viewport: Viewport) {
     let db = TestDb::with_demo();
     let (server, _evidence) = serve_client(&db);
     let base = server.base.clone();
@@ -452,7 +501,7 @@ fn a_new_account_changes_its_password_enrols_an_authenticator_and_is_signed_out_
     assert_eq!(created.status(), 201);
 
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    runtime.block_on(account_flow(&base, db.url()));
+    runtime.block_on(account_flow(&base, viewport, db.url()));
     let actions: Vec<String> = {
         use diesel::prelude::*;
         #[derive(QueryableByName)]
@@ -490,8 +539,8 @@ async fn fill_login(browser: &Browser, username: &str, password: &str) {
     browser.find("form.login button[type=submit]").await.click().await.unwrap();
 }
 
-async fn account_flow(base: &str, database_url: &str) {
-    let browser = Browser::start(base).await;
+async fn account_flow(base: &str, viewport: Viewport, database_url: &str) {
+    let browser = Browser::start(base, viewport).await;
     let signed_in = "header nav a[href='/tasks']";
 
     // The initial password lets the user in only to change it.
@@ -563,8 +612,8 @@ async fn account_flow(base: &str, database_url: &str) {
 
 /// The lead office assigns a unit (and sees it confirmed), gives the work a
 /// due date, and removes an assignment not yet begun, all on the task page.
-#[test]
-fn the_lead_office_assigns_dates_and_removes_work_on_the_task_page() {
+on_a_desk_and_a_phone!(the_lead_office_assigns_dates_and_removes_work_on_the_task_page);
+fn the_lead_office_assigns_dates_and_removes_work_on_the_task_page(viewport: Viewport) {
     let db = TestDb::with_demo();
     let (server, _evidence) = serve_client(&db);
     let base = server.base.clone();
@@ -572,7 +621,7 @@ fn the_lead_office_assigns_dates_and_removes_work_on_the_task_page() {
     let township = api_get(&base, "lxjd", "/api/v1/me")["unit"]["id"].as_i64().unwrap();
     let task = api_get(&base, "sfj", &format!("/api/v1/tasks?lead_unit={justice}&limit=1"))["items"][0]["id"].as_i64().unwrap();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    runtime.block_on(planning_flow(&base, task, township));
+    runtime.block_on(planning_flow(&base, viewport, task, township));
     let detail = api_get(&base, "yfzxb", &format!("/api/v1/tasks/{task}"));
     let assignments = detail["assignments"].as_array().unwrap();
     assert!(assignments.iter().all(|a| a["unit"]["id"] != township), "the township's assignment was removed");
@@ -594,8 +643,8 @@ async fn pick_date(browser: &Browser, css: &str, date: &str) {
         .unwrap();
 }
 
-async fn planning_flow(base: &str, task: i64, township: i64) {
-    let browser = Browser::start(base).await;
+async fn planning_flow(base: &str, viewport: Viewport, task: i64, township: i64) {
+    let browser = Browser::start(base, viewport).await;
     browser.sign_in("yfzxb").await;
     browser.open(&format!("/tasks/{task}")).await;
     // Assigning: the confirmation stays after the page reloads the task.
@@ -620,8 +669,8 @@ async fn planning_flow(base: &str, task: i64, township: i64) {
 /// On the dashboard the office orders the units by late work, sees which
 /// counts are of tasks and which of assignments, and follows a unit's late
 /// count to exactly its late tasks.
-#[test]
-fn the_dashboard_orders_units_by_late_work_and_links_their_late_tasks() {
+on_a_desk_and_a_phone!(the_dashboard_orders_units_by_late_work_and_links_their_late_tasks);
+fn the_dashboard_orders_units_by_late_work_and_links_their_late_tasks(viewport: Viewport) {
     let db = TestDb::with_demo();
     let (server, _evidence) = serve_client(&db);
     let base = server.base.clone();
@@ -644,7 +693,7 @@ fn the_dashboard_orders_units_by_late_work_and_links_their_late_tasks() {
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     runtime.block_on(async {
-        let browser = Browser::start(&base).await;
+        let browser = Browser::start(&base, viewport).await;
         browser.sign_in("yfzxb").await;
         browser.wait_text(".unit-table .muted", "逾期分工").await;
         browser.find(".unit-table button.sort:nth-of-type(2)").await.click().await.unwrap();
@@ -676,7 +725,7 @@ fn pages_fit_a_phone() {
     let base = server.base.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     runtime.block_on(async {
-        let browser = Browser::start_sized(&base, "390,844").await;
+        let browser = Browser::start(&base, Viewport::Phone).await;
         for (user, path, ready) in [("yfzxb", "/", ".unit-table"), ("yfzxb", "/tasks", "table.breakdown tr[data-code]"), ("sfj", "/my", "article.assignment")] {
             browser.sign_in(user).await;
             browser.open(path).await;
@@ -716,8 +765,8 @@ fn pages_fit_a_phone() {
 
 /// 本单位任务 with a hundred-odd items: each item once, in its first
 /// section; ten panels a section until more are asked for; a search.
-#[test]
-fn the_unit_page_shows_each_item_once_a_section_at_a_time_and_searches() {
+on_a_desk_and_a_phone!(the_unit_page_shows_each_item_once_a_section_at_a_time_and_searches);
+fn the_unit_page_shows_each_item_once_a_section_at_a_time_and_searches(viewport: Viewport) {
     let db = TestDb::with_demo();
     let (server, _evidence) = serve_client(&db);
     let base = server.base.clone();
@@ -740,7 +789,7 @@ fn the_unit_page_shows_each_item_once_a_section_at_a_time_and_searches() {
     let code = soon["task"]["code"].as_str().unwrap().to_owned();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     runtime.block_on(async {
-        let browser = Browser::start(&base).await;
+        let browser = Browser::start(&base, viewport).await;
         browser.sign_in("sfj").await;
         browser.open("/my").await;
         browser.wait_text("section.to-do [data-figure=to-do]", &(total - 1).to_string()).await;
