@@ -255,6 +255,27 @@ pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
     send(Verb::Get, path, Body::None, &[]).await?.json::<T>().await.map_err(network)
 }
 
+/// Every item of a paged list, following `next_cursor` page by page, for
+/// the lists a page must show whole (a unit's work, the roster, the review
+/// queue): one page would silently stop at its limit.
+pub async fn get_every_page<T: DeserializeOwned>(path: &str) -> Result<duban_dto::api::Page<T>, ApiError> {
+    let separator = if path.contains('?') { '&' } else { '?' };
+    let mut items = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page_path = match &cursor {
+            None => format!("{path}{separator}limit=200"),
+            Some(cursor) => format!("{path}{separator}limit=200&cursor={cursor}"),
+        };
+        let page: duban_dto::api::Page<T> = get(&page_path).await?;
+        items.extend(page.items);
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(duban_dto::api::Page { total: items.len() as i64, limit: items.len() as i64, items, next_cursor: None }),
+        }
+    }
+}
+
 /// Sends JSON and reads JSON back.
 pub async fn call<B: Serialize, T: DeserializeOwned>(verb: Verb, path: &str, body: &B) -> Result<T, ApiError> {
     let body = serde_json::to_value(body).map_err(network)?;

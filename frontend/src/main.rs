@@ -129,7 +129,7 @@ pub fn loaded<T: Clone + 'static, V: IntoView + 'static>(value: Option<Result<T,
 /// The choices of a unit picker: none, then every unit of the roster.
 #[component]
 pub fn UnitOptions() -> impl IntoView {
-    let units = LocalResource::new(|| api::get::<duban_dto::api::Page<duban_dto::api::Unit>>("/api/v1/units?limit=200"));
+    let units = LocalResource::new(|| api::get_every_page::<duban_dto::api::Unit>("/api/v1/units"));
     view! {
         <option value="">"—"</option>
         {move || units.get().and_then(Result::ok).map(|page| page.items.into_iter().map(|unit| view! {

@@ -770,11 +770,21 @@ fn the_unit_page_shows_each_item_once_a_section_at_a_time_and_searches(viewport:
     let db = TestDb::with_demo();
     let (server, _evidence) = serve_client(&db);
     let base = server.base.clone();
-    // One of 县司法局's lead assignments is due tomorrow.
+    // 县司法局 has work on every task, more than one page of the API holds
+    // (200), and one of its lead assignments is due tomorrow.
     let justice = api_get(&base, "sfj", "/api/v1/me")["unit"]["id"].as_i64().unwrap();
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query(format!(
+            "INSERT INTO assignments (task_id, unit_id, role, status)
+             SELECT id, {justice}, 'responsible', 'not_started' FROM tasks
+             WHERE id NOT IN (SELECT task_id FROM assignments WHERE unit_id = {justice})"
+        )),
+        &mut db.conn(),
+    )
+    .unwrap();
     let mine = api_get(&base, "sfj", &format!("/api/v1/assignments?unit={justice}&limit=200"));
     let total = mine["total"].as_i64().unwrap();
-    assert!(total > 100, "{total}");
+    assert!(total > 200, "{total}");
     let soon = mine["items"][50].clone();
     let (http, token) = api_login(&base, "yfzxb");
     let tomorrow = duban::clock::today().succ_opt().unwrap();

@@ -120,7 +120,7 @@ fn UnitsTab() -> impl IntoView {
     let reload = RwSignal::new(0u32);
     let units = LocalResource::new(move || {
         reload.track();
-        api::get::<Page<Unit>>("/api/v1/units?limit=200")
+        api::get_every_page::<Unit>("/api/v1/units")
     });
     let groups = LocalResource::new(|| api::get::<Vec<UnitGroup>>("/api/v1/unit-groups"));
     let name = RwSignal::new(String::new());

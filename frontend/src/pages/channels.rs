@@ -313,7 +313,7 @@ fn RulesForm(rules: ReminderRules) -> impl IntoView {
 /// The leader in charge (分管领导) of a unit, to whom unacknowledged notices escalate.
 #[component]
 fn LeaderForm() -> impl IntoView {
-    let units = LocalResource::new(|| api::get::<Page<Unit>>("/api/v1/units?limit=200"));
+    let units = LocalResource::new(|| api::get_every_page::<Unit>("/api/v1/units"));
     let unit = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
     let title = RwSignal::new(String::new());

@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 use duban_dto::AssignmentStatus;
-use duban_dto::api::{Assignment, Page};
+use duban_dto::api::Assignment;
 use duban_rules::workflow::{self, Standing, Step};
 use leptos::prelude::*;
 
@@ -26,11 +26,11 @@ pub fn MyUnitPage() -> impl IntoView {
     let reload = RwSignal::new(0u32);
     let all = LocalResource::new(move || {
         reload.track();
-        async move { api::get::<Page<Assignment>>(&format!("/api/v1/assignments?unit={unit}&limit=200")).await }
+        async move { api::get_every_page::<Assignment>(&format!("/api/v1/assignments?unit={unit}")).await }
     });
     let due_soon = LocalResource::new(move || {
         reload.track();
-        async move { api::get::<Page<Assignment>>(&format!("/api/v1/assignments?unit={unit}&due_within_working_days=5&limit=200")).await }
+        async move { api::get_every_page::<Assignment>(&format!("/api/v1/assignments?unit={unit}&due_within_working_days=5")).await }
     });
     let on_change = Callback::new(move |_: ()| reload.update(|n| *n += 1));
     let search = RwSignal::new(String::new());

@@ -1,7 +1,7 @@
 //! 待审核: submissions waiting for the viewer — a lead unit's units'
 //! submissions, or, for the lead office, everything submitted or accepted.
 
-use duban_dto::api::{Assignment, Page};
+use duban_dto::api::Assignment;
 use leptos::prelude::*;
 
 use crate::work::AssignmentPanel;
@@ -12,7 +12,7 @@ pub fn ReviewsPage() -> impl IntoView {
     let reload = RwSignal::new(0u32);
     let queue = LocalResource::new(move || {
         reload.track();
-        async move { api::get::<Page<Assignment>>("/api/v1/reviews?limit=200").await }
+        async move { api::get_every_page::<Assignment>("/api/v1/reviews").await }
     });
     let on_change = Callback::new(move |_: ()| reload.update(|n| *n += 1));
     view! {
