@@ -19,6 +19,7 @@ mod office;
 mod probe;
 mod progress;
 mod schema;
+mod scores;
 mod storage_s3;
 mod supervision;
 mod support;

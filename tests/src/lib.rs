@@ -337,6 +337,10 @@ impl Client {
         self.request(reqwest::Method::POST, path).json(body).send().unwrap()
     }
 
+    pub fn put(&self, path: &str, body: &serde_json::Value) -> reqwest::blocking::Response {
+        self.request(reqwest::Method::PUT, path).json(body).send().unwrap()
+    }
+
     pub fn patch(&self, path: &str, body: &serde_json::Value) -> reqwest::blocking::Response {
         self.request(reqwest::Method::PATCH, path).json(body).send().unwrap()
     }

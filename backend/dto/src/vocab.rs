@@ -544,3 +544,49 @@ vocabulary! {
         Green = "green",
     }
 }
+
+vocabulary! {
+    /// Whose score a confirmed negative-list occurrence (一票否决) zeroes.
+    pub enum VetoScope {
+        /// The campaign's score and the score of the unit it occurred in.
+        CampaignAndUnit = "campaign_and_unit",
+        /// The campaign's score only.
+        Campaign = "campaign",
+        /// The unit's score only.
+        Unit = "unit",
+        /// Nobody's (the occurrence is still reported).
+        None = "none",
+    }
+}
+
+vocabulary! {
+    /// How units with the same score (to one decimal, as shown) are ranked.
+    pub enum TieRule {
+        /// They share the rank, and the ranks after skip (1, 2, 2, 4); they
+        /// are listed by name.
+        Shared = "shared",
+        /// The higher on-time rate goes first; equal on that too, they share.
+        OnTimeRate = "on_time_rate",
+    }
+}
+
+vocabulary! {
+    /// What a bulletin (通报) reports on.
+    pub enum BulletinPeriod {
+        Week = "week",
+        Month = "month",
+        Quarter = "quarter",
+        /// A special bulletin (专项通报), on any span.
+        Special = "special",
+    }
+}
+
+vocabulary! {
+    /// Where a bulletin stands.
+    pub enum BulletinState {
+        /// Being written: figures refresh, text may change.
+        Draft = "draft",
+        /// Signed and issued (签发): frozen for good.
+        Issued = "issued",
+    }
+}

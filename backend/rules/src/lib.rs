@@ -9,7 +9,8 @@
 //! - [`quantified`]: measured values against structured targets;
 //! - [`calendar`]: the Chinese working-day calendar with its 调休 days;
 //! - [`period`]: the reporting periods of the negative list;
-//! - [`supervision`]: supervision notices (督办单), reminders and escalation.
+//! - [`supervision`]: supervision notices (督办单), reminders and escalation;
+//! - [`scoring`]: unit and campaign scores, the veto, and ranking with ties.
 //!
 //! Nothing here reads a database or a request. The server applies these
 //! rules to what it stores; the SPA uses them to show only the actions the
@@ -20,5 +21,6 @@ pub mod period;
 pub mod quantified;
 pub mod rollup;
 pub mod schedule;
+pub mod scoring;
 pub mod supervision;
 pub mod workflow;

@@ -40,6 +40,7 @@
 //! | [`ListEvidence`]  | the same, across a campaign; a unit sees its own and its led tasks'  |
 //! | [`ManageCalendar`]| system admin                                                         |
 //! | [`ManagePolicy`]  | security admin                                                       |
+//! | [`ManageScoring`], [`IssueBulletins`] | lead office (scoring scheme, bulletins)          |
 //! | [`Supervise`]     | lead office (督办: notices, urging, decisions, rules, units' leaders) |
 //! | [`ActOnNotice`]   | the addressed unit's users and the lead office; the steps each may   |
 //! |                   | take are the rulebook's (`duban_rules::supervision`)                 |
@@ -199,6 +200,14 @@ capability!(
 capability!(
     /// Assign units to tasks, set due dates, remove assignments.
     Assign
+);
+capability!(
+    /// Edit a campaign's scoring scheme and write bulletins (通报) in draft.
+    ManageScoring
+);
+capability!(
+    /// Sign and issue (签发) a bulletin, which freezes it.
+    IssueBulletins
 );
 capability!(
     /// Manage API clients and their keys.
@@ -766,6 +775,22 @@ impl Caller {
 
     pub fn set_reference(&self) -> Result<SetReference, Error> {
         if self.is(&[Role::LeadOffice]) { Ok(SetReference::granted()) } else { Err(self.refuse("set the reference figure of a target")) }
+    }
+
+    pub fn manage_scoring(&self) -> Result<ManageScoring, Error> {
+        if self.is(&[Role::LeadOffice]) {
+            Ok(ManageScoring::granted())
+        } else {
+            Err(self.refuse("edit the scoring scheme or write bulletins (lead office)"))
+        }
+    }
+
+    pub fn issue_bulletins(&self) -> Result<IssueBulletins, Error> {
+        if self.is(&[Role::LeadOffice]) {
+            Ok(IssueBulletins::granted())
+        } else {
+            Err(self.refuse("sign and issue bulletins (lead office)"))
+        }
     }
 
     pub fn supervise(&self) -> Result<Supervise, Error> {

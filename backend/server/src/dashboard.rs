@@ -285,7 +285,7 @@ pub fn province(conn: &mut PgConnection, _catalog: &ReadCatalog, _progress: &Rea
 
 /// Each quantified task's outcome for the year, from every target's
 /// measurements: the same rule as a task's evaluation, in three queries.
-fn quantified_summary(conn: &mut PgConnection, campaign_id: i64, period: &str) -> QueryResult<QuantifiedSummary> {
+pub(crate) fn quantified_summary(conn: &mut PgConnection, campaign_id: i64, period: &str) -> QueryResult<QuantifiedSummary> {
     let targets: Vec<(i64, i16, Comparator, Option<f64>)> = task_targets::table
         .inner_join(tasks::table)
         .filter(tasks::campaign_id.eq(campaign_id))

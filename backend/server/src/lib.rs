@@ -36,6 +36,7 @@ pub mod quantified;
 pub mod reminders;
 pub mod review;
 pub mod rollup;
+pub mod scores;
 pub mod seeds;
 pub mod storage;
 pub mod supervision;

@@ -662,6 +662,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     endpoints,
     outbox,
     outbox_attempts,
+    scoring_schemes,
+    bulletins,
 );
 
 diesel::joinable!(notice_recipients -> notices (notice_id));
@@ -675,3 +677,42 @@ diesel::joinable!(outbox_attempts -> outbox (outbox_id));
 diesel::joinable!(outbox -> endpoints (endpoint_id));
 diesel::joinable!(unit_leaders -> units (unit_id));
 diesel::joinable!(channel_preferences -> users (user_id));
+
+diesel::table! {
+    scoring_schemes (campaign_id) {
+        campaign_id -> Int8,
+        scheme -> Jsonb,
+        updated_at -> Timestamptz,
+        updated_by -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    bulletins (id) {
+        id -> Int8,
+        campaign_id -> Int8,
+        period -> Text,
+        from_day -> Date,
+        as_of -> Date,
+        state -> Text,
+        title -> Text,
+        addressees -> Text,
+        summary -> Text,
+        requirements -> Text,
+        created_by -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        year -> Nullable<Int4>,
+        number -> Nullable<Int4>,
+        doc_number -> Nullable<Text>,
+        issued_by -> Nullable<Int8>,
+        issued_at -> Nullable<Timestamptz>,
+        inputs -> Nullable<Jsonb>,
+        docx -> Nullable<Bytea>,
+        sha256 -> Nullable<Bytea>,
+        pdf -> Nullable<Bytea>,
+        version -> Int4,
+    }
+}
+
+diesel::joinable!(bulletins -> campaigns (campaign_id));
+diesel::joinable!(scoring_schemes -> campaigns (campaign_id));

@@ -25,6 +25,7 @@ pub mod openapi;
 mod policy;
 pub mod request_context;
 mod reviews;
+mod scores;
 pub mod security_headers;
 mod supervision;
 mod tasks;
@@ -184,6 +185,10 @@ fn api_routes(config: &mut ServiceConfig) {
         .service(evidence::upload_evidence)
         .service(evidence::list_evidence)
         .service(evidence::list_campaign_evidence)
+        .service(scores::campaign_scores)
+        .service(scores::unit_score)
+        .service(scores::get_scheme)
+        .service(scores::set_scheme)
         .service(evidence::withdraw_evidence)
         .service(evidence::download_evidence)
         .service(reviews::submit_assignment)

@@ -79,6 +79,8 @@ pub fn base() -> OpenApi {
             tag("review", "Submitting and reviewing work"),
             tag("quantified", "Measured values of quantified tasks"),
             tag("negative list", "The negative list and its veto"),
+            tag("scores", "Scores of the campaign and its units (考核评分), and the scheme they follow"),
+            tag("bulletins", "Progress bulletins (通报): drafts, issue, the frozen .docx and PDF"),
             tag("notifications", "Each user's inbox"),
             tag("calendar", "The working-day calendar"),
             tag("imports", "Bulk imports of the breakdown table, units, accounts and assignments"),

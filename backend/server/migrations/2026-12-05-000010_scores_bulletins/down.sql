@@ -1,0 +1,3 @@
+DROP TABLE bulletins;
+DROP FUNCTION bulletins_frozen();
+DROP TABLE scoring_schemes;
