@@ -481,11 +481,11 @@ async fn supervision_flow(base: &str, viewport: Viewport, late: i64, report: &st
     notice
 }
 
+on_a_desk_and_a_phone!(a_new_account_changes_its_password_enrols_an_authenticator_and_is_signed_out_when_idle_in_the_browser);
 /// The 等保 account flows in the browser: an initial password changed
 /// before anything else, an authenticator enrolled and used to sign in, a
 /// session ended by the server after the idle timeout, and the lockout's
 /// message after repeated wrong passwords.
-on_a_desk_and_a_phone!(a_new_account_changes_its_password_enrols_an_authenticator_and_is_signed_out_when_idle_in_the_browser);
 fn a_new_account_changes_its_password_enrols_an_authenticator_and_is_signed_out_when_idle_in_the_browser(viewport: Viewport) {
     let db = TestDb::with_demo();
     let (server, _evidence) = serve_client(&db);
@@ -610,9 +610,9 @@ async fn account_flow(base: &str, viewport: Viewport, database_url: &str) {
     browser.quit().await;
 }
 
+on_a_desk_and_a_phone!(the_lead_office_assigns_dates_and_removes_work_on_the_task_page);
 /// The lead office assigns a unit (and sees it confirmed), gives the work a
 /// due date, and removes an assignment not yet begun, all on the task page.
-on_a_desk_and_a_phone!(the_lead_office_assigns_dates_and_removes_work_on_the_task_page);
 fn the_lead_office_assigns_dates_and_removes_work_on_the_task_page(viewport: Viewport) {
     let db = TestDb::with_demo();
     let (server, _evidence) = serve_client(&db);
@@ -666,10 +666,10 @@ async fn planning_flow(base: &str, viewport: Viewport, task: i64, township: i64)
     browser.quit().await;
 }
 
+on_a_desk_and_a_phone!(the_dashboard_orders_units_by_late_work_and_links_their_late_tasks);
 /// On the dashboard the office orders the units by late work, sees which
 /// counts are of tasks and which of assignments, and follows a unit's late
 /// count to exactly its late tasks.
-on_a_desk_and_a_phone!(the_dashboard_orders_units_by_late_work_and_links_their_late_tasks);
 fn the_dashboard_orders_units_by_late_work_and_links_their_late_tasks(viewport: Viewport) {
     let db = TestDb::with_demo();
     let (server, _evidence) = serve_client(&db);
@@ -763,9 +763,9 @@ fn pages_fit_a_phone() {
     drop(server);
 }
 
+on_a_desk_and_a_phone!(the_unit_page_shows_each_item_once_a_section_at_a_time_and_searches);
 /// 本单位任务 with a hundred-odd items: each item once, in its first
 /// section; ten panels a section until more are asked for; a search.
-on_a_desk_and_a_phone!(the_unit_page_shows_each_item_once_a_section_at_a_time_and_searches);
 fn the_unit_page_shows_each_item_once_a_section_at_a_time_and_searches(viewport: Viewport) {
     let db = TestDb::with_demo();
     let (server, _evidence) = serve_client(&db);

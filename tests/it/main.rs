@@ -5,6 +5,7 @@ mod audit_log;
 mod auth;
 mod backup;
 mod browser;
+mod bulletins;
 mod cli;
 mod contract;
 mod dashboard;

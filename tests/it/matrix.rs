@@ -52,6 +52,12 @@ macro_rules! row {
     };
 }
 
+/// A bulletin's draft as the lead office would write it.
+fn bulletin_draft() -> Value {
+    let today = duban::clock::today();
+    json!({"period": "special", "from": today, "as_of": today, "title": "专项通报", "addressees": "各有关单位"})
+}
+
 /// A different unknown username each time, so that the failed sign-ins of
 /// the login row do not trip the per-account throttle.
 fn nobody() -> String {
@@ -137,6 +143,15 @@ fn rows() -> Vec<Row> {
         row!("get" "/api/v1/campaigns/{code}/scores/units/{unit_id}", |i| format!("/api/v1/campaigns/luoping/scores/units/{}", i.justice), body |_b| None, [U, R, R, R, R, R, R, R, R, D]),
         row!("get" "/api/v1/campaigns/{code}/scoring-scheme", |_i| "/api/v1/campaigns/luoping/scoring-scheme".into(), body |_b| None, [U, R, R, R, R, R, R, R, R, D]),
         row!("put" "/api/v1/campaigns/{code}/scoring-scheme", |_i| "/api/v1/campaigns/luoping/scoring-scheme".into(), body |_b| Some(serde_json::to_value(duban_dto::api::ScoringScheme::default()).unwrap()), [U, D, D, D, R, D, D, D, D, D]),
+        row!("get" "/api/v1/campaigns/{code}/bulletins", |_i| "/api/v1/campaigns/luoping/bulletins".into(), body |_b| None, [U, R, R, R, R, R, R, R, R, D]),
+        row!("post" "/api/v1/campaigns/{code}/bulletins", |_i| "/api/v1/campaigns/luoping/bulletins".into(), body |_b| Some(bulletin_draft()), [U, D, D, D, 201, D, D, D, D, D]),
+        row!("get" "/api/v1/bulletins/{id}", |_i| "/api/v1/bulletins/999999".into(), body |_b| None, [U, 404, 404, 404, 404, 404, 404, 404, 404, D]),
+        row!("put" "/api/v1/bulletins/{id}", |_i| "/api/v1/bulletins/999999".into(), body |_b| Some(bulletin_draft()), [U, D, D, D, 428, D, D, D, D, D]),
+        row!("post" "/api/v1/bulletins/{id}/issue", |_i| "/api/v1/bulletins/999999/issue".into(), body |_b| None, [U, D, D, D, 428, D, D, D, D, D]),
+        row!("get" "/api/v1/bulletins/{id}/inputs", |_i| "/api/v1/bulletins/999999/inputs".into(), body |_b| None, [U, 404, 404, 404, 404, 404, 404, 404, 404, D]),
+        row!("get" "/api/v1/bulletins/{id}/inputs.csv", |_i| "/api/v1/bulletins/999999/inputs.csv".into(), body |_b| None, [U, 404, 404, 404, 404, 404, 404, 404, 404, D]),
+        row!("get" "/api/v1/bulletins/{id}/document", |_i| "/api/v1/bulletins/999999/document".into(), body |_b| None, [U, 404, 404, 404, 404, 404, 404, 404, 404, D]),
+        row!("get" "/api/v1/bulletins/{id}/document.pdf", |_i| "/api/v1/bulletins/999999/document.pdf".into(), body |_b| None, [U, 404, 404, 404, 404, 404, 404, 404, 404, D]),
         row!("get" "/api/v1/campaigns/{code}/dashboard", |_i| "/api/v1/campaigns/luoping/dashboard".into(), body |_b| None, [U, R, R, R, R, R, R, R, R, D]),
         row!("get" "/api/v1/campaigns/{code}/export.xlsx", |_i| "/api/v1/campaigns/luoping/export.xlsx".into(), body |_b| None, [U, R, R, R, R, R, R, R, R, D]),
         row!("get" "/api/v1/campaigns/{code}/export.csv", |_i| "/api/v1/campaigns/luoping/export.csv?table=units".into(), body |_b| None, [U, R, R, R, R, R, R, R, R, D]),

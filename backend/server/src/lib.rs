@@ -9,6 +9,7 @@ pub mod audit;
 pub mod auth;
 pub mod authz;
 pub mod backup;
+pub mod bulletins;
 pub mod calendar;
 pub mod catalog;
 pub mod cli;

@@ -8,12 +8,13 @@
 //! outcomes are taken as they stand now; a bulletin freezes its inputs when
 //! it is issued, so an issued bulletin never changes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use diesel::prelude::*;
 use duban_dto::api::{
-    CampaignScores, IndicatorScore, Rate, ScoredAssignment, ScoredNotice, ScoringScheme, UnitRef, UnitScore, UnitScoreDetail,
+    BulletinInputs, CampaignScores, IndicatorScore, LateAssignment, LateUnit, NegativeLine, ProgressLine, Rate, ScoredAssignment,
+    ScoredNotice, ScoringScheme, UnitRef, UnitScore, UnitScoreDetail,
 };
 use duban_dto::{AssignmentStatus, TaskList, UnitKind};
 use duban_rules::scoring::{self, Ranked, UnitRates, rate};
@@ -303,15 +304,34 @@ impl Record {
 /// A campaign's scores and its units' on `as_of`.
 pub fn campaign_scores(conn: &mut PgConnection, _can: &ReadProgress, code: &str, as_of: NaiveDate) -> Result<CampaignScores, Error> {
     let record = record(conn, code, as_of)?;
-    let scheme = &record.scheme;
-    // A basic task is approved when it has assignments and all are approved.
-    let mut task_states: BTreeMap<i64, (bool, bool)> = BTreeMap::new();
-    for assignment in &record.assignments {
-        let entry = task_states.entry(assignment.task_id).or_insert((true, false));
-        entry.0 &= assignment.scored.status == AssignmentStatus::Approved;
-        entry.1 = true;
+    scores_of(conn, code, &record)
+}
+
+impl Record {
+    /// Whether each task given out by then was approved by then: it has
+    /// assignments and all of them are approved.
+    fn approved_tasks(&self) -> BTreeMap<i64, bool> {
+        let mut states: BTreeMap<i64, bool> = BTreeMap::new();
+        for assignment in &self.assignments {
+            let entry = states.entry(assignment.task_id).or_insert(true);
+            *entry &= assignment.scored.status == AssignmentStatus::Approved;
+        }
+        states
     }
-    let approved = |task_id: i64| task_states.get(&task_id).is_some_and(|(all, any)| *all && *any);
+
+    /// Assignments not approved by the end of the day and past their due date.
+    fn late(&self) -> impl Iterator<Item = (&AssignmentAsOf, NaiveDate)> {
+        self.assignments.iter().filter_map(|a| {
+            let due = a.scored.due_date?;
+            (a.scored.status != AssignmentStatus::Approved && due < self.as_of).then_some((a, due))
+        })
+    }
+}
+
+fn scores_of(conn: &mut PgConnection, code: &str, record: &Record) -> Result<CampaignScores, Error> {
+    let scheme = &record.scheme;
+    let approved_tasks = record.approved_tasks();
+    let approved = |task_id: i64| approved_tasks.get(&task_id).copied().unwrap_or(false);
     let basic: Vec<(i64, Option<i64>)> = tasks::table
         .filter(tasks::campaign_id.eq(record.campaign_id))
         .filter(tasks::list.eq(TaskList::Basic))
@@ -330,7 +350,7 @@ pub fn campaign_scores(conn: &mut PgConnection, _can: &ReadProgress, code: &str,
         let earned = scoring::round(points * scoring::indicator_completion(scheme, &level2).unwrap_or(0.0));
         indicators.push(IndicatorScore { id: level1.id, code: level1.code, title: level1.title, points, approved: all, earned });
     }
-    let summary = crate::dashboard::quantified_summary(conn, record.campaign_id, &as_of.format("%Y").to_string())?;
+    let summary = crate::dashboard::quantified_summary(conn, record.campaign_id, &record.as_of.format("%Y").to_string())?;
     let quantified = rate(summary.met, summary.met + summary.not_met + summary.unknown);
     let campaign_vetoed = !record.vetoes.is_empty();
     let earned: Vec<f64> = indicators.iter().map(|indicator| indicator.earned).collect();
@@ -346,6 +366,73 @@ pub fn campaign_scores(conn: &mut PgConnection, _can: &ReadProgress, code: &str,
         quantified,
         units: record.unit_scores(),
     })
+}
+
+/// What a bulletin on `as_of` reports: the scores, progress per indicator
+/// and list, the late units and their late work, and the negative list,
+/// all as the record stood at the end of that day.
+pub(crate) fn bulletin_inputs(conn: &mut PgConnection, code: &str, as_of: NaiveDate) -> Result<BulletinInputs, Error> {
+    let record = record(conn, code, as_of)?;
+    let scores = scores_of(conn, code, &record)?;
+    let approved_tasks = record.approved_tasks();
+    let late_tasks: BTreeSet<i64> = record.late().map(|(a, _)| a.task_id).collect();
+    let all_tasks: Vec<(i64, TaskList, Option<i64>, String, String)> = tasks::table
+        .filter(tasks::campaign_id.eq(record.campaign_id))
+        .order((tasks::list, tasks::number))
+        .select((tasks::id, tasks::list, tasks::indicator_id, tasks::code, tasks::text))
+        .load(conn)?;
+    let line = |label: String, list: bool, ids: &[i64]| ProgressLine {
+        label,
+        list,
+        tasks: ids.len() as i64,
+        approved: ids.iter().filter(|id| approved_tasks.get(id).copied().unwrap_or(false)).count() as i64,
+        overdue: ids.iter().filter(|id| late_tasks.contains(id)).count() as i64,
+    };
+    let mut progress = Vec::new();
+    for level1 in lookups::indicator_tree(conn, record.campaign_id)? {
+        let under: BTreeSet<i64> = level1.children.iter().map(|child| child.id).chain([level1.id]).collect();
+        let ids: Vec<i64> = all_tasks.iter().filter(|t| t.2.is_some_and(|i| under.contains(&i))).map(|t| t.0).collect();
+        progress.push(line(format!("{} {}", level1.code, level1.title), false, &ids));
+    }
+    for list in TaskList::ALL {
+        let ids: Vec<i64> = all_tasks.iter().filter(|t| t.1 == *list).map(|t| t.0).collect();
+        progress.push(line(list.zh_name().to_owned(), true, &ids));
+    }
+
+    let unit_name = |id: i64| record.units.get(&id).map(|(name, _)| name.clone()).unwrap_or_default();
+    let mut late_assignments: Vec<LateAssignment> = record
+        .late()
+        .map(|(a, due)| LateAssignment {
+            assignment_id: a.scored.assignment_id,
+            unit: unit_name(a.unit_id),
+            task_code: a.scored.task_code.clone(),
+            due_date: due,
+            days: (as_of - due).num_days(),
+        })
+        .collect();
+    late_assignments.sort_by(|a, b| b.days.cmp(&a.days).then(a.assignment_id.cmp(&b.assignment_id)));
+    let mut by_unit: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
+    for (a, due) in record.late() {
+        let entry = by_unit.entry(a.unit_id).or_default();
+        entry.0 += 1;
+        entry.1 = entry.1.max((as_of - due).num_days());
+    }
+    let mut late: Vec<LateUnit> = by_unit
+        .into_iter()
+        .map(|(id, (count, most_days))| LateUnit { unit: UnitRef { id, name: unit_name(id) }, late: count, most_days })
+        .collect();
+    late.sort_by(|a, b| b.most_days.cmp(&a.most_days).then(b.late.cmp(&a.late)).then_with(|| a.unit.name.cmp(&b.unit.name)));
+
+    let negative = all_tasks
+        .iter()
+        .filter(|t| t.1 == TaskList::Negative)
+        .map(|(_, _, _, code, text)| NegativeLine {
+            code: code.clone(),
+            text: text.clone(),
+            occurred_in: record.vetoes.iter().filter(|(_, codes)| codes.contains(code)).map(|(unit, _)| unit_name(*unit)).collect(),
+        })
+        .collect();
+    Ok(BulletinInputs { scores, progress, late, negative, late_assignments })
 }
 
 /// One unit's score on `as_of`, with every assignment and notice counted.

@@ -244,8 +244,10 @@ pub struct BulletinInputs {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProgressLine {
-    /// 一 … 九, or the list's name.
+    /// 一 … 九 with the indicator's title, or the list's name.
     pub label: String,
+    /// A whole list (the lines of the four lists add up to the campaign).
+    pub list: bool,
     pub tasks: i64,
     pub approved: i64,
     pub overdue: i64,

@@ -93,7 +93,7 @@ pub async fn create_assignments(
 }
 
 /// The version an `If-Match` header names; `*` means whatever is current.
-fn expected_version(request: &HttpRequest) -> Result<Option<i32>, ApiError> {
+pub(super) fn expected_version(request: &HttpRequest) -> Result<Option<i32>, ApiError> {
     let Some(value) = request.headers().get(header::IF_MATCH) else {
         return Err(ApiError::PreconditionRequired {
             detail: "send If-Match with the ETag you read, so that concurrent edits cannot overwrite each other".to_owned(),

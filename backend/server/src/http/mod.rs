@@ -9,6 +9,7 @@ mod api_clients;
 mod assignments;
 mod audit;
 mod auth;
+mod bulletins;
 mod caching;
 mod calendar;
 pub mod caller;
@@ -189,6 +190,15 @@ fn api_routes(config: &mut ServiceConfig) {
         .service(scores::unit_score)
         .service(scores::get_scheme)
         .service(scores::set_scheme)
+        .service(bulletins::list_bulletins)
+        .service(bulletins::create_bulletin)
+        .service(bulletins::get_bulletin)
+        .service(bulletins::update_bulletin)
+        .service(bulletins::issue_bulletin)
+        .service(bulletins::bulletin_inputs)
+        .service(bulletins::bulletin_inputs_csv)
+        .service(bulletins::bulletin_document)
+        .service(bulletins::bulletin_pdf)
         .service(evidence::withdraw_evidence)
         .service(evidence::download_evidence)
         .service(reviews::submit_assignment)
