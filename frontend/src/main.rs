@@ -85,6 +85,8 @@ fn Shell(me: Me) -> impl IntoView {
                 <A href="/" exact=true>{strings::NAV_DASHBOARD}</A>
                 <A href="/tasks">{strings::NAV_TASKS}</A>
                 <A href="/notices">{strings::NAV_NOTICES}</A>
+                <A href="/scores">{strings::NAV_SCORES}</A>
+                <A href="/bulletins">{strings::NAV_BULLETINS}</A>
                 {unit_roles.then(|| view! { <A href="/my">{strings::NAV_MY_UNIT}</A> })}
                 {reviews.then(|| view! { <A href="/reviews">{strings::NAV_REVIEWS}</A> })}
                 {admin.then(|| view! { <A href="/admin">{strings::NAV_ADMIN}</A> })}
@@ -111,6 +113,10 @@ fn Shell(me: Me) -> impl IntoView {
                 <Route path=path!("/notices") view=pages::notices::NoticesPage />
                 <Route path=path!("/notices/:id") view=pages::notices::NoticePage />
                 <Route path=path!("/inbox") view=pages::inbox::InboxPage />
+                <Route path=path!("/scores") view=pages::scores::ScoresPage />
+                <Route path=path!("/scores/units/:id") view=pages::scores::UnitScorePage />
+                <Route path=path!("/bulletins") view=pages::bulletins::BulletinsPage />
+                <Route path=path!("/bulletins/:id") view=pages::bulletins::BulletinPage />
                 <Route path=path!("/account") view=pages::account::Account />
             </Routes>
         </main>

@@ -726,7 +726,14 @@ fn pages_fit_a_phone() {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     runtime.block_on(async {
         let browser = Browser::start(&base, Viewport::Phone).await;
-        for (user, path, ready) in [("yfzxb", "/", ".unit-table"), ("yfzxb", "/tasks", "table.breakdown tr[data-code]"), ("sfj", "/my", "article.assignment")] {
+        let pages = [
+            ("yfzxb", "/", ".unit-table"),
+            ("yfzxb", "/tasks", "table.breakdown tr[data-code]"),
+            ("sfj", "/my", "article.assignment"),
+            ("yfzxb", "/scores", "table.unit-scores"),
+            ("yfzxb", "/bulletins", "button.new-bulletin"),
+        ];
+        for (user, path, ready) in pages {
             browser.sign_in(user).await;
             browser.open(path).await;
             browser.find(ready).await;
@@ -826,5 +833,63 @@ fn the_unit_page_shows_each_item_once_a_section_at_a_time_and_searches(viewport:
         browser.find("section.handed-in").await;
         browser.quit().await;
     });
+    drop(server);
+}
+
+on_a_desk_and_a_phone!(the_lead_office_reads_scores_and_drafts_and_issues_a_bulletin_in_the_browser);
+/// The lead office reads the units' scores and one unit's inputs, drafts a
+/// monthly bulletin, sees its figures (the late unit named), and signs and
+/// issues it; an inspector then finds it issued.
+fn the_lead_office_reads_scores_and_drafts_and_issues_a_bulletin_in_the_browser(viewport: Viewport) {
+    let db = TestDb::with_demo();
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query(format!(
+            "UPDATE assignments SET due_date = '{}' WHERE id = (SELECT min(a.id) FROM assignments a JOIN units u ON u.id = a.unit_id WHERE u.name = '县司法局')",
+            duban::clock::today() - chrono::Days::new(3)
+        )),
+        &mut db.conn(),
+    )
+    .unwrap();
+    let (server, _evidence) = serve_client(&db);
+    let base = server.base.clone();
+    let justice = api_get(&base, "sfj", "/api/v1/me")["unit"]["id"].as_i64().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let bulletin = runtime.block_on(async {
+        let browser = Browser::start(&base, viewport).await;
+        browser.sign_in("yfzxb").await;
+        browser.open("/scores").await;
+        browser.find("[data-figure=campaign-score]").await;
+        let row = format!("table.unit-scores tr[data-unit='{justice}']");
+        assert_eq!(browser.find(&format!("{row} [data-figure=rank]")).await.text().await.unwrap().is_empty(), false);
+        browser.shot("40-scores").await;
+        browser.find(&format!("{row} a")).await.click().await.unwrap();
+        browser.find("table.score-inputs tr[data-assignment]").await;
+        browser.find("[data-figure=unit-score]").await;
+        browser.shot("41-unit-score").await;
+
+        browser.open("/bulletins").await;
+        browser.find("button.new-bulletin").await.click().await.unwrap();
+        browser.find("form.bulletin-draft button.save-draft").await.click().await.unwrap();
+        browser.wait_text("table.late-units", "县司法局").await;
+        assert_eq!(browser.find("[data-figure=doc-number]").await.text().await.unwrap(), "送审稿");
+        browser.shot("42-bulletin-draft").await;
+        browser.find("button.issue-bulletin").await.click().await.unwrap();
+        browser.driver.accept_alert().await.unwrap();
+        let year = duban::clock::today().format("%Y").to_string();
+        browser.wait_text("[data-figure=doc-number]", &format!("罗法治办通〔{year}〕1号")).await;
+        assert!(browser.absent("button.issue-bulletin").await, "an issued bulletin cannot be issued again");
+        assert!(browser.absent("form.bulletin-draft").await, "nor edited");
+        browser.shot("43-bulletin-issued").await;
+        let url = browser.driver.current_url().await.unwrap();
+        let bulletin: i64 = url.path().rsplit('/').next().unwrap().parse().unwrap();
+
+        browser.sign_in("inspector").await;
+        browser.open("/bulletins").await;
+        browser.find(&format!("table.bulletins tr[data-bulletin='{bulletin}'][data-state=issued]")).await;
+        browser.quit().await;
+        bulletin
+    });
+    let issued = api_get(&base, "inspector", &format!("/api/v1/bulletins/{bulletin}"));
+    assert_eq!(issued["state"], "issued");
     drop(server);
 }

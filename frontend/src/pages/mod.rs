@@ -2,11 +2,13 @@
 
 pub mod account;
 pub mod admin;
+pub mod bulletins;
 pub mod channels;
 pub mod dashboard;
 pub mod inbox;
 pub mod my_unit;
 pub mod notices;
 pub mod reviews;
+pub mod scores;
 pub mod task;
 pub mod tasks;
