@@ -407,8 +407,7 @@ fn run_bench(
 fn measure_scores_and_bulletins(base: &str, office: &str) -> anyhow::Result<Value> {
     eprintln!("xtask: scores and bulletins");
     let campaigns = get_json(base, office, "/api/v1/campaigns")?;
-    let codes: Vec<String> =
-        campaigns.as_array().into_iter().flatten().filter_map(|c| c["code"].as_str().map(str::to_owned)).collect();
+    let codes: Vec<String> = campaigns.as_array().into_iter().flatten().filter_map(|c| c["code"].as_str().map(str::to_owned)).collect();
     let first = codes.first().context("a campaign")?.clone();
     let today = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8")).date_naive();
     let draft = json!({
@@ -428,7 +427,14 @@ fn measure_scores_and_bulletins(base: &str, office: &str) -> anyhow::Result<Valu
     let bulletin_of = |code: &str| -> anyhow::Result<i64> {
         let created = post_json(base, office, &format!("/api/v1/campaigns/{code}/bulletins"), &draft)?;
         let id = created["id"].as_i64().context("a bulletin")?;
-        curl(&["-sf", "-o", "/dev/null", "-H", &format!("Authorization: Bearer {office}"), &format!("{base}/api/v1/bulletins/{id}/document")])?;
+        curl(&[
+            "-sf",
+            "-o",
+            "/dev/null",
+            "-H",
+            &format!("Authorization: Bearer {office}"),
+            &format!("{base}/api/v1/bulletins/{id}/document"),
+        ])?;
         Ok(id)
     };
     let mut one_scores = Vec::new();
@@ -443,7 +449,15 @@ fn measure_scores_and_bulletins(base: &str, office: &str) -> anyhow::Result<Valu
     }
     let issue_ms = timed(&mut || {
         curl(&[
-            "-sf", "-o", "/dev/null", "-X", "POST", "-H", &format!("Authorization: Bearer {office}"), "-H", "If-Match: *",
+            "-sf",
+            "-o",
+            "/dev/null",
+            "-X",
+            "POST",
+            "-H",
+            &format!("Authorization: Bearer {office}"),
+            "-H",
+            "If-Match: *",
             &format!("{base}/api/v1/bulletins/{last}/issue"),
         ])
         .map(drop)

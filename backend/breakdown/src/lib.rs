@@ -17,6 +17,7 @@ pub mod document;
 pub mod docx;
 pub mod flat;
 pub mod interpret;
+pub mod knowledge;
 pub mod numerals;
 pub mod report;
 pub mod resolve;

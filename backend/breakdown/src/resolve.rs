@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use duban_dto::UnitKind;
 use serde::Serialize;
 
+use crate::knowledge::RegionKnowledge;
 use crate::seed::RosterSeed;
 
 /// What a written name stands for.
@@ -30,13 +31,19 @@ pub enum Resolved {
 pub struct Party {
     pub as_written: String,
     pub resolved: Resolved,
+    /// Resolved through the built-in names (`knowledge`), not the roster.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub by_builtin_names: bool,
 }
 
-/// Looks up names in a roster: canonical names, aliases and group phrases.
+/// Looks up names in a roster: canonical names, aliases and group phrases;
+/// then, for names the roster does not know, in the built-in knowledge of
+/// how county units are named, if it is given.
 #[derive(Debug, Clone, Default)]
 pub struct RosterIndex {
     units: BTreeMap<String, String>,
     groups: BTreeMap<String, ()>,
+    knowledge: Option<RegionKnowledge>,
 }
 
 impl RosterIndex {
@@ -62,22 +69,62 @@ impl RosterIndex {
         self.groups.insert(phrase.to_owned(), ());
     }
 
-    fn lookup(&self, written: &str) -> Option<Resolved> {
+    /// Resolves names the roster lacks through the built-in knowledge.
+    pub fn set_knowledge(&mut self, knowledge: RegionKnowledge) {
+        self.knowledge = Some(knowledge);
+    }
+
+    pub fn knowledge(&self) -> Option<&RegionKnowledge> {
+        self.knowledge.as_ref()
+    }
+
+    fn in_roster(&self, written: &str) -> Option<Resolved> {
         if let Some(name) = self.units.get(written) {
             return Some(Resolved::Unit { name: name.clone() });
         }
         self.groups.contains_key(written).then(|| Resolved::Group { phrase: written.to_owned() })
     }
 
+    /// What a written name stands for, and whether the built-in names told:
+    /// the roster first; then the knowledge, which finds the organ or phrase
+    /// under the roster's own spelling if the roster has it in any form,
+    /// and names it as the knowledge files it otherwise.
+    fn lookup(&self, written: &str) -> Option<(Resolved, bool)> {
+        if let Some(resolved) = self.in_roster(written) {
+            return Some((resolved, false));
+        }
+        let knowledge = self.knowledge.as_ref()?;
+        if let Some(resolved) = self.in_roster(&knowledge.normalise(written)) {
+            return Some((resolved, true));
+        }
+        if let Some(organ) = knowledge.organ(written) {
+            let known = std::iter::once(&organ.name).chain(&organ.forms).find_map(|form| self.units.get(form));
+            let resolved = match known {
+                Some(name) => Resolved::Unit { name: name.clone() },
+                None => Resolved::NewUnit { name: organ.name.clone(), kind: organ.kind },
+            };
+            return Some((resolved, true));
+        }
+        let rule = knowledge.phrase(written)?;
+        let known = std::iter::once(&rule.phrase).chain(&rule.forms).find(|form| self.groups.contains_key(*form));
+        let resolved = match known {
+            Some(phrase) => Resolved::Group { phrase: phrase.clone() },
+            None => Resolved::NewGroup { phrase: rule.phrase.clone() },
+        };
+        Some((resolved, true))
+    }
+
     /// Resolves a name, creating a new unit or group for an unknown one.
-    fn resolve_one(&self, written: &str) -> Resolved {
-        self.lookup(written).unwrap_or_else(|| {
-            if is_collective(written) {
+    fn resolve_one(&self, written: &str) -> Party {
+        let (resolved, by_builtin_names) = self.lookup(written).unwrap_or_else(|| {
+            let resolved = if is_collective(written) {
                 Resolved::NewGroup { phrase: written.to_owned() }
             } else {
                 Resolved::NewUnit { name: written.to_owned(), kind: guess_kind(written) }
-            }
-        })
+            };
+            (resolved, false)
+        });
+        Party { as_written: written.to_owned(), resolved, by_builtin_names }
     }
 
     /// Resolves the lines of a 牵头单位 cell, one unit per line. Two lines
@@ -90,13 +137,13 @@ impl RosterIndex {
                 && let Some(next) = lines.get(i + 1)
             {
                 let joined = format!("{}{}", lines[i], next);
-                if let Some(resolved) = self.lookup(&joined) {
-                    parties.push(Party { as_written: joined, resolved });
+                if let Some((resolved, by_builtin_names)) = self.lookup(&joined) {
+                    parties.push(Party { as_written: joined, resolved, by_builtin_names });
                     i += 2;
                     continue;
                 }
             }
-            parties.push(Party { as_written: lines[i].clone(), resolved: self.resolve_one(&lines[i]) });
+            parties.push(self.resolve_one(&lines[i]));
             i += 1;
         }
         parties
@@ -107,15 +154,19 @@ impl RosterIndex {
     /// known, a new collective group when it reads as one (各…), and a list
     /// with new units otherwise.
     pub fn resolve_responsible(&self, phrase: &str) -> Vec<Party> {
-        if let Some(resolved) = self.lookup(phrase) {
-            return vec![Party { as_written: phrase.to_owned(), resolved }];
+        if let Some((resolved, by_builtin_names)) = self.lookup(phrase) {
+            return vec![Party { as_written: phrase.to_owned(), resolved, by_builtin_names }];
         }
         let pieces: Vec<&str> = phrase.split(['、', '，', ',', '；', ';', '\n']).map(str::trim).filter(|piece| !piece.is_empty()).collect();
         let all_known = pieces.iter().all(|piece| self.lookup(piece).is_some());
         if !all_known && is_collective(phrase) {
-            return vec![Party { as_written: phrase.to_owned(), resolved: Resolved::NewGroup { phrase: phrase.to_owned() } }];
+            return vec![Party {
+                as_written: phrase.to_owned(),
+                resolved: Resolved::NewGroup { phrase: phrase.to_owned() },
+                by_builtin_names: false,
+            }];
         }
-        pieces.into_iter().map(|piece| Party { as_written: piece.to_owned(), resolved: self.resolve_one(piece) }).collect()
+        pieces.into_iter().map(|piece| self.resolve_one(piece)).collect()
     }
 }
 

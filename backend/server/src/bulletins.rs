@@ -376,38 +376,54 @@ pub fn keep_pdf(conn: &mut PgConnection, _can: &ReadProgress, id: i64, pdf: &[u8
     Ok(())
 }
 
-/// The inputs of a bulletin as CSV, one row per figure's source, so each
-/// number can be checked: unit scores with their counts, then every late
-/// assignment.
+/// The inputs of a bulletin as CSV (UTF-8 with a BOM, cells made inert
+/// like every CSV duban writes), one row per figure's source so each number
+/// can be checked: unit scores with their counts, then every late assignment.
 pub fn inputs_csv(inputs: &BulletinInputs) -> String {
-    let mut csv =
-        String::from("\u{feff}section,unit,kind,score,rank,completion,on_time,first_pass,notices,assignment_id,task,due_date,days_late\n");
-    let field = |text: &str| {
-        if text.contains([',', '"', '\n']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.to_owned() }
-    };
+    const HEADINGS: [&str; 13] = [
+        "section",
+        "unit",
+        "kind",
+        "score",
+        "rank",
+        "completion",
+        "on_time",
+        "first_pass",
+        "notices",
+        "assignment_id",
+        "task",
+        "due_date",
+        "days_late",
+    ];
     let rate = |rate: &duban_dto::api::Rate| format!("{}/{}", rate.met, rate.of);
+    let mut rows: Vec<Vec<String>> = Vec::new();
     for unit in &inputs.scores.units {
-        csv.push_str(&format!(
-            "score,{},{},{},{},{},{},{},{},,,,\n",
-            field(&unit.unit.name),
-            unit.kind.as_str(),
+        rows.push(vec![
+            "score".into(),
+            unit.unit.name.clone(),
+            unit.kind.as_str().into(),
             unit.score.map(|score| format!("{score:.1}")).unwrap_or_default(),
             unit.rank.map(|rank| rank.to_string()).unwrap_or_default(),
             rate(&unit.completion),
             rate(&unit.on_time),
             rate(&unit.first_pass),
             rate(&unit.notices),
-        ));
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+        ]);
     }
     for late in &inputs.late_assignments {
-        csv.push_str(&format!(
-            "late,{},,,,,,,,{},{},{},{}\n",
-            field(&late.unit),
-            late.assignment_id,
-            late.task_code,
-            late.due_date,
-            late.days
-        ));
+        let mut row = vec!["late".into(), late.unit.clone()];
+        row.extend(std::iter::repeat_n(String::new(), 7));
+        row.extend([late.assignment_id.to_string(), late.task_code.clone(), late.due_date.to_string(), late.days.to_string()]);
+        rows.push(row);
     }
-    csv
+    let mut writer = csv::Writer::from_writer("\u{feff}".as_bytes().to_vec());
+    writer.write_record(HEADINGS).expect("writing to memory");
+    for row in rows {
+        writer.write_record(row.iter().map(|cell| duban_breakdown::cells::neutralise(cell).into_owned())).expect("writing to memory");
+    }
+    String::from_utf8(writer.into_inner().expect("writing to memory")).expect("CSV of UTF-8 cells is UTF-8")
 }

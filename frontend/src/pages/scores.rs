@@ -58,6 +58,7 @@ pub fn ScoresPage() -> impl IntoView {
 #[component]
 fn ScoresView(scores: CampaignScores) -> impl IntoView {
     let as_of = scores.as_of;
+    let campaign = scores.campaign.clone();
     view! {
         {scores.vetoed.then(|| view! { <p class="banner vetoed" role="alert">{strings::SCORE_VETOED}</p> })}
         <p class="headline">
@@ -71,7 +72,9 @@ fn ScoresView(scores: CampaignScores) -> impl IntoView {
                 <tbody>
                     {scores.indicators.into_iter().map(|indicator| view! {
                         <tr>
-                            <td>{format!("{} {}", indicator.code, indicator.title)}</td>
+                            <td><A href=format!("/tasks?campaign={campaign}&indicator={}&list=basic", indicator.id)>
+                                {format!("{} {}", indicator.code, indicator.title)}
+                            </A></td>
                             <td>{format!("{:.1}", indicator.points)}</td>
                             <td>{rate_text(&indicator.approved)}</td>
                             <td>{format!("{:.1}", indicator.earned)}</td>

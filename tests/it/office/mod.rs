@@ -390,3 +390,141 @@ fn exports_and_the_api_agree_on_every_tasks_status_with_late_work() {
     let marked = units.rows().skip(3).filter(|row| row[6].to_string() == "是").count();
     assert_eq!(marked, late);
 }
+
+/// 师宗县's own Word table: the same organs written in several ways (县政府办
+/// and 县人民政府办公室, 县发改局 and 县发展和改革局, its own name before some),
+/// offices the demo roster lacks, collective phrases in their local forms,
+/// and two of its townships.
+fn shizong() -> duban_breakdown::table::RawTable {
+    fixtures::table(
+        &["附件2", "师宗县法治政府建设示范创建指标任务分解表"],
+        &[
+            [
+                "一、政府职能依法全面履行",
+                "(一)深化行政审批制度改革",
+                "1",
+                "推行政务服务“一网通办”。",
+                "县政务服务管理局\n县政府办",
+                "各乡镇人民政府",
+            ],
+            ["", "", "2", "规范行政审批中介服务。", "县发改局\n师宗县市场监督管理局", "各有关部门"],
+            ["", "（二）优化营商环境", "3", "清理妨碍统一市场和公平竞争的政策措施。", "县发展和改革局", "各部门、各乡镇（街道）"],
+            [
+                "二、依法行政制度体系完善",
+                "(三)加强规范性文件监督管理",
+                "4",
+                "规范性文件全部纳入备案审查。",
+                "县人民政府办公室\n县司法局",
+                "县人大常委会办公室",
+            ],
+            ["", "(四)推进严格规范公正文明执法", "5", "全面推行行政执法三项制度。", "师宗县公安局", "各行政执法部门"],
+            ["", "", "6", "加强行政执法与刑事司法衔接。", "县法院\n县检察院", "丹凤街道、葵山镇"],
+            ["", "量化任务清单(1项)", "1", "行政复议决定纠错率逐年下降。", "县司法局", "各乡（镇）、街道"],
+            ["", "负面清单(1项)", "1", "不发生因行政不作为引发的重大群体性事件。", "县人民政府", "各有关部门、各乡镇(街道)"],
+        ],
+    )
+}
+
+/// 富源县's table as a workbook, with other abbreviations again.
+fn fuyuan() -> duban_breakdown::table::RawTable {
+    fixtures::table(
+        &["附件2", "富源县法治政府建设示范创建指标任务分解表"],
+        &[
+            ["一、政府职能依法全面履行", "(一)深化行政审批制度改革", "1", "推行政务服务“一网通办”。", "县政务局", "各乡镇、街道"],
+            ["", "", "2", "规范行政审批中介服务。", "中共富源县委办公室\n县委办", "各相关部门"],
+            [
+                "二、依法行政制度体系完善",
+                "(二)加强规范性文件监督管理",
+                "3",
+                "规范性文件全部纳入备案审查。",
+                "富源县人民法院\n县人大办",
+                "各执法部门",
+            ],
+            ["", "量化任务清单(1项)", "1", "行政复议决定纠错率逐年下降。", "县市场监管局\n县公安局", "中安街道"],
+        ],
+    )
+}
+
+#[test]
+fn another_countys_own_tables_give_one_unit_per_organ_and_groups_with_members() {
+    type Expected<'a> = &'a [(&'a str, duban_dto::UnitKind, bool)];
+    use duban_dto::UnitKind::*;
+    let cases: [(&str, &str, Vec<u8>, Expected<'_>); 2] = [
+        (
+            "师宗县.docx",
+            "shizong",
+            fixtures::docx(&shizong()),
+            &[
+                ("县政务服务管理局", GovernmentDepartment, false),
+                ("县政府办公室", GovernmentDepartment, false),
+                ("县发展和改革局", GovernmentDepartment, true),
+                ("县市场监督管理局", GovernmentDepartment, true),
+                ("县司法局", GovernmentDepartment, true),
+                ("县人大常委会办公室", Other, false),
+                ("县公安局", GovernmentDepartment, true),
+                ("县人民法院", CourtOrProcuratorate, false),
+                ("县人民检察院", CourtOrProcuratorate, false),
+                ("丹凤街道", Township, false),
+                ("葵山镇", Township, false),
+                ("县人民政府", GovernmentDepartment, false),
+            ],
+        ),
+        (
+            "富源县.xlsx",
+            "fuyuan",
+            fixtures::xlsx(&fuyuan()),
+            &[
+                ("县政务服务管理局", GovernmentDepartment, false),
+                ("县委办公室", PartyOrgan, false),
+                ("县人民法院", CourtOrProcuratorate, false),
+                ("县人大常委会办公室", Other, false),
+                ("县市场监督管理局", GovernmentDepartment, true),
+                ("县公安局", GovernmentDepartment, true),
+                ("中安街道", Township, false),
+            ],
+        ),
+    ];
+    for (file, code, bytes, expected) in cases {
+        let db = TestDb::new();
+        let mut conn = db.conn();
+        let report = import(&mut conn, &bytes, file, Some(code), false).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let region = if code == "shizong" { "师宗县" } else { "富源县" };
+        let roster = export::roster_seed(&mut conn, region).unwrap();
+        let mut units: Vec<(&str, duban_dto::UnitKind, bool)> =
+            roster.units.iter().map(|unit| (unit.name.as_str(), unit.kind, unit.law_enforcement)).collect();
+        units.sort();
+        let mut wanted = expected.to_vec();
+        wanted.sort();
+        assert_eq!(units, wanted, "{file}: one unit per organ, with its kind and law-enforcement default\n{report}");
+        // Every collective phrase became a group with members.
+        for group in &roster.groups {
+            let id: i64 = {
+                use diesel::prelude::*;
+                use duban::db::schema::unit_groups;
+                unit_groups::table.filter(unit_groups::phrase.eq(&group.phrase)).select(unit_groups::id).first(&mut conn).unwrap()
+            };
+            let members = duban::db::groups::expand(&mut conn, id).unwrap();
+            assert!(!members.is_empty(), "{file}: group {:?} has no members\n{report}", group.phrase);
+        }
+        assert!(!roster.groups.is_empty());
+        assert!(!report.resolved_by_builtin_names.is_empty(), "{file}: the report lists what the built-in names resolved");
+        if code == "shizong" {
+            for line in
+                ["县政府办 → 县政府办公室", "县发改局 → 县发展和改革局", "各乡镇人民政府 → 各乡镇(街道)", "各乡(镇)、街道 → 各乡镇(街道)"]
+            {
+                assert!(
+                    report.resolved_by_builtin_names.iter().any(|l| l == line),
+                    "{file}: {line:?} in {:?}",
+                    report.resolved_by_builtin_names
+                );
+            }
+            let office = roster.units.iter().find(|unit| unit.name == "县政府办公室").unwrap();
+            assert!(
+                office.aliases.contains(&"县政府办".to_owned()) && office.aliases.contains(&"县人民政府办公室".to_owned()),
+                "{office:?}"
+            );
+            let phrases: Vec<&str> = roster.groups.iter().map(|group| group.phrase.as_str()).collect();
+            assert!(phrases.contains(&"各乡镇(街道)") && phrases.contains(&"各行政执法单位"), "{phrases:?}");
+        }
+    }
+}

@@ -56,6 +56,10 @@ pub struct ImportJobReport {
     /// Things to check that do not stop the import.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// For a breakdown table: names the roster did not know, resolved
+    /// through the built-in names of county units ("县政府办 → 县政府办公室").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resolved_by_builtin_names: Vec<String>,
     /// For a breakdown table: the normalisations applied to the document.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub normalisations: Vec<String>,

@@ -192,6 +192,30 @@ fn resolve_parties(
             .collect()
     };
 
+    // What the built-in names resolved, and the other forms each new unit
+    // was written in (its aliases).
+    let mut aliases: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for parties in resolve_all(roster) {
+        for (_, party) in parties {
+            if !party.by_builtin_names {
+                continue;
+            }
+            let name = match &party.resolved {
+                Resolved::Unit { name } | Resolved::NewUnit { name, .. } => name,
+                Resolved::Group { phrase } | Resolved::NewGroup { phrase } => phrase,
+            };
+            if *name != party.as_written {
+                let line = format!("{} → {name}", party.as_written);
+                if !report.resolved_by_builtin_names.contains(&line) {
+                    report.resolved_by_builtin_names.push(line);
+                }
+                if let Resolved::NewUnit { name, .. } = &party.resolved {
+                    aliases.entry(name.clone()).or_default().insert(party.as_written.clone());
+                }
+            }
+        }
+    }
+
     // Create what the roster lacks (each once, in document order), then
     // resolve again so every name finds its row.
     let mut created = BTreeSet::new();
@@ -199,20 +223,35 @@ fn resolve_parties(
         for (_, party) in parties {
             match party.resolved {
                 Resolved::NewUnit { name, kind } if created.insert(name.clone()) => {
-                    roster.create_unit(conn, &name, kind, report)?;
-                    report.warn(format!(
-                        "{}: unit {name:?} is not in the roster; created as {} ({}) — check its kind and law-enforcement flag",
-                        task.code,
-                        kind,
-                        kind.zh_name()
-                    ));
+                    let forms: Vec<String> = aliases.remove(&name).unwrap_or_default().into_iter().collect();
+                    roster.create_unit(conn, &name, kind, &forms, report)?;
+                    report.warn(if party.by_builtin_names {
+                        format!(
+                            "{}: unit {name:?} is not in the roster; created from the built-in names as {} ({}){}",
+                            task.code,
+                            kind,
+                            kind.zh_name(),
+                            if forms.is_empty() { String::new() } else { format!(", also written {}", forms.join("、")) }
+                        )
+                    } else {
+                        format!(
+                            "{}: unit {name:?} is not in the roster; created as {} ({}) — check its kind and law-enforcement flag",
+                            task.code,
+                            kind,
+                            kind.zh_name()
+                        )
+                    });
                 }
                 Resolved::NewGroup { phrase } if created.insert(phrase.clone()) => {
                     roster.create_group(conn, &phrase, report)?;
-                    report.warn(format!(
-                        "{}: collective phrase {phrase:?} is not in the roster; created as a group without members — define who belongs to it",
-                        task.code
-                    ));
+                    report.warn(if party.by_builtin_names {
+                        format!("{}: collective phrase {phrase:?} is not in the roster; created with the built-in rule for who belongs to it", task.code)
+                    } else {
+                        format!(
+                            "{}: collective phrase {phrase:?} is not in the roster; created as a group without members — define who belongs to it",
+                            task.code
+                        )
+                    });
                 }
                 _ => {}
             }

@@ -364,6 +364,7 @@ fn breakdown_report(source: &Source, report: &ImportReport) -> ImportJobReport {
         rows,
         errors: Vec::new(),
         warnings: report.warnings.clone(),
+        resolved_by_builtin_names: report.resolved_by_builtin_names.clone(),
         normalisations: report.normalisations.iter().map(ToString::to_string).collect(),
         changes,
     }

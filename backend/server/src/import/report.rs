@@ -77,6 +77,9 @@ pub struct ImportReport {
     /// Things an operator should check: units created with a guessed kind,
     /// groups without members, rows kept because work has started on them.
     pub warnings: Vec<String>,
+    /// Names the roster did not know, resolved through the built-in names
+    /// of county units: "县政府办 → 县政府办公室".
+    pub resolved_by_builtin_names: Vec<String>,
 }
 
 impl ImportReport {
@@ -125,6 +128,12 @@ impl fmt::Display for ImportReport {
             writeln!(f, "\nnormalisations applied to the document ({}):", self.normalisations.len())?;
             for normalisation in &self.normalisations {
                 writeln!(f, "  {normalisation}")?;
+            }
+        }
+        if !self.resolved_by_builtin_names.is_empty() {
+            writeln!(f, "\nresolved through the built-in unit names ({}):", self.resolved_by_builtin_names.len())?;
+            for line in &self.resolved_by_builtin_names {
+                writeln!(f, "  {line}")?;
             }
         }
         if !self.warnings.is_empty() {

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use diesel::prelude::*;
+use duban_breakdown::knowledge::Knowledge;
 use duban_breakdown::resolve::RosterIndex;
 use duban_breakdown::seed::{GroupSeed, RosterSeed, UnitSeed};
 use duban_dto::UnitKind;
@@ -24,13 +25,10 @@ pub(super) struct RegionRoster {
 impl RegionRoster {
     pub fn load_or_create(conn: &mut PgConnection, region: &str, report: &mut ImportReport) -> Result<Self, ImportError> {
         let region_id = region_id(conn, region, report)?;
-        let mut roster = RegionRoster {
-            region_id,
-            index: RosterIndex::default(),
-            unit_ids: BTreeMap::new(),
-            unit_names: BTreeMap::new(),
-            group_ids: BTreeMap::new(),
-        };
+        let mut index = RosterIndex::default();
+        index.set_knowledge(Knowledge::builtin().for_region(region));
+        let mut roster =
+            RegionRoster { region_id, index, unit_ids: BTreeMap::new(), unit_names: BTreeMap::new(), group_ids: BTreeMap::new() };
         let unit_rows: Vec<(i64, String)> =
             units::table.filter(units::region_id.eq(region_id)).select((units::id, units::name)).load(conn)?;
         let alias_rows: Vec<(i64, String)> = unit_aliases::table
@@ -71,25 +69,51 @@ impl RegionRoster {
         self.group_ids[phrase]
     }
 
+    /// Creates a unit the roster lacks, with the law-enforcement default
+    /// the built-in names give its organ, and the other forms the document
+    /// wrote it in as aliases.
     pub(super) fn create_unit(
         &mut self,
         conn: &mut PgConnection,
         name: &str,
         kind: UnitKind,
+        aliases: &[String],
         report: &mut ImportReport,
     ) -> QueryResult<()> {
+        let law_enforcement =
+            self.index.knowledge().and_then(|knowledge| knowledge.organ_named(name)).is_some_and(|organ| organ.law_enforcement);
         let id = diesel::insert_into(units::table)
-            .values((units::region_id.eq(self.region_id), units::name.eq(name), units::kind.eq(kind.as_str())))
+            .values((
+                units::region_id.eq(self.region_id),
+                units::name.eq(name),
+                units::kind.eq(kind.as_str()),
+                units::law_enforcement.eq(law_enforcement),
+            ))
             .returning(units::id)
             .get_result(conn)?;
-        self.add_unit(id, name, &[]);
+        for alias in aliases {
+            diesel::insert_into(unit_aliases::table)
+                .values((unit_aliases::unit_id.eq(id), unit_aliases::region_id.eq(self.region_id), unit_aliases::alias.eq(alias)))
+                .execute(conn)?;
+        }
+        self.add_unit(id, name, aliases);
         report.record(Entity::Unit, name, ChangeAction::Created);
         Ok(())
     }
 
+    /// Creates a group the roster lacks, with the rule the built-in names
+    /// give its phrase (who belongs to it), or none.
     pub(super) fn create_group(&mut self, conn: &mut PgConnection, phrase: &str, report: &mut ImportReport) -> QueryResult<()> {
+        let rule = self.index.knowledge().and_then(|knowledge| knowledge.phrase_named(phrase));
+        let member_kinds: Vec<String> =
+            rule.map(|rule| rule.member_kinds.iter().map(|kind| kind.as_str().to_owned()).collect()).unwrap_or_default();
         let id = diesel::insert_into(unit_groups::table)
-            .values((unit_groups::region_id.eq(self.region_id), unit_groups::phrase.eq(phrase)))
+            .values((
+                unit_groups::region_id.eq(self.region_id),
+                unit_groups::phrase.eq(phrase),
+                unit_groups::member_kinds.eq(member_kinds),
+                unit_groups::law_enforcement_only.eq(rule.is_some_and(|rule| rule.law_enforcement_only)),
+            ))
             .returning(unit_groups::id)
             .get_result(conn)?;
         self.index.add_group(phrase);
