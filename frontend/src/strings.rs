@@ -472,3 +472,12 @@ pub const NAMED_LATE: &str = "点名通报";
 pub const NO_LATE_UNITS: &str = "没有逾期未完成任务的单位。";
 pub const LATE_ASSIGNMENTS: &str = "逾期任务数";
 pub const MOST_DAYS_LATE: &str = "最长逾期天数";
+
+// Merging units.
+pub const MERGE_UNITS: &str = "合并单位（同一单位的两种写法）";
+pub const MERGE_FROM: &str = "并入的单位（将删除）";
+pub const MERGE_INTO: &str = "保留的单位";
+pub const MERGE: &str = "合并";
+pub const MERGE_PICK_BOTH: &str = "请选择要合并的两个单位。";
+pub const CONFIRM_MERGE: &str = "合并后，该单位的任务、佐证材料、账户和历史记录将转到保留的单位，原名称作为别名保留。确定合并？";
+pub const MERGED_INTO: &str = "已合并到";

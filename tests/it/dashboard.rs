@@ -3,7 +3,7 @@
 
 use diesel::RunQueryDsl;
 use duban_tests::{TestDb, TestServer};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 fn total(client: &duban_tests::Client, query: &str) -> i64 {
     client.get_json(&format!("/api/v1/tasks?campaign=luoping&limit=1&{query}"))["total"].as_i64().unwrap()
@@ -131,4 +131,50 @@ fn lights_judge_each_task_by_its_own_window() {
     duban::rollup::refresh(&mut conn, &ids).unwrap();
     let yellow = inspector.get_json("/api/v1/tasks?campaign=luoping&light=yellow&limit=200");
     assert!(yellow["items"].as_array().unwrap().iter().any(|task| task["code"] == "B020"), "{yellow}");
+}
+
+/// Two units that are one organ merge: the work, the accounts and the names
+/// move to the one that remains, the dashboard counts one unit, and the
+/// merge is audited.
+#[test]
+fn merging_two_units_moves_their_work_and_the_dashboard_counts_one() {
+    let db = TestDb::with_demo();
+    let server = TestServer::start(&db);
+    let office = server.login("yfzxb");
+    let justice = office.get_json("/api/v1/units?q=县司法局")["items"][0].clone();
+    let justice_id = justice["id"].as_i64().unwrap();
+    let twin: Value =
+        office.post("/api/v1/units", &json!({"region": "罗平县", "name": "罗平县司法局", "kind": "government_department"})).json().unwrap();
+    let twin_id = twin["id"].as_i64().unwrap();
+    // The twin is given work on two tasks: one 县司法局 also has (untouched
+    // on both sides), one it has not.
+    let task_of = |code: &str| office.get_json(&format!("/api/v1/tasks?q={code}"))["items"][0]["id"].as_i64().unwrap();
+    let (shared, own) = (task_of("B010"), task_of("B100"));
+    for (task, units) in [(shared, vec![justice_id, twin_id]), (own, vec![twin_id])] {
+        let response = office.post(&format!("/api/v1/tasks/{task}/assignments"), &json!({"unit_ids": units, "role": "responsible"}));
+        assert_eq!(response.status(), 201);
+    }
+    let responsible_total = |dashboard: &Value, id: i64| -> Option<i64> {
+        dashboard["units"].as_array().unwrap().iter().find(|u| u["unit"]["id"] == id).map(|u| u["responsible"]["total"].as_i64().unwrap())
+    };
+    let before: Value = office.get_json("/api/v1/campaigns/luoping/dashboard");
+    let justice_before = responsible_total(&before, justice_id).unwrap_or(0);
+    assert_eq!(responsible_total(&before, twin_id), Some(2));
+
+    let response = office.post(&format!("/api/v1/units/{twin_id}/merge"), &json!({"into": justice_id}));
+    assert_eq!(response.status(), 200);
+    let merged: Value = response.json().unwrap();
+    assert!(merged["aliases"].as_array().unwrap().iter().any(|alias| alias == "罗平县司法局"), "{merged}");
+    let after: Value = office.get_json("/api/v1/campaigns/luoping/dashboard");
+    assert_eq!(responsible_total(&after, twin_id), None, "the twin is gone from the dashboard");
+    assert_eq!(responsible_total(&after, justice_id), Some(justice_before + 1), "one task moved, the shared one counted once");
+    assert_eq!(after["units"].as_array().unwrap().len() + 1, before["units"].as_array().unwrap().len());
+    assert_eq!(office.get(&format!("/api/v1/units/{twin_id}")).status(), 404);
+    let mut conn = db.conn();
+    assert_eq!(crate::support::count(&mut conn, "SELECT count(*) FROM audit_log WHERE action = 'unit.merge'"), 1);
+
+    // Merging into itself, or across counties that do not exist, is refused.
+    assert_eq!(office.post(&format!("/api/v1/units/{justice_id}/merge"), &json!({"into": justice_id})).status(), 422);
+    assert_eq!(office.post(&format!("/api/v1/units/{justice_id}/merge"), &json!({"into": 999999})).status(), 404);
+    assert_eq!(server.login("inspector").post(&format!("/api/v1/units/{justice_id}/merge"), &json!({"into": justice_id})).status(), 403);
 }

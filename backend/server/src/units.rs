@@ -479,3 +479,156 @@ pub fn unit_id_by_name(conn: &mut PgConnection, name: &str) -> Result<i64, Error
         None => by_alias()?.ok_or_else(|| Error::not_found(format!("there is no unit {name:?}"))),
     }
 }
+
+/// An assignment as a merge weighs it.
+#[derive(Debug, Clone, Queryable)]
+struct MergedAssignment {
+    id: i64,
+    task_id: i64,
+    role: duban_dto::PartyRole,
+    status: duban_dto::AssignmentStatus,
+    progress_note: Option<String>,
+}
+
+impl MergedAssignment {
+    /// No work on it yet: it can give way to the other unit's.
+    fn untouched(&self) -> bool {
+        self.status == duban_dto::AssignmentStatus::NotStarted && self.progress_note.is_none()
+    }
+}
+
+/// Merges unit `from` into unit `into` of the same county, when they turn
+/// out to be one organ written two ways: its assignments (with their
+/// evidence, decisions and notices), the tasks naming it, its group
+/// memberships, accounts, notices, reports and history move to `into`, its
+/// name and aliases become aliases of `into`, and `from` is deleted;
+/// audited. Where both have work on the same task in the same role, the
+/// untouched one gives way; if both have started, nothing is merged (409).
+pub fn merge(conn: &mut PgConnection, _can: &ManageCatalog, caller: &Caller, from: i64, into: i64) -> Result<Unit, Error> {
+    use crate::db::schema::{decisions, negative_reports, notice_events, notice_recipients, tasks, unit_leaders};
+    if from == into {
+        return Err(Error::invalid("same_unit", "a unit cannot be merged into itself"));
+    }
+    conn.transaction(|conn| {
+        let mut found = unit_dtos(conn, &[from, into])?;
+        let position = |id: i64, found: &[Unit]| found.iter().position(|unit| unit.id == id);
+        let source =
+            position(from, &found).map(|at| found.remove(at)).ok_or_else(|| Error::not_found(format!("there is no unit {from}")))?;
+        let target =
+            position(into, &found).map(|at| found.remove(at)).ok_or_else(|| Error::not_found(format!("there is no unit {into}")))?;
+        if source.region != target.region {
+            return Err(Error::invalid(
+                "other_county",
+                format!("{} is in {} and {} in {}: only units of one county merge", source.name, source.region, target.name, target.region),
+            ));
+        }
+        let region_id: i64 = units::table.find(into).select(units::region_id).first(conn)?;
+        let load = |conn: &mut PgConnection, unit: i64| -> QueryResult<Vec<MergedAssignment>> {
+            assignments::table
+                .filter(assignments::unit_id.eq(unit))
+                .select((assignments::id, assignments::task_id, assignments::role, assignments::status, assignments::progress_note))
+                .load(conn)
+        };
+        let theirs = load(conn, from)?;
+        let ours: BTreeMap<(i64, duban_dto::PartyRole), MergedAssignment> =
+            load(conn, into)?.into_iter().map(|a| ((a.task_id, a.role), a)).collect();
+        let (mut dropped, mut both_started) = (Vec::new(), Vec::new());
+        for assignment in &theirs {
+            let Some(other) = ours.get(&(assignment.task_id, assignment.role)) else { continue };
+            if assignment.untouched() {
+                dropped.push(assignment.id);
+            } else if other.untouched() {
+                dropped.push(other.id);
+            } else {
+                both_started.push(assignment.task_id);
+            }
+        }
+        if !both_started.is_empty() {
+            let codes: Vec<String> =
+                tasks::table.filter(tasks::id.eq_any(&both_started)).order(tasks::id).select(tasks::code).load(conn)?;
+            return Err(Error::conflict(
+                "both_started",
+                format!(
+                    "{} and {} both have work under way on {}; settle those assignments first (remove one), then merge",
+                    source.name,
+                    target.name,
+                    codes.join(", ")
+                ),
+            ));
+        }
+        let touched_tasks: Vec<i64> = theirs.iter().map(|a| a.task_id).collect();
+        diesel::delete(assignments::table.filter(assignments::id.eq_any(&dropped))).execute(conn)?;
+        let moved =
+            diesel::update(assignments::table.filter(assignments::unit_id.eq(from))).set(assignments::unit_id.eq(into)).execute(conn)?;
+
+        // Parties and memberships the target already has are dropped, the rest move.
+        let named: Vec<(i64, duban_dto::PartyRole)> =
+            task_parties::table.filter(task_parties::unit_id.eq(into)).select((task_parties::task_id, task_parties::role)).load(conn)?;
+        for (task_id, role) in named {
+            diesel::delete(
+                task_parties::table
+                    .filter(task_parties::unit_id.eq(from))
+                    .filter(task_parties::task_id.eq(task_id))
+                    .filter(task_parties::role.eq(role)),
+            )
+            .execute(conn)?;
+        }
+        diesel::update(task_parties::table.filter(task_parties::unit_id.eq(from))).set(task_parties::unit_id.eq(into)).execute(conn)?;
+        let groups: Vec<i64> =
+            unit_group_members::table.filter(unit_group_members::unit_id.eq(into)).select(unit_group_members::group_id).load(conn)?;
+        diesel::delete(
+            unit_group_members::table.filter(unit_group_members::unit_id.eq(from)).filter(unit_group_members::group_id.eq_any(&groups)),
+        )
+        .execute(conn)?;
+        diesel::update(unit_group_members::table.filter(unit_group_members::unit_id.eq(from)))
+            .set(unit_group_members::unit_id.eq(into))
+            .execute(conn)?;
+        let accounts = diesel::update(users::table.filter(users::unit_id.eq(from))).set(users::unit_id.eq(into)).execute(conn)?;
+        diesel::update(notice_recipients::table.filter(notice_recipients::unit_id.eq(from)))
+            .set(notice_recipients::unit_id.eq(into))
+            .execute(conn)?;
+        diesel::update(decisions::table.filter(decisions::actor_unit_id.eq(from))).set(decisions::actor_unit_id.eq(into)).execute(conn)?;
+        diesel::update(notice_events::table.filter(notice_events::actor_unit_id.eq(from)))
+            .set(notice_events::actor_unit_id.eq(into))
+            .execute(conn)?;
+        diesel::update(negative_reports::table.filter(negative_reports::unit_id.eq(from)))
+            .set(negative_reports::unit_id.eq(into))
+            .execute(conn)
+            .map_err(|error| match error {
+                diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => Error::conflict(
+                    "both_reported",
+                    format!(
+                        "{} and {} both reported on the negative list for the same item and period; merge after settling it",
+                        source.name, target.name
+                    ),
+                ),
+                other => other.into(),
+            })?;
+        let target_has_leader: bool = diesel::select(diesel::dsl::exists(unit_leaders::table.find(into))).get_result(conn)?;
+        if target_has_leader {
+            diesel::delete(unit_leaders::table.find(from)).execute(conn)?;
+        } else {
+            diesel::update(unit_leaders::table.find(from)).set(unit_leaders::unit_id.eq(into)).execute(conn)?;
+        }
+        // The source's name and aliases become the target's aliases.
+        diesel::delete(unit_aliases::table.filter(unit_aliases::unit_id.eq(from))).execute(conn)?;
+        diesel::delete(units::table.find(from)).execute(conn)?;
+        for alias in std::iter::once(&source.name).chain(&source.aliases) {
+            if *alias != target.name && !target.aliases.contains(alias) {
+                diesel::insert_into(unit_aliases::table)
+                    .values((unit_aliases::unit_id.eq(into), unit_aliases::region_id.eq(region_id), unit_aliases::alias.eq(alias)))
+                    .execute(conn)?;
+            }
+        }
+        crate::rollup::refresh(conn, &touched_tasks)?;
+        let after = unit_dtos(conn, &[into])?.remove(0);
+        let event = Event::new("unit.merge")
+            .entity("unit", into)
+            .before(json!({"from": {"id": from, "unit": snapshot(&source)}, "into": snapshot(&target)}))
+            .after(
+                json!({"unit": snapshot(&after), "assignments_moved": moved, "assignments_dropped": dropped, "accounts_moved": accounts}),
+            );
+        audit::record(conn, &caller.audit_actor(), event)?;
+        Ok(after)
+    })
+}

@@ -152,7 +152,44 @@ fn UnitsTab() -> impl IntoView {
             }
         });
     };
+    let merge_from = RwSignal::new(String::new());
+    let merge_into = RwSignal::new(String::new());
+    let merged = RwSignal::new(None::<Result<String, String>>);
+    let merge = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let (Ok(from), Ok(into)) = (merge_from.get_untracked().parse::<i64>(), merge_into.get_untracked().parse::<i64>()) else {
+            merged.set(Some(Err(strings::MERGE_PICK_BOTH.to_owned())));
+            return;
+        };
+        let confirmed = web_sys::window().and_then(|window| window.confirm_with_message(strings::CONFIRM_MERGE).ok()).unwrap_or(false);
+        if !confirmed {
+            return;
+        }
+        spawn_local(async move {
+            let body = duban_dto::api::UnitMerge { into };
+            match api::call::<_, Unit>(api::Verb::Post, &format!("/api/v1/units/{from}/merge"), &body).await {
+                Ok(unit) => {
+                    merged.set(Some(Ok(format!("{} {}", strings::MERGED_INTO, unit.name))));
+                    reload.update(|n| *n += 1);
+                }
+                Err(error) => merged.set(Some(Err(error.to_string()))),
+            }
+        });
+    };
     view! {
+        {writable.then(|| view! {
+            <form class="card inline merge-units" on:submit=merge>
+                <h3>{strings::MERGE_UNITS}</h3>
+                <label>{strings::MERGE_FROM}
+                    <select name="from" on:change=move |e| merge_from.set(event_target_value(&e))><crate::UnitOptions /></select>
+                </label>
+                <label>{strings::MERGE_INTO}
+                    <select name="into" on:change=move |e| merge_into.set(event_target_value(&e))><crate::UnitOptions /></select>
+                </label>
+                <button type="submit">{strings::MERGE}</button>
+                {move || outcome_view(merged.get())}
+            </form>
+        })}
         {writable.then(|| view! {
             <form class="card inline" on:submit=add>
                 <h3>{strings::ADD_UNIT}</h3>

@@ -120,3 +120,13 @@ pub struct UnitGroupPatch {
     #[cfg_attr(feature = "openapi", schema(max_length = 4000))]
     pub note: Option<Option<String>>,
 }
+
+/// Merging a unit into another of the same county (the same organ written
+/// two ways).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UnitMerge {
+    /// The unit that remains; the merged one's name becomes its alias.
+    pub into: i64,
+}

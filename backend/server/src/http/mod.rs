@@ -178,6 +178,7 @@ fn api_routes(config: &mut ServiceConfig) {
         .service(units::update_unit)
         .service(units::delete_unit)
         .service(units::list_groups)
+        .service(units::merge_unit)
         .service(units::create_group)
         .service(units::get_group)
         .service(units::group_members)

@@ -1,6 +1,6 @@
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use duban_dto::UnitKind;
-use duban_dto::api::{NewUnit, NewUnitGroup, Page, Unit, UnitGroup, UnitGroupPatch, UnitPatch, UnitRef};
+use duban_dto::api::{NewUnit, NewUnitGroup, Page, Unit, UnitGroup, UnitGroupPatch, UnitMerge, UnitPatch, UnitRef};
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
@@ -95,6 +95,28 @@ pub async fn list_groups(
 ) -> Result<web::Json<Vec<UnitGroup>>, ApiError> {
     let can = caller.read_catalog()?;
     Ok(web::Json(state.db(move |conn| units::list_groups(conn, &can, query.region.as_deref())).await?))
+}
+
+/// Merges the unit into another of its county: its assignments (with their
+/// evidence and history), task parties, group memberships, accounts and
+/// notices move, its name becomes an alias, and it is deleted; audited.
+/// 409 when both units have work under way on the same task.
+#[utoipa::path(
+    tag = "units",
+    params(("id" = i64, Path, description = "The unit merged away")),
+    request_body = UnitMerge,
+    responses((status = 200, description = "The unit that remains", body = Unit))
+)]
+#[post("/units/{id}/merge")]
+pub async fn merge_unit(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+    body: web::Json<UnitMerge>,
+) -> Result<web::Json<Unit>, ApiError> {
+    let can = caller.manage_catalog()?;
+    let (from, into) = (id.into_inner(), body.into);
+    Ok(web::Json(state.db(move |conn| units::merge(conn, &can, &caller, from, into)).await?))
 }
 
 #[utoipa::path(tag = "units", responses((status = 201, description = "Created", body = UnitGroup)))]
