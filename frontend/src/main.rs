@@ -114,6 +114,7 @@ fn Shell(me: Me) -> impl IntoView {
                 <Route path=path!("/notices/:id") view=pages::notices::NoticePage />
                 <Route path=path!("/inbox") view=pages::inbox::InboxPage />
                 <Route path=path!("/scores") view=pages::scores::ScoresPage />
+                <Route path=path!("/new-county") view=pages::new_county::NewCountyPage />
                 <Route path=path!("/scores/units/:id") view=pages::scores::UnitScorePage />
                 <Route path=path!("/bulletins") view=pages::bulletins::BulletinsPage />
                 <Route path=path!("/bulletins/:id") view=pages::bulletins::BulletinPage />

@@ -481,3 +481,23 @@ pub const MERGE: &str = "合并";
 pub const MERGE_PICK_BOTH: &str = "请选择要合并的两个单位。";
 pub const CONFIRM_MERGE: &str = "合并后，该单位的任务、佐证材料、账户和历史记录将转到保留的单位，原名称作为别名保留。确定合并？";
 pub const MERGED_INTO: &str = "已合并到";
+
+// 新建县.
+pub const NEW_COUNTY: &str = "新建县（区）创建";
+pub const NEW_COUNTY_INTRO: &str = "上传本县单位名单（可选）和任务分解表，先试导入查看将要建立的单位和群组，确认后正式导入。";
+pub const CAMPAIGN_CODE: &str = "创建代码（小写字母、数字）";
+pub const COUNTY_NAME: &str = "县（区）名称";
+pub const ROSTER_FILE: &str = "单位名单（可选：CSV、Excel）";
+pub const TABLE_FILE: &str = "任务分解表（Word、Excel、文本）";
+pub const TRY_IMPORT: &str = "试导入";
+pub const PICK_TABLE: &str = "请选择任务分解表文件。";
+pub const CAMPAIGN_CODE_NEEDED: &str = "请填写创建代码，如 shizong。";
+pub const REGION_NEEDED: &str = "上传单位名单时请填写县（区）名称。";
+pub const IMPORT_REFUSED: &str = "导入未通过，请查看报告。";
+pub const WILL_CREATE: &str = "将要建立";
+pub const UNITS_TO_CREATE: &str = "个单位";
+pub const GROUPS_TO_CREATE: &str = "个群组";
+pub const RESOLVED_BY_BUILTIN: &str = "按内置单位名称识别";
+pub const TO_CHECK: &str = "请核对";
+pub const CORRECT_AFTER: &str = "单位类别、执法属性和群组成员可在导入后于“管理 › 单位”中修改；同一单位的两种写法可在那里合并。";
+pub const CONFIRM_IMPORT: &str = "确认导入";

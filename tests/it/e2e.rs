@@ -893,3 +893,45 @@ fn the_lead_office_reads_scores_and_drafts_and_issues_a_bulletin_in_the_browser(
     assert_eq!(issued["state"], "issued");
     drop(server);
 }
+
+on_a_desk_and_a_phone!(a_new_countys_lead_office_tries_reviews_and_imports_its_own_table_in_the_browser);
+/// A new county's lead office starts its campaign from its own Word table:
+/// the dry run shows the units and groups to be created and the names the
+/// built-in knowledge resolved; confirming imports it and opens the new
+/// campaign's dashboard.
+fn a_new_countys_lead_office_tries_reviews_and_imports_its_own_table_in_the_browser(viewport: Viewport) {
+    let db = TestDb::with_demo();
+    let (server, _evidence) = serve_client(&db);
+    let base = server.base.clone();
+    let files = tempfile::tempdir().unwrap();
+    let table = files.path().join("师宗县任务分解表.docx");
+    std::fs::write(&table, crate::office::fixtures::docx(&crate::office::shizong())).unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let browser = runtime.block_on(async {
+        let browser = Browser::start(&base, viewport).await;
+        browser.sign_in("yfzxb").await;
+        browser.open("/new-county").await;
+        browser.find("form.new-county input[name=code]").await.send_keys("shizong").await.unwrap();
+        browser.find("form.new-county input[name=table]").await.send_keys(table.to_str().unwrap()).await.unwrap();
+        browser.find("form.new-county button.try-import").await.click().await.unwrap();
+        browser.wait_text(".new-county-review [data-figure=units-to-create]", "12 个单位").await;
+        browser.wait_text(".new-county-review ul.resolved", "县政府办 → 县政府办公室").await;
+        browser.shot("44-new-county-review").await;
+        browser
+    });
+    assert!(
+        api_get(&base, "yfzxb", "/api/v1/campaigns").as_array().unwrap().iter().all(|c| c["code"] != "shizong"),
+        "the dry run wrote nothing"
+    );
+    runtime.block_on(async {
+        browser.find(".new-county-review button.confirm-import").await.click().await.unwrap();
+        browser.find(".unit-table").await;
+        let url = browser.driver.current_url().await.unwrap();
+        assert!(url.query().is_some_and(|query| query.contains("campaign=shizong")), "{url}");
+        browser.shot("45-new-county-dashboard").await;
+        browser.quit().await;
+    });
+    let units = api_get(&base, "yfzxb", "/api/v1/units?region=%E5%B8%88%E5%AE%97%E5%8E%BF&limit=200");
+    assert_eq!(units["total"], 12, "one unit per organ");
+    drop(server);
+}

@@ -419,34 +419,14 @@ fn ImportTab() -> impl IntoView {
         error.set(None);
         job.set(None);
         spawn_local(async move {
-            let content_type = chosen.type_();
-            let content_type = (!content_type.is_empty()).then_some(content_type);
-            let body: wasm_bindgen::JsValue = chosen.into();
-            let started = match api::send(api::Verb::Post, &path, api::Body::Raw(&body, content_type.as_deref()), &[]).await {
-                Ok(response) => response.json::<ImportJob>().await.map_err(|e| api::ApiError::Network(e.to_string())),
-                Err(failure) => Err(failure),
-            };
-            let mut current = match started {
-                Ok(started) => started,
-                Err(failure) => return error.set(Some(failure.to_string())),
-            };
-            // Follow the job until it finishes, showing its progress.
-            loop {
-                let running = matches!(current.status, ImportJobStatus::Queued | ImportJobStatus::Running);
-                let id = current.id;
-                job.set(Some(current));
-                if !running {
-                    break;
-                }
-                gloo_timers_sleep(400).await;
-                current = match api::get::<ImportJob>(&format!("/api/v1/imports/{id}")).await {
-                    Ok(next) => next,
-                    Err(failure) => return error.set(Some(failure.to_string())),
-                };
+            let shown = move |current: &ImportJob| job.set(Some(current.clone()));
+            if let Err(failure) = run_import(&path, chosen, shown).await {
+                error.set(Some(failure.to_string()));
             }
         });
     };
     view! {
+        <p><A href="/new-county" attr:class="new-county-link">{strings::NEW_COUNTY}</A></p>
         <form class="card inline" on:submit=start>
             <h3>{strings::TAB_IMPORT}</h3>
             <label>{strings::IMPORT_KIND}
@@ -466,6 +446,25 @@ fn ImportTab() -> impl IntoView {
     }
 }
 
+/// Sends a file to `POST /api/v1/imports…` (`path` with its query) and
+/// follows the job until it finishes, telling `shown` each state; answers
+/// the finished job.
+pub(crate) async fn run_import(path: &str, file: web_sys::File, shown: impl Fn(&ImportJob)) -> Result<ImportJob, api::ApiError> {
+    let content_type = file.type_();
+    let content_type = (!content_type.is_empty()).then_some(content_type);
+    let body: wasm_bindgen::JsValue = file.into();
+    let response = api::send(api::Verb::Post, path, api::Body::Raw(&body, content_type.as_deref()), &[]).await?;
+    let mut current = response.json::<ImportJob>().await.map_err(|e| api::ApiError::Network(e.to_string()))?;
+    loop {
+        shown(&current);
+        if !matches!(current.status, ImportJobStatus::Queued | ImportJobStatus::Running) {
+            return Ok(current);
+        }
+        gloo_timers_sleep(400).await;
+        current = api::get::<ImportJob>(&format!("/api/v1/imports/{}", current.id)).await?;
+    }
+}
+
 /// Waits without blocking the page.
 async fn gloo_timers_sleep(milliseconds: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
@@ -477,7 +476,7 @@ async fn gloo_timers_sleep(milliseconds: i32) {
 }
 
 #[component]
-fn JobView(job: ImportJob) -> impl IntoView {
+pub(crate) fn JobView(job: ImportJob) -> impl IntoView {
     let progress = job.progress.clone();
     view! {
         <section class="card job" data-status=job.status.as_str()>

@@ -7,6 +7,7 @@ pub mod channels;
 pub mod dashboard;
 pub mod inbox;
 pub mod my_unit;
+pub mod new_county;
 pub mod notices;
 pub mod reviews;
 pub mod scores;

@@ -2,7 +2,7 @@
 //! format reads to the same table as the text dump, exports open with
 //! merged cells, and an exported file imports without changes.
 
-mod fixtures;
+pub(crate) mod fixtures;
 
 use std::io::Cursor;
 
@@ -395,7 +395,7 @@ fn exports_and_the_api_agree_on_every_tasks_status_with_late_work() {
 /// and 县人民政府办公室, 县发改局 and 县发展和改革局, its own name before some),
 /// offices the demo roster lacks, collective phrases in their local forms,
 /// and two of its townships.
-fn shizong() -> duban_breakdown::table::RawTable {
+pub(crate) fn shizong() -> duban_breakdown::table::RawTable {
     fixtures::table(
         &["附件2", "师宗县法治政府建设示范创建指标任务分解表"],
         &[
