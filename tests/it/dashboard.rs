@@ -178,3 +178,44 @@ fn merging_two_units_moves_their_work_and_the_dashboard_counts_one() {
     assert_eq!(office.post(&format!("/api/v1/units/{justice_id}/merge"), &json!({"into": 999999})).status(), 404);
     assert_eq!(server.login("inspector").post(&format!("/api/v1/units/{justice_id}/merge"), &json!({"into": justice_id})).status(), 403);
 }
+
+/// The province's checklist as a template: a new county's campaign has the
+/// 229 tasks, their indicators and targets, and none of the template
+/// county's units; the county's own table then fills in its units.
+#[test]
+fn a_countys_campaign_starts_from_the_checklist_without_the_template_countys_units() {
+    let db = TestDb::with_demo();
+    let server = TestServer::start(&db);
+    let office = server.login("yfzxb");
+    let new = json!({"code": "shizong", "name": "师宗县法治政府建设示范创建", "region": "师宗县", "template": "luoping"});
+    let response = office.post("/api/v1/campaigns", &new);
+    assert_eq!(response.status(), 201, "{}", response.text().unwrap_or_default());
+    let response = office.get("/api/v1/campaigns/shizong");
+    let created: Value = response.json().unwrap();
+    assert_eq!(created["code"], "shizong");
+    let mut conn = db.conn();
+    let of = |sql: &str, conn: &mut diesel::PgConnection| crate::support::count(conn, sql);
+    let shizong = "(SELECT id FROM campaigns WHERE code = 'shizong')";
+    assert_eq!(of(&format!("SELECT count(*) FROM tasks WHERE campaign_id = {shizong}"), &mut conn), 229);
+    assert_eq!(of(&format!("SELECT count(*) FROM indicators WHERE campaign_id = {shizong}"), &mut conn), 41);
+    assert_eq!(
+        of(&format!("SELECT count(*) FROM task_targets WHERE task_id IN (SELECT id FROM tasks WHERE campaign_id = {shizong})"), &mut conn),
+        of(
+            "SELECT count(*) FROM task_targets WHERE task_id IN (SELECT id FROM tasks WHERE campaign_id = (SELECT id FROM campaigns WHERE code = 'luoping'))",
+            &mut conn
+        )
+    );
+    assert_eq!(
+        of(&format!("SELECT count(*) FROM task_parties WHERE task_id IN (SELECT id FROM tasks WHERE campaign_id = {shizong})"), &mut conn),
+        0
+    );
+    assert_eq!(
+        of(&format!("SELECT count(*) FROM assignments WHERE task_id IN (SELECT id FROM tasks WHERE campaign_id = {shizong})"), &mut conn),
+        0
+    );
+    assert_eq!(of("SELECT count(*) FROM units WHERE region_id = (SELECT id FROM regions WHERE name = '师宗县')", &mut conn), 0);
+    assert_eq!(office.post("/api/v1/campaigns", &new).status(), 409, "the code is taken");
+    let missing = json!({"code": "fuyuan", "name": "富源县", "region": "富源县", "template": "nowhere"});
+    assert_eq!(office.post("/api/v1/campaigns", &missing).status(), 404);
+    assert_eq!(server.login("inspector").post("/api/v1/campaigns", &new).status(), 403);
+}

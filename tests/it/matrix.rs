@@ -144,6 +144,7 @@ fn rows() -> Vec<Row> {
         row!("get" "/api/v1/campaigns/{code}/scoring-scheme", |_i| "/api/v1/campaigns/luoping/scoring-scheme".into(), body |_b| None, [U, R, R, R, R, R, R, R, R, D]),
         row!("put" "/api/v1/campaigns/{code}/scoring-scheme", |_i| "/api/v1/campaigns/luoping/scoring-scheme".into(), body |_b| Some(serde_json::to_value(duban_dto::api::ScoringScheme::default()).unwrap()), [U, D, D, D, R, D, D, D, D, D]),
         row!("post" "/api/v1/units/{id}/merge", |i| format!("/api/v1/units/{}/merge", i.unit), body |_b| Some(json!({"into": 999999})), [U, 404, D, D, 404, D, D, D, D, D]),
+        row!("post" "/api/v1/campaigns", |_i| "/api/v1/campaigns".into(), body |_b| Some(json!({"code": "matrix", "name": "矩阵", "region": "矩阵县", "template": "nowhere"})), [U, D, D, D, 404, D, D, D, 404, D]),
         row!("get" "/api/v1/campaigns/{code}/bulletins", |_i| "/api/v1/campaigns/luoping/bulletins".into(), body |_b| None, [U, R, R, R, R, R, R, R, R, D]),
         row!("post" "/api/v1/campaigns/{code}/bulletins", |_i| "/api/v1/campaigns/luoping/bulletins".into(), body |_b| Some(bulletin_draft()), [U, D, D, D, 201, D, D, D, D, D]),
         row!("get" "/api/v1/bulletins/{id}", |_i| "/api/v1/bulletins/999999".into(), body |_b| None, [U, 404, 404, 404, 404, 404, 404, 404, 404, D]),

@@ -20,6 +20,9 @@ use crate::document::{Document, level1_code, level2_code};
 use crate::numerals;
 
 pub const CAMPAIGN_FORMAT: &str = "duban.campaign/1";
+/// The province's checklist without any county's units: a campaign seed
+/// whose tasks name no lead or responsible units yet.
+pub const CHECKLIST_FORMAT: &str = "duban.checklist/1";
 pub const ROSTER_FORMAT: &str = "duban.roster/1";
 
 /// One county's creation cycle and its breakdown table.
@@ -297,8 +300,9 @@ impl CampaignSeed {
     /// Checks what the types alone cannot: codes, numbering, references.
     pub fn validate(&self) -> Result<(), SeedErrors> {
         let mut problems = Problems(Vec::new());
-        if self.format != CAMPAIGN_FORMAT {
-            problems.add("format", format!("expected {CAMPAIGN_FORMAT:?}, found {:?}", self.format));
+        let checklist = self.format == CHECKLIST_FORMAT;
+        if self.format != CAMPAIGN_FORMAT && !checklist {
+            problems.add("format", format!("expected {CAMPAIGN_FORMAT:?} or {CHECKLIST_FORMAT:?}, found {:?}", self.format));
         }
         let meta = &self.campaign;
         if !is_slug(&meta.code) {
@@ -364,7 +368,7 @@ impl CampaignSeed {
             }
             problems.non_blank(&format!("{path}.text"), &task.text);
             problems.at_most(&format!("{path}.text"), &task.text, limits::TASK_TEXT);
-            if task.leads.is_empty() {
+            if task.leads.is_empty() && !checklist {
                 problems.add(format!("{path}.leads"), "at least one lead unit is needed");
             }
             for (j, lead) in task.leads.iter().enumerate() {

@@ -42,5 +42,6 @@ pub mod seeds;
 pub mod storage;
 pub mod supervision;
 pub mod telemetry;
+pub mod templates;
 pub mod units;
 pub mod work;

@@ -118,3 +118,22 @@ pub struct Problem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
+
+/// A county's campaign started from another campaign's checklist.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewCampaign {
+    /// Stable slug: lower-case letters, digits and hyphens, e.g. `shizong`.
+    pub code: String,
+    pub name: String,
+    /// The county whose units will do the work, e.g. 师宗县 (created if new).
+    pub region: String,
+    /// The campaign whose checklist (indicators, tasks, targets) is copied,
+    /// without its county's lead and responsible units.
+    pub template: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period_start: Option<chrono::NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period_end: Option<chrono::NaiveDate>,
+}

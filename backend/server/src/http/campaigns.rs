@@ -1,6 +1,6 @@
 use actix_web::http::header;
-use actix_web::{HttpResponse, get, web};
-use duban_dto::api::{CampaignSummary, Dashboard, Indicator, ProvinceDashboard};
+use actix_web::{HttpResponse, get, post, web};
+use duban_dto::api::{CampaignSummary, Dashboard, Indicator, NewCampaign, ProvinceDashboard};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -11,6 +11,26 @@ use crate::export::{self, BreakdownFile, ExportedFile};
 use crate::{catalog, dashboard};
 
 /// Every campaign with its task counts per list.
+/// Starts a county's campaign from another campaign's checklist (the
+/// province's indicators, tasks and targets, without that county's units);
+/// the county then imports its own breakdown table into it, or assigns.
+#[utoipa::path(
+    tag = "campaigns",
+    request_body = NewCampaign,
+    responses(
+        (status = 201, description = "The new campaign", body = CampaignSummary),
+        (status = 404, description = "No such template campaign", body = duban_dto::api::Problem, content_type = "application/problem+json")
+    )
+)]
+#[post("/campaigns")]
+pub async fn create_campaign(state: web::Data<AppState>, caller: Caller, body: web::Json<NewCampaign>) -> Result<HttpResponse, ApiError> {
+    let can = caller.import_data()?;
+    let read = caller.read_catalog()?;
+    let new = body.into_inner();
+    let created = state.db(move |conn| crate::templates::create_campaign(conn, &can, &read, &caller, &new)).await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
 #[utoipa::path(tag = "campaigns", responses((status = 200, description = "All campaigns, oldest first", body = Vec<CampaignSummary>)))]
 #[get("/campaigns")]
 pub async fn list_campaigns(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<Vec<CampaignSummary>>, ApiError> {

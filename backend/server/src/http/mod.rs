@@ -159,6 +159,7 @@ fn api_routes(config: &mut ServiceConfig) {
         .service(audit::list_audit)
         .service(audit::export_audit)
         .service(campaigns::list_campaigns)
+        .service(campaigns::create_campaign)
         .service(campaigns::get_campaign)
         .service(campaigns::indicator_tree)
         .service(campaigns::campaign_dashboard)
