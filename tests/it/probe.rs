@@ -478,8 +478,12 @@ fn the_embedded_database_comes_back_after_its_postmaster_is_killed() {
     };
     assert!(down.headers().contains_key("retry-after"));
     assert_eq!(down.json::<Value>().unwrap()["code"], "unavailable");
-    let health = http.get(format!("{}/healthz", server.base)).send().unwrap();
-    assert_eq!(health.status(), StatusCode::SERVICE_UNAVAILABLE, "healthz says so at once");
+    let ready = http.get(format!("{}/readyz", server.base)).send().unwrap();
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE, "readyz says so at once");
+    assert!(ready.headers().contains_key("retry-after"));
+    assert_eq!(ready.json::<Value>().unwrap()["database"], false);
+    let alive = http.get(format!("{}/healthz", server.base)).send().unwrap();
+    assert_eq!(alive.status(), StatusCode::OK, "the process is alive all the same");
     // The lock file's process is gone: the file is stale now.
     // SAFETY: killing the decoy this test started.
     unsafe { libc::kill(decoy_pid as i32, libc::SIGKILL) };
@@ -488,7 +492,7 @@ fn the_embedded_database_comes_back_after_its_postmaster_is_killed() {
 
     // duban reaps the postmaster and starts the cluster again by itself.
     let deadline = Instant::now() + Duration::from_secs(90);
-    while !http.get(format!("{}/healthz", server.base)).send().is_ok_and(|response| response.status() == StatusCode::OK) {
+    while !http.get(format!("{}/readyz", server.base)).send().is_ok_and(|response| response.status() == StatusCode::OK) {
         assert!(Instant::now() < deadline, "the database did not come back");
         std::thread::sleep(Duration::from_millis(200));
     }

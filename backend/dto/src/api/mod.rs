@@ -70,6 +70,20 @@ pub struct Health {
     pub version: String,
 }
 
+/// Whether this instance can take requests (`GET /readyz`): the database
+/// answers, its schema is this version's, and uploads can be staged.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Readiness {
+    pub ready: bool,
+    pub database: bool,
+    /// No migration of this version is waiting to be applied.
+    pub migrations_current: bool,
+    /// A file can be written where uploads are staged.
+    pub storage_writable: bool,
+    pub version: String,
+}
+
 /// A campaign with its task counts, as listed by `GET /api/v1/campaigns`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

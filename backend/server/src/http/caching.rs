@@ -26,7 +26,7 @@ pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 pub fn policy(path: &str) -> &'static str {
     if path == "/api/v1/openapi.json" {
         REVALIDATE
-    } else if path.starts_with("/api/") || path == "/healthz" {
+    } else if path.starts_with("/api/") || path == "/healthz" || path == "/readyz" {
         NO_STORE
     } else if is_content_hashed(path) {
         IMMUTABLE

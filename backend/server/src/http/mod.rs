@@ -125,7 +125,7 @@ impl AppState {
 
 /// Registers every documented route: health and the API under `/api/v1`.
 pub fn routes(config: &mut ServiceConfig) {
-    config.service(health::healthz).service(utoipa_actix_web::scope("/api/v1").configure(api_routes));
+    config.service(health::healthz).service(health::readyz).service(utoipa_actix_web::scope("/api/v1").configure(api_routes));
 }
 
 /// Registers every API route; paths are relative to `/api/v1`. A handler

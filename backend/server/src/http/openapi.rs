@@ -166,7 +166,7 @@ fn finish(mut api: OpenApi) -> OpenApi {
         ];
         for (method, operation) in methods {
             let Some(operation) = operation else { continue };
-            if path == "/healthz" {
+            if path == "/healthz" || path == "/readyz" {
                 operation.security = Some(vec![SecurityRequirement::default()]);
                 continue;
             }
