@@ -443,3 +443,29 @@ fn compressed_problems_keep_their_request_id() {
         assert_eq!(problem["request_id"], format!("compressed-{encoding}"), "{encoding}: {body}");
     }
 }
+
+/// Prometheus scrapes `/metrics` with its token: requests by route and
+/// status with latency buckets, the pool, the outbox backlog.
+#[test]
+fn metrics_are_scraped_with_their_token() {
+    let db = TestDb::with_demo();
+    let server = TestServer::start(&db);
+    let inspector = server.login("inspector");
+    for _ in 0..3 {
+        inspector.get_json("/api/v1/tasks?limit=1");
+    }
+    assert_eq!(server.anonymous().get("/metrics").status(), 401);
+    let scrape = server.anonymous().request(reqwest::Method::GET, "/metrics").bearer_auth(duban_tests::METRICS_TOKEN).send().unwrap();
+    assert_eq!(scrape.status(), 200);
+    let text = scrape.text().unwrap();
+    for wanted in [
+        r#"duban_http_requests_total{route="/api/v1/tasks",method="GET",status="200"}"#,
+        "duban_http_request_duration_seconds_bucket",
+        "duban_db_pool_connections",
+        "duban_db_pool_in_use",
+        "duban_outbox_backlog",
+        "duban_import_jobs_running",
+    ] {
+        assert!(text.contains(wanted), "{wanted} is not in:\n{text}");
+    }
+}

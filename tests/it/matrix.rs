@@ -77,6 +77,8 @@ fn rows() -> Vec<Row> {
     vec![
         row!("get" "/healthz", |_i| "/healthz".into(), body |_b| None, [R, R, R, R, R, R, R, R, R, R]),
         row!("get" "/readyz", |_i| "/readyz".into(), body |_b| None, [R, R, R, R, R, R, R, R, R, R]),
+        // Only the metrics token opens it: no session or API key does.
+        row!("get" "/metrics", |_i| "/metrics".into(), body |_b| None, [U, U, U, U, U, U, U, U, U, U]),
         row!("post" "/api/v1/auth/login", |_i| "/api/v1/auth/login".into(), body |_b| Some(json!({"username": nobody(), "password": "wrong-password"})), [U, U, U, U, U, U, U, U, U, U]),
         row!("post" "/api/v1/auth/refresh", |_i| "/api/v1/auth/refresh".into(), body |_b| Some(json!({"refresh_token": "not-a-token"})), [U, U, U, U, U, U, U, U, U, U]),
         row!("post" "/api/v1/auth/logout", |_i| "/api/v1/auth/logout".into(), body |_b| Some(json!({})), [U, 204, 204, 204, 204, 204, 204, 204, D, D]),

@@ -106,6 +106,9 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// A database of its own for one test, dropped when the test ends.
+/// The bearer token test servers serve `/metrics` with.
+pub const METRICS_TOKEN: &str = "test-metrics-token-0123456789";
+
 pub struct TestDb {
     name: String,
     url: String,
@@ -257,7 +260,8 @@ impl TestServer {
             actix_web::rt::System::new().block_on(async move {
                 let state = duban::http::AppState::new(pool, None, server_storage, max_upload_bytes)
                     .expect("the server state")
-                    .with_outbound_allow_loopback(outbound_allow_loopback);
+                    .with_outbound_allow_loopback(outbound_allow_loopback)
+                    .with_metrics_token(Some(METRICS_TOKEN.to_owned()));
                 let server = actix_web::HttpServer::new(move || duban::http::app(state.clone(), static_dir.clone(), cors_origins.clone()))
                     .workers(2)
                     .listen(listener)

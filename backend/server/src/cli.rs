@@ -482,7 +482,8 @@ fn serve(settings: &Settings, listen: Option<String>) -> anyhow::Result<ExitCode
     let state = AppState::new(db.pool.clone(), settings.jwt_secret.as_deref(), storage, settings.max_upload_bytes)
         .map_err(|error| anyhow::anyhow!("{error}"))?
         .with_health(db.monitor())
-        .with_outbound_allow_loopback(settings.messaging.allow_loopback);
+        .with_outbound_allow_loopback(settings.messaging.allow_loopback)
+        .with_metrics_token(settings.metrics_token.clone());
     start_background_work(db.pool.clone(), &settings.messaging);
     audit::anchor::start(db.pool.clone(), Operator::at_command_line().keep_audit(), settings.audit_anchor.clone())?;
     let listen = listen.unwrap_or_else(|| settings.listen.clone());

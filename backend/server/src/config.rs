@@ -15,6 +15,7 @@
 //! | production           | DUBAN_PRODUCTION            | false                                    |
 //! | jwt_secret           | DUBAN_JWT_SECRET            | generated on first start, in the database |
 //! | cors_origins         | DUBAN_CORS_ORIGINS          | none (comma-separated in the variable)   |
+//! | metrics_token        | DUBAN_METRICS_TOKEN         | none: /metrics is not served             |
 //! | max_upload_mb        | DUBAN_MAX_UPLOAD_MB         | 512                                      |
 //! | evidence_dir         | DUBAN_EVIDENCE_DIR          | <data_dir>/evidence                      |
 //! | storage              | DUBAN_STORAGE               | local (or s3)                            |
@@ -76,6 +77,9 @@ pub struct Settings {
     pub jwt_secret: Option<String>,
     /// Browser origins of portals allowed to call the API (CORS).
     pub cors_origins: Vec<String>,
+    /// The bearer token Prometheus scrapes `/metrics` with; without one,
+    /// `/metrics` is not served.
+    pub metrics_token: Option<String>,
     /// The largest upload accepted, in bytes.
     pub max_upload_bytes: u64,
     pub storage: crate::storage::StorageConfig,
@@ -155,6 +159,7 @@ struct SettingsFile {
     production: Option<bool>,
     jwt_secret: Option<String>,
     cors_origins: Option<Vec<String>>,
+    metrics_token: Option<String>,
     max_upload_mb: Option<u64>,
     evidence_dir: Option<PathBuf>,
     storage: Option<String>,
@@ -417,6 +422,7 @@ impl Settings {
             production,
             jwt_secret,
             cors_origins,
+            metrics_token: env("DUBAN_METRICS_TOKEN").or(from_file.metrics_token).filter(|token| !token.trim().is_empty()),
             max_upload_bytes: max_upload_mb << 20,
             storage,
             messaging,

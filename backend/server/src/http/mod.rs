@@ -20,6 +20,7 @@ mod evidence;
 mod health;
 mod imports;
 mod measurements;
+pub mod metrics;
 mod negative;
 mod notifications;
 pub mod openapi;
@@ -64,6 +65,8 @@ pub struct AppState {
     /// Whether webhooks and robots may be registered on loopback and
     /// link-local addresses (`outbound_allow_loopback`).
     pub outbound_allow_loopback: bool,
+    /// The bearer token of `/metrics`; none: not served.
+    pub metrics_token: Option<String>,
 }
 
 impl AppState {
@@ -85,10 +88,17 @@ impl AppState {
             max_upload_bytes,
             health: Arc::default(),
             outbound_allow_loopback: false,
+            metrics_token: None,
         })
     }
 
     /// Lets webhooks and robots be registered on loopback addresses.
+    /// Serves `/metrics` to scrapers presenting this bearer token.
+    pub fn with_metrics_token(mut self, token: Option<String>) -> AppState {
+        self.metrics_token = token;
+        self
+    }
+
     pub fn with_outbound_allow_loopback(mut self, allow: bool) -> AppState {
         self.outbound_allow_loopback = allow;
         self
@@ -125,7 +135,11 @@ impl AppState {
 
 /// Registers every documented route: health and the API under `/api/v1`.
 pub fn routes(config: &mut ServiceConfig) {
-    config.service(health::healthz).service(health::readyz).service(utoipa_actix_web::scope("/api/v1").configure(api_routes));
+    config
+        .service(health::healthz)
+        .service(health::readyz)
+        .service(metrics::scrape)
+        .service(utoipa_actix_web::scope("/api/v1").configure(api_routes));
 }
 
 /// Registers every API route; paths are relative to `/api/v1`. A handler
@@ -308,7 +322,8 @@ pub fn app(
         ),
         None => app.default_service(web::to(not_found)),
     };
-    app.wrap(from_fn(caching::cache_control))
+    app.wrap(from_fn(metrics::record))
+        .wrap(from_fn(caching::cache_control))
         .wrap(from_fn(security_headers::add))
         .wrap(cors(&cors_origins))
         .wrap(from_fn(request_context::request_context))
