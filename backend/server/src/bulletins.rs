@@ -55,6 +55,33 @@ struct Row {
     version: i32,
 }
 
+/// The columns a draft's author writes.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = bulletins)]
+struct DraftColumns<'a> {
+    period: BulletinPeriod,
+    from_day: NaiveDate,
+    as_of: NaiveDate,
+    title: &'a str,
+    addressees: &'a str,
+    summary: &'a str,
+    requirements: &'a str,
+}
+
+impl<'a> DraftColumns<'a> {
+    fn of(draft: &'a BulletinDraft) -> DraftColumns<'a> {
+        DraftColumns {
+            period: draft.period,
+            from_day: draft.from,
+            as_of: draft.as_of,
+            title: draft.title.trim(),
+            addressees: draft.addressees.trim(),
+            summary: &draft.summary,
+            requirements: &draft.requirements,
+        }
+    }
+}
+
 fn dto(conn: &mut PgConnection, row: Row) -> Result<Bulletin, Error> {
     let campaign: String = campaigns::table.find(row.campaign_id).select(campaigns::code).first(conn)?;
     let issued_by = match row.issued_by {
@@ -144,17 +171,7 @@ pub fn create(
     conn.transaction(|conn| {
         let campaign_id = lookups::campaign_id(conn, code)?;
         let id: i64 = diesel::insert_into(bulletins::table)
-            .values((
-                bulletins::campaign_id.eq(campaign_id),
-                bulletins::period.eq(draft.period),
-                bulletins::from_day.eq(draft.from),
-                bulletins::as_of.eq(draft.as_of),
-                bulletins::title.eq(draft.title.trim()),
-                bulletins::addressees.eq(draft.addressees.trim()),
-                bulletins::summary.eq(&draft.summary),
-                bulletins::requirements.eq(&draft.requirements),
-                bulletins::created_by.eq(caller.user_id()),
-            ))
+            .values((DraftColumns::of(draft), bulletins::campaign_id.eq(campaign_id), bulletins::created_by.eq(caller.user_id())))
             .returning(bulletins::id)
             .get_result(conn)?;
         audit::record(conn, &caller.audit_actor(), Event::new("bulletin.create").entity("bulletin", id).after(json!(draft)))?;
@@ -177,16 +194,7 @@ pub fn update(
     conn.transaction(|conn| {
         let row = locked_draft(conn, caller, id, version)?;
         diesel::update(bulletins::table.find(id))
-            .set((
-                bulletins::period.eq(draft.period),
-                bulletins::from_day.eq(draft.from),
-                bulletins::as_of.eq(draft.as_of),
-                bulletins::title.eq(draft.title.trim()),
-                bulletins::addressees.eq(draft.addressees.trim()),
-                bulletins::summary.eq(&draft.summary),
-                bulletins::requirements.eq(&draft.requirements),
-                bulletins::version.eq(row.version + 1),
-            ))
+            .set((DraftColumns::of(draft), bulletins::version.eq(row.version + 1)))
             .execute(conn)?;
         audit::record(conn, &caller.audit_actor(), Event::new("bulletin.update").entity("bulletin", id).after(json!(draft)))?;
         let row = load(conn, caller, id)?;

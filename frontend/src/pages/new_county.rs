@@ -29,6 +29,15 @@ impl Plan {
         format!("/api/v1/imports?kind=units&region={}&dry_run={dry_run}&file_name={}", api::encode(&self.region), api::encode(&file.name()))
     }
 
+    /// The unit list (if any), then the table, each followed to its end;
+    /// answers the table's finished job.
+    async fn run(&self, dry_run: bool, show: impl Fn(&ImportJob) + Copy) -> Result<ImportJob, String> {
+        if let Some(file) = self.roster.clone() {
+            finished(run_import(&self.roster_path(dry_run, &file), file, show).await.map_err(|e| e.to_string())?)?;
+        }
+        finished(run_import(&self.table_path(dry_run), self.table.clone(), show).await.map_err(|e| e.to_string())?)
+    }
+
     fn table_path(&self, dry_run: bool) -> String {
         format!(
             "/api/v1/imports?kind=breakdown&campaign={}&dry_run={dry_run}&file_name={}",
@@ -88,14 +97,7 @@ pub fn NewCountyPage() -> impl IntoView {
         trial.set(None);
         busy.set(true);
         spawn_local(async move {
-            let show = move |current: &ImportJob| job.set(Some(current.clone()));
-            let result = async {
-                if let Some(file) = plan.roster.clone() {
-                    finished(run_import(&plan.roster_path(true, &file), file, show).await.map_err(|e| e.to_string())?)?;
-                }
-                finished(run_import(&plan.table_path(true), plan.table.clone(), show).await.map_err(|e| e.to_string())?)
-            }
-            .await;
+            let result = plan.run(true, move |current: &ImportJob| job.set(Some(current.clone()))).await;
             busy.set(false);
             match result {
                 Ok(done) => trial.set(done.report),
@@ -112,14 +114,7 @@ pub fn NewCountyPage() -> impl IntoView {
         busy.set(true);
         let navigate = navigate.clone();
         spawn_local(async move {
-            let show = move |current: &ImportJob| job.set(Some(current.clone()));
-            let result = async {
-                if let Some(file) = plan.roster.clone() {
-                    finished(run_import(&plan.roster_path(false, &file), file, show).await.map_err(|e| e.to_string())?)?;
-                }
-                finished(run_import(&plan.table_path(false), plan.table.clone(), show).await.map_err(|e| e.to_string())?)
-            }
-            .await;
+            let result = plan.run(false, move |current: &ImportJob| job.set(Some(current.clone()))).await;
             busy.set(false);
             match result {
                 Ok(_) => navigate(&format!("/?campaign={}", api::encode(&plan.code)), Default::default()),
