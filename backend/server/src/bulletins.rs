@@ -193,9 +193,7 @@ pub fn update(
     check_draft(draft)?;
     conn.transaction(|conn| {
         let row = locked_draft(conn, caller, id, version)?;
-        diesel::update(bulletins::table.find(id))
-            .set((DraftColumns::of(draft), bulletins::version.eq(row.version + 1)))
-            .execute(conn)?;
+        diesel::update(bulletins::table.find(id)).set((DraftColumns::of(draft), bulletins::version.eq(row.version + 1))).execute(conn)?;
         audit::record(conn, &caller.audit_actor(), Event::new("bulletin.update").entity("bulletin", id).after(json!(draft)))?;
         let row = load(conn, caller, id)?;
         dto(conn, row)
