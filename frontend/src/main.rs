@@ -78,6 +78,7 @@ fn Shell(me: Me) -> impl IntoView {
     let admin =
         viewer.is(&[Role::SystemAdmin, Role::SecurityAdmin, Role::AuditAdmin, Role::LeadOffice, Role::Inspector, Role::UnitManager]);
     let read_only = viewer.read_only();
+    let overseer = viewer.is(&[Role::LeadOffice, Role::Inspector]);
     view! {
         <header class="top">
             <h1><A href="/">{strings::APP_TITLE}</A></h1>
@@ -86,6 +87,7 @@ fn Shell(me: Me) -> impl IntoView {
                 <A href="/tasks">{strings::NAV_TASKS}</A>
                 <A href="/notices">{strings::NAV_NOTICES}</A>
                 <A href="/scores">{strings::NAV_SCORES}</A>
+                {overseer.then(|| view! { <A href="/province">{strings::NAV_PROVINCE}</A> })}
                 <A href="/bulletins">{strings::NAV_BULLETINS}</A>
                 {unit_roles.then(|| view! { <A href="/my">{strings::NAV_MY_UNIT}</A> })}
                 {reviews.then(|| view! { <A href="/reviews">{strings::NAV_REVIEWS}</A> })}
@@ -114,6 +116,7 @@ fn Shell(me: Me) -> impl IntoView {
                 <Route path=path!("/notices/:id") view=pages::notices::NoticePage />
                 <Route path=path!("/inbox") view=pages::inbox::InboxPage />
                 <Route path=path!("/scores") view=pages::scores::ScoresPage />
+                <Route path=path!("/province") view=pages::province::ProvincePage />
                 <Route path=path!("/new-county") view=pages::new_county::NewCountyPage />
                 <Route path=path!("/scores/units/:id") view=pages::scores::UnitScorePage />
                 <Route path=path!("/bulletins") view=pages::bulletins::BulletinsPage />

@@ -501,3 +501,12 @@ pub const RESOLVED_BY_BUILTIN: &str = "按内置单位名称识别";
 pub const TO_CHECK: &str = "请核对";
 pub const CORRECT_AFTER: &str = "单位类别、执法属性和群组成员可在导入后于“管理 › 单位”中修改；同一单位的两种写法可在那里合并。";
 pub const CONFIRM_IMPORT: &str = "确认导入";
+
+// 全省.
+pub const NAV_PROVINCE: &str = "全省";
+pub const COUNTIES: &str = "县（区）";
+pub const COUNTY: &str = "县（区）";
+pub const TIME_ELAPSED: &str = "时间进度";
+pub const RED_LIGHTS: &str = "红灯";
+pub const YELLOW_LIGHTS: &str = "黄灯";
+pub const GREEN_LIGHTS: &str = "绿灯";

@@ -935,3 +935,33 @@ fn a_new_countys_lead_office_tries_reviews_and_imports_its_own_table_in_the_brow
     assert_eq!(units["total"], 12, "one unit per organ");
     drop(server);
 }
+
+on_a_desk_and_a_phone!(the_province_page_lists_every_county_and_opens_a_countys_dashboard);
+/// 全省: with a second county started from the checklist, the page lists
+/// both counties with their figures, and a county opens its dashboard.
+fn the_province_page_lists_every_county_and_opens_a_countys_dashboard(viewport: Viewport) {
+    let db = TestDb::with_demo();
+    let (server, _evidence) = serve_client(&db);
+    let base = server.base.clone();
+    let (http, token) = api_login(&base, "yfzxb");
+    let new = serde_json::json!({"code": "shizong", "name": "师宗县法治政府建设示范创建", "region": "师宗县", "template": "luoping"});
+    let response = http.post(format!("{base}/api/v1/campaigns")).bearer_auth(&token).json(&new).send().unwrap();
+    assert_eq!(response.status(), 201);
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    runtime.block_on(async {
+        let browser = Browser::start(&base, viewport).await;
+        browser.sign_in("inspector").await;
+        browser.open("/province").await;
+        browser.find("table.province tr[data-campaign=shizong]").await;
+        let rows = browser.driver.find_all(By::Css("table.province tbody tr")).await.unwrap().len();
+        assert_eq!(rows, 2, "both counties");
+        browser.wait_text("[data-figure=province-total]", "县（区） 2").await;
+        browser.shot("46-province").await;
+        browser.find("table.province tr[data-campaign=luoping] a").await.click().await.unwrap();
+        browser.find(".unit-table").await;
+        let url = browser.driver.current_url().await.unwrap();
+        assert!(url.query().is_some_and(|query| query.contains("campaign=luoping")), "{url}");
+        browser.quit().await;
+    });
+    drop(server);
+}

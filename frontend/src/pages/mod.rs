@@ -9,6 +9,7 @@ pub mod inbox;
 pub mod my_unit;
 pub mod new_county;
 pub mod notices;
+pub mod province;
 pub mod reviews;
 pub mod scores;
 pub mod task;
