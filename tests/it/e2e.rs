@@ -202,6 +202,11 @@ impl Browser {
 
 /// `duban serve` on `db` with the built browser client and an evidence
 /// directory of its own, which lives as long as the returned guard.
+/// The runtime a test drives Chromium from (the WebDriver client is async).
+fn browser_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
+
 fn serve_client(db: &TestDb) -> (Server, tempfile::TempDir) {
     let dist = workspace().join("frontend/dist");
     assert!(dist.join("index.html").exists(), "build the browser client first: cargo xtask frontend");
@@ -257,7 +262,7 @@ fn a_submission_is_returned_resubmitted_accepted_and_approved_in_the_browser(vie
     pdf(&second_file, "second, stamped");
 
     // The browser's part runs on its own runtime; the API checks around it block.
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let runtime = browser_runtime();
     runtime.block_on(review_flow(&base, viewport, task_id, township, &first_file, &second_file));
 
     // … and the API refuses the inspector's writes all the same.
@@ -415,7 +420,7 @@ fn a_notice_is_issued_from_the_late_list_acknowledged_replied_and_closed_in_the_
     let report = files.path().join("整改情况报告.pdf");
     pdf(&report, "整改情况");
 
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let runtime = browser_runtime();
     let notice = runtime.block_on(supervision_flow(&base, viewport, late, &report));
     let notice = api_get(&base, "yfzxb", &format!("/api/v1/notices/{notice}"));
     let kinds: Vec<&str> = notice["recipients"][0]["history"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
@@ -500,7 +505,7 @@ fn a_new_account_changes_its_password_enrols_an_authenticator_and_is_signed_out_
         .unwrap();
     assert_eq!(created.status(), 201);
 
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let runtime = browser_runtime();
     runtime.block_on(account_flow(&base, viewport, db.url()));
     let actions: Vec<String> = {
         use diesel::prelude::*;
@@ -620,7 +625,7 @@ fn the_lead_office_assigns_dates_and_removes_work_on_the_task_page(viewport: Vie
     let justice = api_get(&base, "sfj", "/api/v1/me")["unit"]["id"].as_i64().unwrap();
     let township = api_get(&base, "lxjd", "/api/v1/me")["unit"]["id"].as_i64().unwrap();
     let task = api_get(&base, "sfj", &format!("/api/v1/tasks?lead_unit={justice}&limit=1"))["items"][0]["id"].as_i64().unwrap();
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let runtime = browser_runtime();
     runtime.block_on(planning_flow(&base, viewport, task, township));
     let detail = api_get(&base, "yfzxb", &format!("/api/v1/tasks/{task}"));
     let assignments = detail["assignments"].as_array().unwrap();
@@ -691,7 +696,7 @@ fn the_dashboard_orders_units_by_late_work_and_links_their_late_tasks(viewport: 
             .unwrap();
         assert_eq!(response.status(), 200);
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let runtime = browser_runtime();
     runtime.block_on(async {
         let browser = Browser::start(&base, viewport).await;
         browser.sign_in("yfzxb").await;
@@ -723,7 +728,7 @@ fn pages_fit_a_phone() {
     let db = TestDb::with_demo();
     let (server, _evidence) = serve_client(&db);
     let base = server.base.clone();
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let runtime = browser_runtime();
     runtime.block_on(async {
         let browser = Browser::start(&base, Viewport::Phone).await;
         let pages = [
@@ -804,7 +809,7 @@ fn the_unit_page_shows_each_item_once_a_section_at_a_time_and_searches(viewport:
         .unwrap();
     assert_eq!(response.status(), 200);
     let code = soon["task"]["code"].as_str().unwrap().to_owned();
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let runtime = browser_runtime();
     runtime.block_on(async {
         let browser = Browser::start(&base, viewport).await;
         browser.sign_in("sfj").await;
@@ -853,7 +858,7 @@ fn the_lead_office_reads_scores_and_drafts_and_issues_a_bulletin_in_the_browser(
     let (server, _evidence) = serve_client(&db);
     let base = server.base.clone();
     let justice = api_get(&base, "sfj", "/api/v1/me")["unit"]["id"].as_i64().unwrap();
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let runtime = browser_runtime();
     let bulletin = runtime.block_on(async {
         let browser = Browser::start(&base, viewport).await;
         browser.sign_in("yfzxb").await;
@@ -906,7 +911,7 @@ fn a_new_countys_lead_office_tries_reviews_and_imports_its_own_table_in_the_brow
     let files = tempfile::tempdir().unwrap();
     let table = files.path().join("师宗县任务分解表.docx");
     std::fs::write(&table, crate::office::fixtures::docx(&crate::office::shizong())).unwrap();
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let runtime = browser_runtime();
     let browser = runtime.block_on(async {
         let browser = Browser::start(&base, viewport).await;
         browser.sign_in("yfzxb").await;
@@ -947,7 +952,7 @@ fn the_province_page_lists_every_county_and_opens_a_countys_dashboard(viewport: 
     let new = serde_json::json!({"code": "shizong", "name": "师宗县法治政府建设示范创建", "region": "师宗县", "template": "luoping"});
     let response = http.post(format!("{base}/api/v1/campaigns")).bearer_auth(&token).json(&new).send().unwrap();
     assert_eq!(response.status(), 201);
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let runtime = browser_runtime();
     runtime.block_on(async {
         let browser = Browser::start(&base, viewport).await;
         browser.sign_in("inspector").await;

@@ -6,6 +6,8 @@
 //! the frozen .docx may be added once). Regenerating an issued bulletin
 //! from its frozen inputs gives the same bytes ([`regenerate`]).
 
+use std::collections::BTreeMap;
+
 use chrono::{Datelike, NaiveDate, Utc};
 use diesel::prelude::*;
 use duban_dto::api::{Bulletin, BulletinDraft, BulletinInputs};
@@ -83,30 +85,48 @@ impl<'a> DraftColumns<'a> {
 }
 
 fn dto(conn: &mut PgConnection, row: Row) -> Result<Bulletin, Error> {
-    let campaign: String = campaigns::table.find(row.campaign_id).select(campaigns::code).first(conn)?;
-    let issued_by = match row.issued_by {
-        Some(id) => Some(users::table.find(id).select(users::display_name).first::<String>(conn)?),
-        None => None,
-    };
-    Ok(Bulletin {
-        id: row.id,
-        campaign,
-        period: row.period,
-        from: row.from_day,
-        as_of: row.as_of,
-        state: row.state,
-        doc_number: row.doc_number,
-        title: row.title,
-        addressees: row.addressees,
-        summary: row.summary,
-        requirements: row.requirements,
-        created_at: row.created_at,
-        issued_at: row.issued_at,
-        issued_by,
-        sha256: row.sha256.map(hex::encode),
-        has_pdf: row.has_pdf,
-        version: row.version,
-    })
+    Ok(dtos(conn, vec![row])?.remove(0))
+}
+
+/// The rows as the API gives them, with their campaigns' codes and their
+/// signers' names looked up once for all of them.
+fn dtos(conn: &mut PgConnection, rows: Vec<Row>) -> Result<Vec<Bulletin>, Error> {
+    let campaign_ids: Vec<i64> = rows.iter().map(|row| row.campaign_id).collect();
+    let signer_ids: Vec<i64> = rows.iter().filter_map(|row| row.issued_by).collect();
+    let codes: BTreeMap<i64, String> = campaigns::table
+        .filter(campaigns::id.eq_any(&campaign_ids))
+        .select((campaigns::id, campaigns::code))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect();
+    let signers: BTreeMap<i64, String> = users::table
+        .filter(users::id.eq_any(&signer_ids))
+        .select((users::id, users::display_name))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|row| Bulletin {
+            id: row.id,
+            campaign: codes.get(&row.campaign_id).cloned().unwrap_or_default(),
+            period: row.period,
+            from: row.from_day,
+            as_of: row.as_of,
+            state: row.state,
+            doc_number: row.doc_number,
+            title: row.title,
+            addressees: row.addressees,
+            summary: row.summary,
+            requirements: row.requirements,
+            created_at: row.created_at,
+            issued_at: row.issued_at,
+            issued_by: row.issued_by.and_then(|id| signers.get(&id).cloned()),
+            sha256: row.sha256.map(hex::encode),
+            has_pdf: row.has_pdf,
+            version: row.version,
+        })
+        .collect())
 }
 
 /// Whether the caller sees drafts: those who write them.
@@ -151,7 +171,7 @@ pub fn list(conn: &mut PgConnection, _can: &ReadProgress, caller: &Caller, code:
         query = query.filter(bulletins::state.eq(BulletinState::Issued));
     }
     let rows: Vec<Row> = query.order(bulletins::id.desc()).select(Row::as_select()).load(conn)?;
-    rows.into_iter().map(|row| dto(conn, row)).collect()
+    dtos(conn, rows)
 }
 
 pub fn get(conn: &mut PgConnection, _can: &ReadProgress, caller: &Caller, id: i64) -> Result<Bulletin, Error> {

@@ -192,10 +192,12 @@ fn resolve_parties(
             .collect()
     };
 
-    // What the built-in names resolved, and the other forms each new unit
-    // was written in (its aliases).
+    // The names resolved once, against the roster as it is, for both passes
+    // below: first what the built-in names resolved and the other forms each
+    // new unit was written in (its aliases), then the creations.
+    let before_creation = resolve_all(roster);
     let mut aliases: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for parties in resolve_all(roster) {
+    for parties in &before_creation {
         for (_, party) in parties {
             if !party.by_builtin_names {
                 continue;
@@ -219,7 +221,7 @@ fn resolve_parties(
     // Create what the roster lacks (each once, in document order), then
     // resolve again so every name finds its row.
     let mut created = BTreeSet::new();
-    for (task, parties) in seed.tasks.iter().zip(resolve_all(roster)) {
+    for (task, parties) in seed.tasks.iter().zip(before_creation) {
         for (_, party) in parties {
             match party.resolved {
                 Resolved::NewUnit { name, kind } if created.insert(name.clone()) => {
