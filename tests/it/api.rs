@@ -457,6 +457,7 @@ fn metrics_are_scraped_with_their_token() {
     assert_eq!(server.anonymous().get("/metrics").status(), 401);
     let scrape = server.anonymous().request(reqwest::Method::GET, "/metrics").bearer_auth(duban_tests::METRICS_TOKEN).send().unwrap();
     assert_eq!(scrape.status(), 200);
+    assert_eq!(scrape.headers()["cache-control"], "no-store", "scrapes are never stored");
     let text = scrape.text().unwrap();
     for wanted in [
         r#"duban_http_requests_total{route="/api/v1/tasks",method="GET",status="200"}"#,

@@ -26,7 +26,7 @@ pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 pub fn policy(path: &str) -> &'static str {
     if path == "/api/v1/openapi.json" {
         REVALIDATE
-    } else if path.starts_with("/api/") || path == "/healthz" || path == "/readyz" {
+    } else if super::answers_with_data(path) {
         NO_STORE
     } else if is_content_hashed(path) {
         IMMUTABLE
@@ -68,6 +68,7 @@ mod tests {
         assert_eq!(policy("/api/v1/tasks"), NO_STORE);
         assert_eq!(policy("/api/v1/evidence-versions/7/content"), NO_STORE);
         assert_eq!(policy("/healthz"), NO_STORE);
+        assert_eq!(policy("/metrics"), NO_STORE);
         assert_eq!(policy("/api/v1/openapi.json"), REVALIDATE);
         assert_eq!(policy("/"), REVALIDATE);
         assert_eq!(policy("/index.html"), REVALIDATE);

@@ -133,6 +133,13 @@ impl AppState {
     }
 }
 
+/// Whether a path answers with data for programs (the API, the health and
+/// readiness probes, the metrics) rather than the browser client: such
+/// responses are never stored and get the API's strict CSP.
+pub(crate) fn answers_with_data(path: &str) -> bool {
+    path.starts_with("/api/") || matches!(path, "/healthz" | "/readyz" | "/metrics")
+}
+
 /// Registers every documented route: health and the API under `/api/v1`.
 pub fn routes(config: &mut ServiceConfig) {
     config

@@ -52,7 +52,7 @@ impl SecurityHeaders {
     }
 
     fn content_security_policy(&self, path: &str) -> HeaderValue {
-        if path.starts_with("/api/") || path == "/healthz" || path == "/readyz" {
+        if super::answers_with_data(path) {
             HeaderValue::from_static(API_POLICY)
         } else if path == "/docs" || path.starts_with("/docs/") {
             HeaderValue::from_static(DOCS_POLICY)
