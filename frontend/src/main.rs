@@ -41,9 +41,10 @@ impl Viewer {
         self.0.unit.as_ref().map(|unit| unit.id)
     }
 
-    /// Inspectors read everything and change nothing.
+    /// Inspectors and the offices above the counties read and change
+    /// nothing of a county's work.
     pub fn read_only(&self) -> bool {
-        self.0.role == Role::Inspector
+        matches!(self.0.role, Role::Inspector | Role::AreaOffice)
     }
 }
 
@@ -78,7 +79,7 @@ fn Shell(me: Me) -> impl IntoView {
     let admin =
         viewer.is(&[Role::SystemAdmin, Role::SecurityAdmin, Role::AuditAdmin, Role::LeadOffice, Role::Inspector, Role::UnitManager]);
     let read_only = viewer.read_only();
-    let overseer = viewer.is(&[Role::LeadOffice, Role::Inspector]);
+    let overseer = viewer.is(&[Role::LeadOffice, Role::Inspector, Role::AreaOffice]);
     view! {
         <header class="top">
             <h1><A href="/">{strings::APP_TITLE}</A></h1>
@@ -96,7 +97,7 @@ fn Shell(me: Me) -> impl IntoView {
             <div class="user">
                 <span data-role=me.role.as_str()>
                     {me.display_name.clone()} " · " {me.role.zh_name()}
-                    {me.unit.as_ref().map(|unit| format!(" · {}", unit.name))}
+                    {me.unit.as_ref().map(|unit| format!(" · {}", unit.name)).or_else(|| me.region.as_ref().map(|region| format!(" · {region}")))}
                 </span>
                 <pages::inbox::UnreadCount />
                 <A href="/account">{strings::NAV_ACCOUNT}</A>

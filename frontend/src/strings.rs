@@ -504,6 +504,12 @@ pub const CONFIRM_IMPORT: &str = "确认导入";
 
 // 全省.
 pub const NAV_PROVINCE: &str = "全省";
+pub const REGION: &str = "所属区域（县，或上级依法治理办所在的市、省）";
+pub const START_CAMPAIGN: &str = "从任务清单开始一个县（区）的创建工作";
+pub const TEMPLATE: &str = "清单模板（复制其指标、任务和目标，不含牵头和责任单位）";
+pub const START: &str = "开始创建";
+pub const CAMPAIGN_STARTED: &str = "已开始：";
+pub const NO_TEMPLATE: &str = "还没有可作模板的创建工作";
 pub const COUNTIES: &str = "县（区）";
 pub const COUNTY: &str = "县（区）";
 pub const TIME_ELAPSED: &str = "时间进度";

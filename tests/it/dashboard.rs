@@ -186,7 +186,8 @@ fn merging_two_units_moves_their_work_and_the_dashboard_counts_one() {
 fn a_countys_campaign_starts_from_the_checklist_without_the_template_countys_units() {
     let db = TestDb::with_demo();
     let server = TestServer::start(&db);
-    let office = server.login("yfzxb");
+    // The city's office starts its counties' campaigns.
+    let office = server.login("qjfzb");
     let new = json!({"code": "shizong", "name": "师宗县法治政府建设示范创建", "region": "师宗县", "template": "luoping"});
     let response = office.post("/api/v1/campaigns", &new);
     assert_eq!(response.status(), 201, "{}", response.text().unwrap_or_default());
@@ -214,6 +215,11 @@ fn a_countys_campaign_starts_from_the_checklist_without_the_template_countys_uni
         0
     );
     assert_eq!(of("SELECT count(*) FROM units WHERE region_id = (SELECT id FROM regions WHERE name = '师宗县')", &mut conn), 0);
+    assert_eq!(
+        of("SELECT count(*) FROM regions WHERE name = '师宗县' AND parent_id = (SELECT id FROM regions WHERE name = '曲靖市')", &mut conn),
+        1,
+        "the new county lies in the city"
+    );
     assert_eq!(office.post("/api/v1/campaigns", &new).status(), 409, "the code is taken");
     let missing = json!({"code": "fuyuan", "name": "富源县", "region": "富源县", "template": "nowhere"});
     assert_eq!(office.post("/api/v1/campaigns", &missing).status(), 404);

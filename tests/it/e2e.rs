@@ -181,6 +181,10 @@ impl Browser {
     }
 
     async fn sign_in(&self, username: &str) {
+        self.sign_in_with(username, duban_tests::DEMO_PASSWORD).await;
+    }
+
+    async fn sign_in_with(&self, username: &str, password: &str) {
         self.open("/").await;
         // Whoever is signed in signs out first; wait until the app shows either.
         let shown = self.find("form.login, button.sign-out").await;
@@ -188,7 +192,7 @@ impl Browser {
             shown.click().await.unwrap();
         }
         self.find("form.login input[name=username]").await.send_keys(username).await.unwrap();
-        self.find("form.login input[name=password]").await.send_keys(duban_tests::DEMO_PASSWORD).await.unwrap();
+        self.find("form.login input[name=password]").await.send_keys(password).await.unwrap();
         self.find("form.login button[type=submit]").await.click().await.unwrap();
         self.find("button.sign-out").await;
     }
@@ -237,6 +241,23 @@ fn api_login(base: &str, username: &str) -> (reqwest::blocking::Client, String) 
         .json()
         .unwrap();
     (http, login["access_token"].as_str().unwrap().to_owned())
+}
+
+/// The password of 师宗县's lead office in the browser tests.
+const SHIZONG_PASSWORD: &str = "Shizong-county-2026";
+
+/// 曲靖市's office starts 师宗县's campaign from the checklist, and the
+/// system administrator gives the county its lead office, `szfzb`.
+fn second_county_with_its_office(db: &TestDb, base: &str) {
+    let (http, token) = api_login(base, "qjfzb");
+    let new = serde_json::json!({"code": "shizong", "name": "师宗县法治政府建设示范创建", "region": "师宗县", "template": "luoping"});
+    let started = http.post(format!("{base}/api/v1/campaigns")).bearer_auth(&token).json(&new).send().unwrap();
+    assert_eq!(started.status(), 201);
+    let admin = duban_tests::session_token(db.url(), "admin");
+    let office = serde_json::json!({"username": "szfzb", "display_name": "师宗县依法治县办", "role": "lead_office", "region": "师宗县", "password": SHIZONG_PASSWORD});
+    let created = http.post(format!("{base}/api/v1/users")).bearer_auth(admin).json(&office).send().unwrap();
+    assert_eq!(created.status(), 201);
+    duban_tests::skip_first_password_change(db, "szfzb");
 }
 
 fn api_get(base: &str, username: &str, path: &str) -> Value {
@@ -900,21 +921,23 @@ fn the_lead_office_reads_scores_and_drafts_and_issues_a_bulletin_in_the_browser(
 }
 
 on_a_desk_and_a_phone!(a_new_countys_lead_office_tries_reviews_and_imports_its_own_table_in_the_browser);
-/// A new county's lead office starts its campaign from its own Word table:
-/// the dry run shows the units and groups to be created and the names the
-/// built-in knowledge resolved; confirming imports it and opens the new
-/// campaign's dashboard.
+/// A new county's lead office fills the campaign the city started from the
+/// checklist with its own Word table: the dry run shows the units and
+/// groups to be created and the names the built-in knowledge resolved;
+/// confirming imports it and opens the campaign's dashboard. The county
+/// next door (罗平县) sees none of it.
 fn a_new_countys_lead_office_tries_reviews_and_imports_its_own_table_in_the_browser(viewport: Viewport) {
     let db = TestDb::with_demo();
     let (server, _evidence) = serve_client(&db);
     let base = server.base.clone();
+    second_county_with_its_office(&db, &base);
     let files = tempfile::tempdir().unwrap();
     let table = files.path().join("师宗县任务分解表.docx");
     std::fs::write(&table, crate::office::fixtures::docx(&crate::office::shizong())).unwrap();
     let runtime = browser_runtime();
     let browser = runtime.block_on(async {
         let browser = Browser::start(&base, viewport).await;
-        browser.sign_in("yfzxb").await;
+        browser.sign_in_with("szfzb", SHIZONG_PASSWORD).await;
         browser.open("/new-county").await;
         browser.find("form.new-county input[name=code]").await.send_keys("shizong").await.unwrap();
         browser.find("form.new-county input[name=table]").await.send_keys(table.to_str().unwrap()).await.unwrap();
@@ -924,10 +947,11 @@ fn a_new_countys_lead_office_tries_reviews_and_imports_its_own_table_in_the_brow
         browser.shot("44-new-county-review").await;
         browser
     });
-    assert!(
-        api_get(&base, "yfzxb", "/api/v1/campaigns").as_array().unwrap().iter().all(|c| c["code"] != "shizong"),
-        "the dry run wrote nothing"
-    );
+    let shizong = duban_tests::session_token(db.url(), "szfzb");
+    let shizong_get = |path: &str| -> Value {
+        reqwest::blocking::Client::new().get(format!("{base}{path}")).bearer_auth(&shizong).send().unwrap().json().unwrap()
+    };
+    assert_eq!(shizong_get("/api/v1/units?limit=1")["total"], 0, "the dry run wrote nothing");
     runtime.block_on(async {
         browser.find(".new-county-review button.confirm-import").await.click().await.unwrap();
         browser.find(".unit-table").await;
@@ -936,27 +960,34 @@ fn a_new_countys_lead_office_tries_reviews_and_imports_its_own_table_in_the_brow
         browser.shot("45-new-county-dashboard").await;
         browser.quit().await;
     });
-    let units = api_get(&base, "yfzxb", "/api/v1/units?region=%E5%B8%88%E5%AE%97%E5%8E%BF&limit=200");
+    let units = shizong_get("/api/v1/units?region=%E5%B8%88%E5%AE%97%E5%8E%BF&limit=200");
     assert_eq!(units["total"], 12, "one unit per organ");
+    let next_door = api_get(&base, "yfzxb", "/api/v1/units?region=%E5%B8%88%E5%AE%97%E5%8E%BF&limit=200");
+    assert_eq!(next_door["status"], 404, "罗平县 does not see 师宗县");
     drop(server);
 }
 
 on_a_desk_and_a_phone!(the_province_page_lists_every_county_and_opens_a_countys_dashboard);
-/// 全省: with a second county started from the checklist, the page lists
-/// both counties with their figures, and a county opens its dashboard.
+/// 全省 for 曲靖市's office: it starts 师宗县's campaign from the checklist
+/// on the page, which then lists both counties with their figures, and a
+/// county opens its dashboard. 罗平县's inspector sees 罗平县 alone.
 fn the_province_page_lists_every_county_and_opens_a_countys_dashboard(viewport: Viewport) {
     let db = TestDb::with_demo();
     let (server, _evidence) = serve_client(&db);
     let base = server.base.clone();
-    let (http, token) = api_login(&base, "yfzxb");
-    let new = serde_json::json!({"code": "shizong", "name": "师宗县法治政府建设示范创建", "region": "师宗县", "template": "luoping"});
-    let response = http.post(format!("{base}/api/v1/campaigns")).bearer_auth(&token).json(&new).send().unwrap();
-    assert_eq!(response.status(), 201);
     let runtime = browser_runtime();
     runtime.block_on(async {
         let browser = Browser::start(&base, viewport).await;
         browser.sign_in("inspector").await;
         browser.open("/province").await;
+        browser.find("table.province tr[data-campaign=luoping]").await;
+        assert!(browser.absent("form.start-campaign").await, "a county's inspector starts nothing");
+        browser.sign_in("qjfzb").await;
+        browser.open("/province").await;
+        browser.find("table.province tr[data-campaign=luoping]").await;
+        browser.find("form.start-campaign input[name=region]").await.send_keys("师宗县").await.unwrap();
+        browser.find("form.start-campaign input[name=code]").await.send_keys("shizong").await.unwrap();
+        browser.find("form.start-campaign button.start-campaign").await.click().await.unwrap();
         browser.find("table.province tr[data-campaign=shizong]").await;
         let rows = browser.driver.find_all(By::Css("table.province tbody tr")).await.unwrap().len();
         assert_eq!(rows, 2, "both counties");

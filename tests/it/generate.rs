@@ -50,14 +50,14 @@ fn generated_counties_have_the_demo_shape_and_a_valid_audit_chain() {
 
     // The province's dashboard adds up the counties'.
     let server = TestServer::start(&db);
-    let inspector = server.login("inspector");
-    let province: Value = inspector.get_json("/api/v1/dashboard");
+    let province_office = server.login("ynfzb");
+    let province: Value = province_office.get_json("/api/v1/dashboard");
     assert_eq!(province["total"]["tasks"], 3 * 229);
     let campaigns = province["campaigns"].as_array().unwrap();
     assert_eq!(campaigns.len(), 3);
     for campaign in campaigns {
         let code = campaign["code"].as_str().unwrap();
-        let county: Value = inspector.get_json(&format!("/api/v1/campaigns/{code}/dashboard"));
+        let county: Value = province_office.get_json(&format!("/api/v1/campaigns/{code}/dashboard"));
         assert_eq!(campaign["progress"], county["total"], "{code}");
     }
 }

@@ -1,6 +1,7 @@
 //! Integration tests on a real PostgreSQL: one database per test.
 
 mod api;
+mod areas;
 mod audit_log;
 mod auth;
 mod backup;

@@ -283,12 +283,12 @@ fn capabilities() -> Vec<String> {
                 .or_else(|| line.strip_prefix("pub trait "))
                 .map(|rest| rest.split([' ', '{', '(', ';']).next().unwrap_or_default().to_owned())
         })
-        .filter(|name| !["UserActor", "ClientActor", "Actor", "Caller", "RequestInfo"].contains(&name.as_str()))
+        .filter(|name| !["UserActor", "ClientActor", "Actor", "Caller", "RequestInfo", "Area"].contains(&name.as_str()))
         .collect();
-    // Capabilities declared with the capability! macro.
+    // Capabilities declared with the capability! and area_capability! macros.
     let mut lines = authz.lines().peekable();
     while let Some(line) = lines.next() {
-        if line.trim() == "capability!(" {
+        if line.trim() == "capability!(" || line.trim() == "area_capability!(" {
             for inner in lines.by_ref() {
                 let inner = inner.trim();
                 if !inner.starts_with("///") && !inner.is_empty() {

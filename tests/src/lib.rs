@@ -191,6 +191,16 @@ pub fn session_token(database_url: &str, username: &str) -> String {
     duban::accounts::sessions::open_for_tests(&mut conn, &jwt, username).expect("a session").access_token
 }
 
+/// Lets an account made through the API in a test's setup work at once,
+/// without the password change its first sign-in would ask for.
+pub fn skip_first_password_change(db: &TestDb, username: &str) {
+    let changed = diesel::sql_query("UPDATE users SET must_change_password = false WHERE username = $1")
+        .bind::<diesel::sql_types::Text, _>(username)
+        .execute(&mut db.conn())
+        .expect("the account's flag");
+    assert_eq!(changed, 1, "there is an account {username}");
+}
+
 /// The demo administrators' authenticator code `steps_ahead` 30-second
 /// steps from now (the server accepts one step of clock drift).
 pub fn demo_otp(steps_ahead: i64) -> String {
@@ -293,6 +303,12 @@ impl TestServer {
         let tokens: serde_json::Value = response.json().unwrap();
         client.token = Some(tokens["access_token"].as_str().unwrap().to_owned());
         client
+    }
+
+    /// A client with a session opened directly for any account (one a
+    /// test made, whose password is not the demo one).
+    pub fn session(&self, username: &str) -> Client {
+        Client { token: Some(session_token(&self.database_url, username)), ..self.anonymous() }
     }
 
     /// A client that presents this bearer credential (a token or an API key).

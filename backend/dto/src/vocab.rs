@@ -203,8 +203,12 @@ vocabulary! {
         UnitManager = "unit_manager",
         /// Works on a unit's assignments.
         UnitStaff = "unit_staff",
-        /// Reads everything, changes nothing.
+        /// Reads everything of its county, changes nothing.
         Inspector = "inspector",
+        /// 上级依法治理办 (a province's or city's office): reads every county's
+        /// campaign in its area and starts campaigns there from the
+        /// checklist; changes nothing else.
+        AreaOffice = "area_office",
     }
 }
 
@@ -218,6 +222,7 @@ impl Role {
             Role::UnitManager => "单位管理员",
             Role::UnitStaff => "单位经办人",
             Role::Inspector => "督查人员",
+            Role::AreaOffice => "上级依法治理办",
         }
     }
 

@@ -34,9 +34,10 @@
 //! |                   | inbox                                                                |
 //! | [`ManageApiClients`] | security admin                                                    |
 //! | [`ReadAudit`]     | audit admin, lead office, inspector; API keys with `audit:read`      |
-//! | [`ImportData`]    | lead office; API keys with `import:write`                            |
+//! | [`ImportData`]    | lead office; API keys with `import:write`; from the checklist        |
+//! |                   | template only (`start_campaigns`): also the area office              |
 //! | [`ReadEvidence`]  | the assignment's unit, the task's lead units, lead office, system    |
-//! |                   | admin, inspector; API keys with `evidence:read`                      |
+//! |                   | admin, inspector, area office; API keys with `evidence:read`         |
 //! | [`ListEvidence`]  | the same, across a campaign; a unit sees its own and its led tasks'  |
 //! | [`ManageCalendar`]| system admin                                                         |
 //! | [`ManagePolicy`]  | security admin                                                       |
@@ -61,6 +62,16 @@
 //! open to every signed-in user of the county (the campaign is run in the
 //! open); writing another unit's assignment is refused with 403. Accounts
 //! of another unit are not shown to a unit manager: 404, as if absent.
+//!
+//! Policy on other regions (areas): every user belongs to a region and
+//! sees only its [`Area`], that region and the regions below it: a
+//! county's users their county, a province's or city's office (the area
+//! office) every county in it. Anything of another region is answered as
+//! if absent (404) — by the `Caller` extractor for resources named in the
+//! path or query (`http::area`), and by the read functions, which take the
+//! area with [`ReadCatalog`], [`ReadProgress`], [`ReadAccounts`] and
+//! [`ImportData`], for lists. The area office reads, lists evidence, and
+//! starts campaigns from the checklist; it changes nothing else.
 
 use chrono::{DateTime, Utc};
 use duban_dto::api::SecurityPolicy;
@@ -82,6 +93,58 @@ pub struct UserActor {
     pub session_id: Uuid,
     /// What the user must do before anything else, if anything.
     pub restriction: Option<Restriction>,
+    /// The regions whose campaigns the user may see.
+    pub area: Area,
+}
+
+/// The regions a caller may see. A county's users see their county; a
+/// province's or city's office sees every region below its own; the
+/// administrators, API keys and the operator see the whole installation.
+/// Everything outside the area is answered as if it did not exist (404).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Area {
+    Everywhere,
+    /// `root` and every region below it (`regions`, sorted, `root` included).
+    Within {
+        root: i64,
+        regions: std::sync::Arc<[i64]>,
+    },
+}
+
+impl Area {
+    /// An area of `root` and the regions below it.
+    pub fn within(root: i64, mut regions: Vec<i64>) -> Area {
+        if !regions.contains(&root) {
+            regions.push(root);
+        }
+        regions.sort_unstable();
+        regions.dedup();
+        Area::Within { root, regions: regions.into() }
+    }
+
+    pub fn contains(&self, region_id: i64) -> bool {
+        match self {
+            Area::Everywhere => true,
+            Area::Within { regions, .. } => regions.binary_search(&region_id).is_ok(),
+        }
+    }
+
+    /// The regions of a bounded area, for filtering lists; `None` when the
+    /// area is the whole installation.
+    pub fn region_ids(&self) -> Option<&[i64]> {
+        match self {
+            Area::Everywhere => None,
+            Area::Within { regions, .. } => Some(regions),
+        }
+    }
+
+    /// The region at the top of a bounded area.
+    pub fn root(&self) -> Option<i64> {
+        match self {
+            Area::Everywhere => None,
+            Area::Within { root, .. } => Some(*root),
+        }
+    }
 }
 
 /// Whether the policy requires a second factor of a role: always of the
@@ -185,12 +248,35 @@ macro_rules! capability {
     };
 }
 
-capability!(
-    /// Read campaigns, indicators, tasks, units and groups.
+/// A capability that holds only within the caller's [`Area`]: the
+/// functions that take it filter what they read, or refuse what they
+/// write, by [`area`](ReadCatalog::area).
+macro_rules! area_capability {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Debug)]
+        pub struct $name {
+            area: Area,
+        }
+        impl $name {
+            fn granted(area: Area) -> Self {
+                $name { area }
+            }
+
+            /// Where it holds.
+            pub fn area(&self) -> &Area {
+                &self.area
+            }
+        }
+    };
+}
+
+area_capability!(
+    /// Read campaigns, indicators, tasks, units and groups of the area.
     ReadCatalog
 );
-capability!(
-    /// Read assignments and their progress.
+area_capability!(
+    /// Read assignments and their progress in the area.
     ReadProgress
 );
 capability!(
@@ -217,10 +303,36 @@ capability!(
     /// Read the audit log.
     ReadAudit
 );
-capability!(
-    /// Import data in bulk.
-    ImportData
-);
+/// Import data in bulk into the regions of the caller's area.
+#[derive(Debug)]
+pub struct ImportData {
+    area: Area,
+    /// Whether a region the data names that does not exist yet may be
+    /// created: anywhere for the whole installation, below the area's top
+    /// for an area office; a county's lead office adds no counties.
+    places_regions: bool,
+}
+
+impl ImportData {
+    fn granted(area: Area) -> Self {
+        let places_regions = area == Area::Everywhere;
+        ImportData { area, places_regions }
+    }
+
+    /// Where it holds.
+    pub fn area(&self) -> &Area {
+        &self.area
+    }
+
+    /// Where a new region goes: `Ok(None)` at the top, `Ok(Some(parent))`
+    /// below the area's top; `Err` when the caller adds no regions.
+    pub fn new_region_parent(&self) -> Result<Option<i64>, ()> {
+        match (self.places_regions, self.area.root()) {
+            (false, _) => Err(()),
+            (true, root) => Ok(root),
+        }
+    }
+}
 capability!(
     /// Enter the working-day calendar's overrides.
     ManageCalendar
@@ -421,12 +533,18 @@ impl ActOnNotice {
 #[derive(Debug)]
 pub struct ReadNotices {
     unit_id: Option<i64>,
+    area: Area,
 }
 
 impl ReadNotices {
     /// The only unit whose notices may be read, when the reader is a unit's.
     pub fn unit_id(&self) -> Option<i64> {
         self.unit_id
+    }
+
+    /// The campaigns whose notices may be read.
+    pub fn area(&self) -> &Area {
+        &self.area
     }
 }
 
@@ -476,12 +594,19 @@ impl OwnAccount {
 #[derive(Debug)]
 pub struct ReadAccounts {
     unit_id: Option<i64>,
+    area: Area,
 }
 
 impl ReadAccounts {
     /// `None`: every account; `Some(unit)`: that unit's only.
     pub fn unit_id(&self) -> Option<i64> {
         self.unit_id
+    }
+
+    /// The accounts of the area's regions only (and, for the whole
+    /// installation, those without a region too).
+    pub fn area(&self) -> &Area {
+        &self.area
     }
 }
 
@@ -566,6 +691,15 @@ impl Caller {
         self.user().map(|user| user.id)
     }
 
+    /// The regions the caller may see: a user's area; an API key's is the
+    /// whole installation (its scopes limit what, not where).
+    pub fn area(&self) -> Area {
+        match &self.actor {
+            Actor::User(user) => user.area.clone(),
+            Actor::ApiClient(_) => Area::Everywhere,
+        }
+    }
+
     fn has_scope(&self, scope: Scope) -> bool {
         matches!(&self.actor, Actor::ApiClient(client) if client.scopes.contains(&scope))
     }
@@ -583,7 +717,7 @@ impl Caller {
 
     pub fn read_catalog(&self) -> Result<ReadCatalog, Error> {
         if self.user().is_some() || self.has_scope(Scope::TasksRead) {
-            Ok(ReadCatalog::granted())
+            Ok(ReadCatalog::granted(self.area()))
         } else {
             Err(self.refuse("read tasks (scope tasks:read)"))
         }
@@ -591,7 +725,7 @@ impl Caller {
 
     pub fn read_progress(&self) -> Result<ReadProgress, Error> {
         if self.user().is_some() || self.has_scope(Scope::ProgressRead) {
-            Ok(ReadProgress::granted())
+            Ok(ReadProgress::granted(self.area()))
         } else {
             Err(self.refuse("read progress (scope progress:read)"))
         }
@@ -664,9 +798,9 @@ impl Caller {
     pub fn read_accounts(&self) -> Result<ReadAccounts, Error> {
         match self.user() {
             Some(user) if matches!(user.role, Role::SystemAdmin | Role::SecurityAdmin | Role::LeadOffice | Role::Inspector) => {
-                Ok(ReadAccounts { unit_id: None })
+                Ok(ReadAccounts { unit_id: None, area: user.area.clone() })
             }
-            Some(user) if user.role == Role::UnitManager => Ok(ReadAccounts { unit_id: user.unit_id }),
+            Some(user) if user.role == Role::UnitManager => Ok(ReadAccounts { unit_id: user.unit_id, area: user.area.clone() }),
             _ => Err(self.refuse("see accounts")),
         }
     }
@@ -717,9 +851,22 @@ impl Caller {
 
     pub fn import_data(&self) -> Result<ImportData, Error> {
         if self.is(&[Role::LeadOffice]) || self.has_scope(Scope::ImportWrite) {
-            Ok(ImportData::granted())
+            Ok(ImportData::granted(self.area()))
         } else {
             Err(self.refuse("import data (lead office, or scope import:write)"))
+        }
+    }
+
+    /// Start a county's campaign from the checklist: the county's lead
+    /// office for its county, a province's or city's office for a county
+    /// in its area (a new county is placed below the office's region).
+    pub fn start_campaigns(&self) -> Result<ImportData, Error> {
+        if self.is(&[Role::AreaOffice]) {
+            Ok(ImportData { area: self.area(), places_regions: true })
+        } else if self.is(&[Role::LeadOffice]) || self.has_scope(Scope::ImportWrite) {
+            Ok(ImportData::granted(self.area()))
+        } else {
+            Err(self.refuse("start a campaign from the checklist"))
         }
     }
 
@@ -729,7 +876,7 @@ impl Caller {
         let allowed = match &self.actor {
             Actor::ApiClient(client) => client.scopes.contains(&Scope::EvidenceRead),
             Actor::User(user) => match user.role {
-                Role::SystemAdmin | Role::LeadOffice | Role::Inspector => true,
+                Role::SystemAdmin | Role::LeadOffice | Role::Inspector | Role::AreaOffice => true,
                 Role::SecurityAdmin | Role::AuditAdmin => false,
                 Role::UnitManager | Role::UnitStaff => {
                     user.unit_id.is_some_and(|unit| unit == facts.unit_id || facts.lead_unit_ids.contains(&unit))
@@ -746,7 +893,7 @@ impl Caller {
         match &self.actor {
             Actor::ApiClient(client) if client.scopes.contains(&Scope::EvidenceRead) => Ok(ListEvidence { unit_id: None }),
             Actor::User(user) => match (user.role, user.unit_id) {
-                (Role::SystemAdmin | Role::LeadOffice | Role::Inspector, _) => Ok(ListEvidence { unit_id: None }),
+                (Role::SystemAdmin | Role::LeadOffice | Role::Inspector | Role::AreaOffice, _) => Ok(ListEvidence { unit_id: None }),
                 (Role::UnitManager | Role::UnitStaff, Some(unit)) => Ok(ListEvidence { unit_id: Some(unit) }),
                 _ => Err(self.refuse("list evidence")),
             },
@@ -802,11 +949,11 @@ impl Caller {
     pub fn read_notices(&self) -> Result<ReadNotices, Error> {
         match self.user() {
             Some(user) if user.role.is_unit_role() => match user.unit_id {
-                Some(unit) => Ok(ReadNotices { unit_id: Some(unit) }),
+                Some(unit) => Ok(ReadNotices { unit_id: Some(unit), area: self.area() }),
                 None => Err(self.refuse("read notices without belonging to a unit")),
             },
-            Some(_) => Ok(ReadNotices { unit_id: None }),
-            None if self.has_scope(Scope::ProgressRead) => Ok(ReadNotices { unit_id: None }),
+            Some(_) => Ok(ReadNotices { unit_id: None, area: self.area() }),
+            None if self.has_scope(Scope::ProgressRead) => Ok(ReadNotices { unit_id: None, area: Area::Everywhere }),
             None => Err(self.refuse("read notices (scope progress:read)")),
         }
     }
@@ -912,16 +1059,16 @@ impl Operator {
     }
 
     pub fn import_data(&self) -> ImportData {
-        ImportData::granted()
+        ImportData::granted(Area::Everywhere)
     }
 
     /// `duban export` reads the table and its progress.
     pub fn read_catalog(&self) -> ReadCatalog {
-        ReadCatalog::granted()
+        ReadCatalog::granted(Area::Everywhere)
     }
 
     pub fn read_progress(&self) -> ReadProgress {
-        ReadProgress::granted()
+        ReadProgress::granted(Area::Everywhere)
     }
 
     pub fn read_audit(&self) -> ReadAudit {
@@ -929,7 +1076,7 @@ impl Operator {
     }
 
     pub fn read_accounts(&self) -> ReadAccounts {
-        ReadAccounts { unit_id: None }
+        ReadAccounts { unit_id: None, area: Area::Everywhere }
     }
 
     /// `duban evidence verify` re-reads every stored object.

@@ -11,6 +11,7 @@ use diesel::sql_types::{Bool, Integer};
 use duban_dto::api::{CampaignSummary, Indicator, IndicatorRef, ListCount, Page, Party, Target, TaskDetail, TaskSummary, UnitRef};
 use duban_dto::{PartyRole, ScheduleLight, TaskList, TaskStatus};
 
+use crate::authz::Area;
 use crate::authz::{ReadCatalog, ReadProgress};
 use crate::db::lookups::{self, campaign_id};
 use crate::db::models::Campaign;
@@ -19,19 +20,30 @@ use crate::error::Error;
 use crate::pagination::Cursor;
 use crate::{clock, rollup, work};
 
-pub fn campaigns(conn: &mut PgConnection, _can: &ReadCatalog) -> Result<Vec<CampaignSummary>, Error> {
-    summaries(conn, None)
+/// The campaigns of the caller's area.
+pub fn campaigns(conn: &mut PgConnection, can: &ReadCatalog) -> Result<Vec<CampaignSummary>, Error> {
+    summaries(conn, can.area(), None)
 }
 
-pub fn campaign(conn: &mut PgConnection, _can: &ReadCatalog, code: &str) -> Result<CampaignSummary, Error> {
-    summaries(conn, Some(code))?.pop().ok_or_else(|| Error::not_found(format!("there is no campaign {code:?}")))
+pub fn campaign(conn: &mut PgConnection, can: &ReadCatalog, code: &str) -> Result<CampaignSummary, Error> {
+    summaries(conn, can.area(), Some(code))?.pop().ok_or_else(|| Error::not_found(format!("there is no campaign {code:?}")))
 }
 
-fn summaries(conn: &mut PgConnection, code: Option<&str>) -> Result<Vec<CampaignSummary>, Error> {
+/// The campaign the caller has just started: it lies in a region the
+/// caller's area gained with it, which the area read at the start of the
+/// request does not list yet.
+pub fn started_campaign(conn: &mut PgConnection, _can: &crate::authz::ImportData, code: &str) -> Result<CampaignSummary, Error> {
+    summaries(conn, &Area::Everywhere, Some(code))?.pop().ok_or_else(|| Error::not_found(format!("there is no campaign {code:?}")))
+}
+
+fn summaries(conn: &mut PgConnection, area: &Area, code: Option<&str>) -> Result<Vec<CampaignSummary>, Error> {
     let mut query =
         campaigns::table.inner_join(regions::table).order(campaigns::id).select((Campaign::as_select(), regions::name)).into_boxed();
     if let Some(code) = code {
         query = query.filter(campaigns::code.eq(code.to_owned()));
+    }
+    if let Some(regions) = area.region_ids() {
+        query = query.filter(campaigns::region_id.eq_any(regions.to_vec()));
     }
     let rows: Vec<(Campaign, String)> = query.load(conn)?;
     let ids: Vec<i64> = rows.iter().map(|(campaign, _)| campaign.id).collect();
@@ -167,8 +179,13 @@ fn light_condition(wanted: ScheduleLight, today: NaiveDate) -> Box<dyn BoxableEx
 }
 
 impl TaskFilter {
-    fn query(&self, today: NaiveDate) -> tasks::BoxedQuery<'static, diesel::pg::Pg> {
+    fn query(&self, today: NaiveDate, area: &Area) -> tasks::BoxedQuery<'static, diesel::pg::Pg> {
         let mut query = tasks::table.into_boxed();
+        if let Some(regions) = area.region_ids() {
+            query = query.filter(
+                tasks::campaign_id.eq_any(campaigns::table.filter(campaigns::region_id.eq_any(regions.to_vec())).select(campaigns::id)),
+            );
+        }
         if let Some(code) = &self.campaign {
             query =
                 query.filter(tasks::campaign_id.eq_any(campaigns::table.filter(campaigns::code.eq(code.clone())).select(campaigns::id)));
@@ -218,10 +235,10 @@ impl TaskFilter {
     }
 }
 
-pub fn tasks(conn: &mut PgConnection, _can: &ReadCatalog, filter: &TaskFilter, cursor: &Cursor) -> Result<Page<TaskSummary>, Error> {
+pub fn tasks(conn: &mut PgConnection, can: &ReadCatalog, filter: &TaskFilter, cursor: &Cursor) -> Result<Page<TaskSummary>, Error> {
     crate::limits::parameter("q", filter.q.as_deref().unwrap_or_default(), duban_dto::limits::SEARCH)?;
     let today = clock::today();
-    let total: i64 = filter.query(today).count().get_result(conn)?;
+    let total: i64 = filter.query(today, can.area()).count().get_result(conn)?;
     // The lists' ordinals in the province's order, as diesel's CASE rather
     // than an SQL literal: diesel never caches a statement holding a literal,
     // and PostgreSQL would plan it anew on every request.
@@ -231,7 +248,7 @@ pub fn tasks(conn: &mut PgConnection, _can: &ReadCatalog, filter: &TaskFilter, c
             .when(tasks::list.eq(TaskList::Extended), 3)
             .otherwise(4)
     };
-    let query = filter.query(today).select(tasks::id).limit(cursor.limit).offset(cursor.offset);
+    let query = filter.query(today, can.area()).select(tasks::id).limit(cursor.limit).offset(cursor.offset);
     let ids: Vec<i64> = match filter.sort.unwrap_or(TaskSort::List) {
         TaskSort::List => query.order((list_order().asc(), tasks::number.asc())).load(conn)?,
         TaskSort::ListDescending => query.order((list_order().desc(), tasks::number.desc())).load(conn)?,

@@ -159,6 +159,10 @@ enum UserCommand {
         /// The unit's name, for unit roles (and optionally the lead office).
         #[arg(long)]
         unit: Option<String>,
+        /// The region the account works in (a county, or a province's or
+        /// city's for an area_office); a unit's account takes its unit's.
+        #[arg(long)]
+        region: Option<String>,
         /// Read the password from the first line of standard input.
         #[arg(long)]
         password_stdin: bool,
@@ -541,7 +545,7 @@ fn user_command(settings: &Settings, command: UserCommand) -> anyhow::Result<Exi
     let actor = audit::Actor::command_line();
     let failed = |error: crate::error::Error| anyhow::anyhow!("{error}");
     match command {
-        UserCommand::Create { username, display_name, role, unit, password_stdin } => {
+        UserCommand::Create { username, display_name, role, unit, region, password_stdin } => {
             let role = Role::parse(&role).ok_or_else(|| {
                 anyhow::anyhow!("--role {role:?}: expected one of {}", Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "))
             })?;
@@ -550,7 +554,7 @@ fn user_command(settings: &Settings, command: UserCommand) -> anyhow::Result<Exi
                 None => None,
             };
             let (password, generated) = password_for(password_stdin)?;
-            let new = NewUser { username, display_name, role, unit_id, password: password.clone() };
+            let new = NewUser { username, display_name, role, unit_id, region, password: password.clone() };
             let user = accounts::users::create_user(&mut conn, &can, &actor, &new).map_err(failed)?;
             println!("created {} ({}), id {}", user.username, user.role, user.id);
             if generated {

@@ -226,20 +226,36 @@ struct ProvinceRow {
 /// totals. One grouped query over the tasks' stored status and light dates
 /// (an index-only scan of `tasks_rollup_idx`), its rows few (campaign × list
 /// × status, with how many are overdue, red and yellow).
-pub fn province(conn: &mut PgConnection, _catalog: &ReadCatalog, _progress: &ReadProgress) -> Result<ProvinceDashboard, Error> {
+pub fn province(conn: &mut PgConnection, catalog: &ReadCatalog, _progress: &ReadProgress) -> Result<ProvinceDashboard, Error> {
     let today = clock::today();
-    let rows: Vec<ProvinceRow> = diesel::sql_query(
-        "SELECT campaign_id, list, rollup_status AS status, count(*) AS tasks,
-                count(*) FILTER (WHERE next_due < $1) AS overdue,
-                count(*) FILTER (WHERE red_from <= $1) AS red,
-                count(*) FILTER (WHERE yellow_from <= $1 AND (red_from IS NULL OR red_from > $1)) AS yellow
-         FROM tasks
-         GROUP BY 1, 2, 3",
-    )
-    .bind::<Date, _>(today)
-    .load(conn)?;
-    let campaign_rows: Vec<(Campaign, String)> =
-        campaigns::table.inner_join(regions::table).order(campaigns::id).select((Campaign::as_select(), regions::name)).load(conn)?;
+    let mut campaigns_query =
+        campaigns::table.inner_join(regions::table).order(campaigns::id).select((Campaign::as_select(), regions::name)).into_boxed();
+    if let Some(regions) = catalog.area().region_ids() {
+        campaigns_query = campaigns_query.filter(campaigns::region_id.eq_any(regions.to_vec()));
+    }
+    let campaign_rows: Vec<(Campaign, String)> = campaigns_query.load(conn)?;
+    // The whole installation is one index-only grouped scan; an area
+    // narrows it to its campaigns.
+    let grouped = |filter: &str| {
+        format!(
+            "SELECT campaign_id, list, rollup_status AS status, count(*) AS tasks,
+                    count(*) FILTER (WHERE next_due < $1) AS overdue,
+                    count(*) FILTER (WHERE red_from <= $1) AS red,
+                    count(*) FILTER (WHERE yellow_from <= $1 AND (red_from IS NULL OR red_from > $1)) AS yellow
+             FROM tasks {filter}
+             GROUP BY 1, 2, 3"
+        )
+    };
+    let rows: Vec<ProvinceRow> = match catalog.area().region_ids() {
+        None => diesel::sql_query(grouped("")).bind::<Date, _>(today).load(conn)?,
+        Some(_) => {
+            let ids: Vec<i64> = campaign_rows.iter().map(|(campaign, _)| campaign.id).collect();
+            diesel::sql_query(grouped("WHERE campaign_id = ANY($2)"))
+                .bind::<Date, _>(today)
+                .bind::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(ids)
+                .load(conn)?
+        }
+    };
     let vetoed: Vec<i64> = negative_reports::table
         .inner_join(tasks::table)
         .filter(negative_reports::confirmed_at.is_not_null())

@@ -107,6 +107,8 @@ pub fn generate(
         let fail = |error| GenerateError::Import { county, error };
         import::run(conn, &can, &actor, &Source::Roster(Box::new(county_roster)), &format!("gen-data {region} roster"), false)
             .map_err(fail)?;
+        // The generated counties lie in the demo's province, whose office reads them all.
+        seeds::place_regions(conn, operator, &seeds::demo_accounts().province, std::slice::from_ref(&region))?;
         let table_started = Instant::now();
         import::run(conn, &can, &actor, &Source::Campaign(Box::new(county_campaign)), &format!("gen-data {code}"), false).map_err(fail)?;
         table_time += table_started.elapsed();

@@ -77,7 +77,7 @@ bounded! {
     LoginRequest { username: USERNAME, password: PASSWORD }
     RefreshRequest { refresh_token: CODE }
     PasswordChange { current_password: PASSWORD, new_password: PASSWORD }
-    NewUser { username: USERNAME, display_name: NAME, password: PASSWORD }
+    NewUser { username: USERNAME, display_name: NAME, password: PASSWORD, region: NAME }
     UserPatch { display_name: NAME }
     PasswordReset { new_password: PASSWORD }
     NewApiClient { name: NAME, description: NOTE }

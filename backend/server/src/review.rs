@@ -261,11 +261,16 @@ pub fn history(conn: &mut PgConnection, can: &ReadEvidence) -> Result<Vec<Decisi
 pub fn queue(conn: &mut PgConnection, progress: &ReadProgress, caller: &Caller, cursor: &Cursor) -> Result<Page<Assignment>, Error> {
     let user = caller.user().ok_or_else(|| Error::forbidden("an API key reviews nothing"))?;
     let ids: Vec<i64> = match (user.role, user.unit_id) {
-        (Role::LeadOffice, _) => assignments::table
-            .filter(assignments::status.eq_any([AssignmentStatus::Submitted, AssignmentStatus::Accepted]))
-            .order(assignments::updated_at)
-            .select(assignments::id)
-            .load(conn)?,
+        (Role::LeadOffice, _) => {
+            let mut query = assignments::table
+                .filter(assignments::status.eq_any([AssignmentStatus::Submitted, AssignmentStatus::Accepted]))
+                .into_boxed();
+            if let Some(regions) = user.area.region_ids() {
+                query = query
+                    .filter(assignments::unit_id.eq_any(units::table.filter(units::region_id.eq_any(regions.to_vec())).select(units::id)));
+            }
+            query.order(assignments::updated_at).select(assignments::id).load(conn)?
+        }
         (role, Some(unit)) if role.is_unit_role() => {
             let led_tasks = diesel::alias!(assignments as led);
             let led = led_tasks

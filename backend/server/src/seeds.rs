@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use crate::audit::Actor;
 use crate::authz::Operator;
-use crate::db::schema::{campaigns, units, users};
+use crate::db::schema::{campaigns, regions, units, users};
 use crate::error::Error;
 use crate::import::{self, ImportError, ImportReport, Source};
 
@@ -28,6 +28,20 @@ pub struct DemoAccounts {
     /// like the password: add it to an authenticator app to sign in.
     pub totp_secret: String,
     pub accounts: Vec<DemoAccount>,
+    pub areas_note: String,
+    /// Regions above the counties (a city with its counties, then the
+    /// province with its cities: each area after the regions it holds), so
+    /// that the demo has area offices to sign in as.
+    pub areas: Vec<DemoArea>,
+    /// The region `duban gen-data` places its generated counties in.
+    pub province: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoArea {
+    pub name: String,
+    pub regions: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -38,6 +52,9 @@ pub struct DemoAccount {
     pub role: Role,
     #[serde(default)]
     pub unit: Option<String>,
+    /// The region of an account without a unit (see `areas`).
+    #[serde(default)]
+    pub region: Option<String>,
 }
 
 pub fn demo_accounts() -> DemoAccounts {
@@ -75,6 +92,9 @@ pub fn load_demo(conn: &mut PgConnection, operator: &Operator) -> Result<Vec<Imp
         import::run(conn, &operator.import_data(), &actor, &campaign, "demo campaign (seeds/luoping.campaign.json)", false)?,
     ];
     let demo = demo_accounts();
+    for area in &demo.areas {
+        place_regions(conn, operator, &area.name, &area.regions)?;
+    }
     let can = operator.manage_accounts();
     for account in &demo.accounts {
         let exists: bool =
@@ -98,11 +118,23 @@ pub fn load_demo(conn: &mut PgConnection, operator: &Operator) -> Result<Vec<Imp
             display_name: account.display_name.clone(),
             role: account.role,
             unit_id,
+            region: account.region.clone(),
             password: demo.password.clone(),
         };
         crate::accounts::users::create_demo_user(conn, &can, &actor, &new)?;
     }
     Ok(reports)
+}
+
+/// Creates region `area` if it is missing and places `regions` below it.
+pub(crate) fn place_regions(conn: &mut PgConnection, _operator: &Operator, area: &str, below: &[String]) -> QueryResult<()> {
+    let existing: Option<i64> = regions::table.filter(regions::name.eq(area)).select(regions::id).first(conn).optional()?;
+    let area_id = match existing {
+        Some(id) => id,
+        None => diesel::insert_into(regions::table).values(regions::name.eq(area)).returning(regions::id).get_result(conn)?,
+    };
+    diesel::update(regions::table.filter(regions::name.eq_any(below))).set(regions::parent_id.eq(area_id)).execute(conn)?;
+    Ok(())
 }
 
 /// On a database with no campaigns, units or accounts — a first start —
@@ -136,5 +168,15 @@ mod tests {
         for role in Role::ALL {
             assert!(demo.accounts.iter().any(|account| account.role == *role), "a demo account for every role: {role}");
         }
+        // Each area comes after the areas it holds, so that every region it
+        // places below itself exists by then.
+        for (index, area) in demo.areas.iter().enumerate() {
+            assert!(
+                demo.areas[index + 1..].iter().all(|later| !area.regions.contains(&later.name)),
+                "{} is listed before a region it holds",
+                area.name
+            );
+        }
+        assert!(demo.areas.iter().any(|area| area.name == demo.province), "the province is one of the areas");
     }
 }

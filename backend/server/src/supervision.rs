@@ -175,7 +175,7 @@ pub fn issue(
         return Err(Error::invalid("invalid_reply_days", "the reply deadline is 1 to 60 working days"));
     }
     conn.transaction(|conn| {
-        let campaign_id = lookups::campaign_id(conn, &new.campaign)?;
+        let campaign_id = lookups::campaign_id_within(conn, &caller.area(), &new.campaign)?;
         let chosen = addressed(conn, campaign_id, &new.assignment_ids, new.late.as_ref())?;
         let now = Utc::now();
         let today = clock::today_at(now);
@@ -534,7 +534,7 @@ pub fn urge(conn: &mut PgConnection, _can: &Supervise, caller: &Caller, request:
         at_most("message", text, duban_dto::limits::NOTE)?;
     }
     conn.transaction(|conn| {
-        let campaign_id = lookups::campaign_id(conn, &request.campaign)?;
+        let campaign_id = lookups::campaign_id_within(conn, &caller.area(), &request.campaign)?;
         let chosen = addressed(conn, campaign_id, &request.assignment_ids, request.late.as_ref())?;
         let counted: Vec<(i64, i32)> = diesel::update(assignments::table.filter(assignments::id.eq_any(&chosen)))
             .set(assignments::urged.eq(assignments::urged + 1))
@@ -608,6 +608,9 @@ pub fn list(conn: &mut PgConnection, can: &ReadNotices, filter: &NoticeFilter, c
     }
     let query = || {
         let mut query = notices::table.inner_join(campaigns::table).into_boxed();
+        if let Some(regions) = can.area().region_ids() {
+            query = query.filter(campaigns::region_id.eq_any(regions.to_vec()));
+        }
         if let Some(code) = &filter.campaign {
             query = query.filter(campaigns::code.eq(code.clone()));
         }

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use duban_breakdown::seed::CampaignMeta;
 use duban_dto::api::{CampaignSummary, NewCampaign};
 
-use crate::authz::{Caller, ImportData, ReadCatalog};
+use crate::authz::{Caller, ImportData};
 use crate::db::schema::campaigns;
 use crate::error::Error;
 use crate::import::{self, ImportError, Source};
@@ -22,13 +22,7 @@ fn refused(error: ImportError) -> Error {
 
 /// Creates campaign `new.code` for `new.region` from the checklist of
 /// `new.template`; audited like an import.
-pub fn create_campaign(
-    conn: &mut PgConnection,
-    can: &ImportData,
-    read: &ReadCatalog,
-    caller: &Caller,
-    new: &NewCampaign,
-) -> Result<CampaignSummary, Error> {
+pub fn create_campaign(conn: &mut PgConnection, can: &ImportData, caller: &Caller, new: &NewCampaign) -> Result<CampaignSummary, Error> {
     crate::limits::at_most("name", &new.name, duban_dto::limits::NAME)?;
     crate::limits::at_most("region", &new.region, duban_dto::limits::NAME)?;
     crate::limits::at_most("code", &new.code, duban_dto::limits::CODE)?;
@@ -53,5 +47,5 @@ pub fn create_campaign(
     }
     let label = format!("the checklist of {} for {}", new.template, new.region);
     import::run(conn, can, &caller.audit_actor(), &Source::Campaign(Box::new(seed)), &label, false).map_err(refused)?;
-    catalog::campaign(conn, read, &new.code)
+    catalog::started_campaign(conn, can, &new.code)
 }

@@ -27,8 +27,11 @@ pub struct UnitFilter {
 }
 
 impl UnitFilter {
-    fn query(&self) -> units::BoxedQuery<'static, diesel::pg::Pg> {
+    fn query(&self, area: &crate::authz::Area) -> units::BoxedQuery<'static, diesel::pg::Pg> {
         let mut query = units::table.into_boxed();
+        if let Some(regions) = area.region_ids() {
+            query = query.filter(units::region_id.eq_any(regions.to_vec()));
+        }
         if let Some(region) = &self.region {
             query = query.filter(units::region_id.eq_any(regions::table.filter(regions::name.eq(region.clone())).select(regions::id)));
         }
@@ -83,10 +86,10 @@ fn unit_dtos(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<Unit>> {
     Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
-pub fn list_units(conn: &mut PgConnection, _can: &ReadCatalog, filter: &UnitFilter, cursor: &Cursor) -> Result<Page<Unit>, Error> {
+pub fn list_units(conn: &mut PgConnection, can: &ReadCatalog, filter: &UnitFilter, cursor: &Cursor) -> Result<Page<Unit>, Error> {
     limits::parameter("q", filter.q.as_deref().unwrap_or_default(), duban_dto::limits::SEARCH)?;
-    let total: i64 = filter.query().count().get_result(conn)?;
-    let ids: Vec<i64> = filter.query().order(units::id).limit(cursor.limit).offset(cursor.offset).select(units::id).load(conn)?;
+    let total: i64 = filter.query(can.area()).count().get_result(conn)?;
+    let ids: Vec<i64> = filter.query(can.area()).order(units::id).limit(cursor.limit).offset(cursor.offset).select(units::id).load(conn)?;
     Ok(cursor.page(unit_dtos(conn, &ids)?, total))
 }
 
@@ -136,12 +139,14 @@ pub(crate) fn check_names(
     }
 }
 
-fn region_id(conn: &mut PgConnection, region: &str) -> Result<i64, Error> {
+/// The county `region` of the caller's area (another area's is as if absent).
+fn region_id(conn: &mut PgConnection, caller: &Caller, region: &str) -> Result<i64, Error> {
     regions::table
         .filter(regions::name.eq(region))
         .select(regions::id)
         .first(conn)
         .optional()?
+        .filter(|id| caller.area().contains(*id))
         .ok_or_else(|| Error::invalid("unknown_region", format!("there is no county {region:?}; import its roster first")))
 }
 
@@ -215,7 +220,7 @@ pub fn create_unit(conn: &mut PgConnection, can: &ManageCatalog, caller: &Caller
     new.check_lengths()?;
     limits::aliases(&new.aliases)?;
     conn.transaction(|conn| {
-        let region = region_id(conn, &new.region)?;
+        let region = region_id(conn, caller, &new.region)?;
         check_names(conn, region, None, &new.name, &new.aliases)?;
         let fields = UnitFields { name: &new.name, kind: new.kind, law_enforcement: new.law_enforcement, note: new.note.as_deref() };
         let id = insert(conn, can, region, &fields, &new.aliases)?;
@@ -312,8 +317,11 @@ fn group_dtos(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<UnitGroup
     Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
-pub fn list_groups(conn: &mut PgConnection, _can: &ReadCatalog, region: Option<&str>) -> Result<Vec<UnitGroup>, Error> {
+pub fn list_groups(conn: &mut PgConnection, can: &ReadCatalog, region: Option<&str>) -> Result<Vec<UnitGroup>, Error> {
     let mut query = unit_groups::table.order(unit_groups::id).select(unit_groups::id).into_boxed();
+    if let Some(regions) = can.area().region_ids() {
+        query = query.filter(unit_groups::region_id.eq_any(regions.to_vec()));
+    }
     if let Some(region) = region {
         query = query.filter(unit_groups::region_id.eq_any(regions::table.filter(regions::name.eq(region.to_owned())).select(regions::id)));
     }
@@ -394,7 +402,7 @@ fn check_phrase(conn: &mut PgConnection, region_id: i64, group_id: Option<i64>, 
 pub fn create_group(conn: &mut PgConnection, _can: &ManageCatalog, caller: &Caller, new: &NewUnitGroup) -> Result<UnitGroup, Error> {
     new.check_lengths()?;
     conn.transaction(|conn| {
-        let region = region_id(conn, &new.region)?;
+        let region = region_id(conn, caller, &new.region)?;
         check_phrase(conn, region, None, &new.phrase)?;
         let kinds: Vec<&str> = new.member_kinds.iter().map(|kind| kind.as_str()).collect();
         let id: i64 = diesel::insert_into(unit_groups::table)

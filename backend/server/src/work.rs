@@ -66,8 +66,17 @@ pub struct AssignmentFilter {
 impl AssignmentFilter {
     /// `due_until` is the last day of `due_within_working_days`, worked out
     /// with the calendar by the caller.
-    fn query(&self, today: NaiveDate, due_until: Option<NaiveDate>) -> assignments::BoxedQuery<'static, diesel::pg::Pg> {
+    fn query(
+        &self,
+        today: NaiveDate,
+        due_until: Option<NaiveDate>,
+        area: &crate::authz::Area,
+    ) -> assignments::BoxedQuery<'static, diesel::pg::Pg> {
         let mut query = assignments::table.into_boxed();
+        if let Some(regions) = area.region_ids() {
+            query =
+                query.filter(assignments::unit_id.eq_any(units::table.filter(units::region_id.eq_any(regions.to_vec())).select(units::id)));
+        }
         if let Some(code) = &self.campaign {
             let campaign_tasks = tasks::table.inner_join(campaigns::table).filter(campaigns::code.eq(code.clone())).select(tasks::id);
             query = query.filter(assignments::task_id.eq_any(campaign_tasks));
@@ -112,7 +121,7 @@ impl AssignmentFilter {
 
 pub fn assignments(
     conn: &mut PgConnection,
-    _can: &ReadProgress,
+    can: &ReadProgress,
     filter: &AssignmentFilter,
     cursor: &Cursor,
 ) -> Result<Page<Assignment>, Error> {
@@ -124,9 +133,9 @@ pub fn assignments(
         Some(days) => Some(crate::calendar::load(conn)?.add_working_days(today, days)),
         None => None,
     };
-    let total: i64 = filter.query(today, due_until).count().get_result(conn)?;
+    let total: i64 = filter.query(today, due_until, can.area()).count().get_result(conn)?;
     let rows: Vec<Row> = filter
-        .query(today, due_until)
+        .query(today, due_until, can.area())
         .order((assignments::due_date.asc().nulls_last(), assignments::id.asc()))
         .limit(cursor.limit)
         .offset(cursor.offset)

@@ -245,6 +245,7 @@ fn UsersTab() -> impl IntoView {
     let role = RwSignal::new(Role::UnitStaff.as_str().to_owned());
     let unit = RwSignal::new(manager_unit.map(|id| id.to_string()).unwrap_or_default());
     let password = RwSignal::new(String::new());
+    let region = RwSignal::new(String::new());
     let outcome = RwSignal::new(None::<Result<String, String>>);
     let add = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
@@ -253,6 +254,7 @@ fn UsersTab() -> impl IntoView {
             display_name: display_name.get_untracked(),
             role: Role::parse(&role.get_untracked()).unwrap_or(Role::UnitStaff),
             unit_id: unit.get_untracked().parse().ok(),
+            region: Some(region.get_untracked().trim().to_owned()).filter(|name| !name.is_empty()),
             password: password.get_untracked(),
         };
         spawn_local(async move {
@@ -283,6 +285,7 @@ fn UsersTab() -> impl IntoView {
                         <UnitOptions />
                     </select>
                 </label>
+                <label>{strings::REGION}<input name="region" placeholder="罗平县 / 曲靖市" prop:value=region on:input=move |e| region.set(event_target_value(&e)) /></label>
                 <label>{strings::PASSWORD}<input type="password" name="password" autocomplete="new-password" required minlength="10"
                     prop:value=password on:input=move |e| password.set(event_target_value(&e)) /></label>
                 <button type="submit">{strings::SAVE}</button>
@@ -298,7 +301,7 @@ fn UsersTab() -> impl IntoView {
                         let username = user.username.clone();
                         view! {
                             <tr data-username=username><td>{user.username}</td><td>{user.display_name}</td><td>{user.role.zh_name()}</td>
-                                <td>{user.unit.map(|unit| unit.name).unwrap_or_default()}</td>
+                                <td>{user.unit.map(|unit| unit.name).or(user.region).unwrap_or_default()}</td>
                                 <td>{user.disabled.then_some(strings::DISABLED)}</td>
                                 // The security administrator unlocks accounts and resets a lost authenticator.
                                 <td>{security.then(|| view! {

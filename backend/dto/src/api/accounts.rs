@@ -13,6 +13,10 @@ pub struct User {
     pub role: Role,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<UnitRef>,
+    /// The region the account works in (its area is this region and the
+    /// regions below it); absent: the whole installation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     pub is_demo: bool,
     pub disabled: bool,
     pub created_at: DateTime<Utc>,
@@ -31,6 +35,13 @@ pub struct NewUser {
     /// Required for unit roles; absent for admins and inspectors.
     #[serde(default)]
     pub unit_id: Option<i64>,
+    /// The region (county, or a province's or city's) the account works
+    /// in, by name: it sees that region and the regions below it. Required
+    /// for an area office; a unit's account takes its unit's; absent for
+    /// the administrators (the whole installation).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
+    pub region: Option<String>,
     /// At least 10 characters.
     #[cfg_attr(feature = "openapi", schema(max_length = 256))]
     pub password: String,

@@ -64,6 +64,9 @@ pub struct Me {
     pub role: Role,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<UnitRef>,
+    /// The region the account works in; absent: the whole installation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     /// A demo account, whose password is published.
     pub is_demo: bool,
     /// What the user must do before anything else; the API refuses every

@@ -14,7 +14,7 @@ use duban_dto::Role;
 use duban_dto::api::{Me, UnitRef, User};
 use serde_json::{Value, json};
 
-use crate::db::schema::{units, users as user_table};
+use crate::db::schema::{regions, units, users as user_table};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = user_table)]
@@ -24,6 +24,7 @@ struct UserRow {
     display_name: String,
     role: Role,
     unit_id: Option<i64>,
+    region_id: Option<i64>,
     password_hash: String,
     is_demo: bool,
     disabled_at: Option<DateTime<Utc>>,
@@ -53,6 +54,11 @@ fn unit_ref(conn: &mut PgConnection, unit_id: Option<i64>) -> QueryResult<Option
     Ok(Some(UnitRef { id, name }))
 }
 
+fn region_name(conn: &mut PgConnection, region_id: Option<i64>) -> QueryResult<Option<String>> {
+    let Some(id) = region_id else { return Ok(None) };
+    regions::table.find(id).select(regions::name).first(conn).map(Some)
+}
+
 fn user_dto(conn: &mut PgConnection, row: &UserRow) -> QueryResult<User> {
     Ok(User {
         id: row.id,
@@ -60,6 +66,7 @@ fn user_dto(conn: &mut PgConnection, row: &UserRow) -> QueryResult<User> {
         display_name: row.display_name.clone(),
         role: row.role,
         unit: unit_ref(conn, row.unit_id)?,
+        region: region_name(conn, row.region_id)?,
         is_demo: row.is_demo,
         disabled: row.disabled_at.is_some(),
         created_at: row.created_at,
@@ -76,6 +83,7 @@ fn me(conn: &mut PgConnection, row: &UserRow) -> Result<Me, crate::error::Error>
         display_name: row.display_name.clone(),
         role: row.role,
         unit: unit_ref(conn, row.unit_id)?,
+        region: region_name(conn, row.region_id)?,
         is_demo: row.is_demo,
         restriction: crate::authz::restriction(
             row.role,

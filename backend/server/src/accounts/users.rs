@@ -11,7 +11,7 @@ use super::{UserRow, user_dto};
 use crate::audit::{self, Event};
 use crate::auth::password;
 use crate::authz::{AssignRoles, ManageAccounts, ReadAccounts, UnlockAccounts};
-use crate::db::schema::{recovery_codes, units, users};
+use crate::db::schema::{recovery_codes, regions, units, users};
 use crate::error::Error;
 use crate::limits::{self, Bounded};
 
@@ -20,6 +20,9 @@ pub fn list_users(conn: &mut PgConnection, can: &ReadAccounts) -> Result<Vec<Use
     let mut query = users::table.order(users::username).select(UserRow::as_select()).into_boxed();
     if let Some(unit) = can.unit_id() {
         query = query.filter(users::unit_id.eq(unit));
+    }
+    if let Some(regions) = can.area().region_ids() {
+        query = query.filter(users::region_id.eq_any(regions.to_vec()));
     }
     let rows: Vec<UserRow> = query.load(conn)?;
     Ok(rows.iter().map(|row| user_dto(conn, row)).collect::<QueryResult<_>>()?)
@@ -35,13 +38,32 @@ pub fn get_user(conn: &mut PgConnection, can: &ReadAccounts, id: i64) -> Result<
     Ok(user_dto(conn, &row)?)
 }
 
+/// The region a new account works in: the one it names (an area office
+/// must name one; administrators name none). A unit's account takes its
+/// unit's region, which the database sets.
+fn region_of_new_account(conn: &mut PgConnection, new: &NewUser) -> Result<Option<i64>, Error> {
+    let name = new.region.as_deref().map(str::trim).filter(|name| !name.is_empty());
+    match (new.role, name) {
+        (Role::AreaOffice, None) => {
+            return Err(Error::invalid("region_required", "an area office account oversees a region: give region"));
+        }
+        (role, Some(_)) if role.is_administrator() => {
+            return Err(Error::invalid("region_not_allowed", format!("a {role} account serves the whole installation: leave out region")));
+        }
+        _ => {}
+    }
+    let Some(name) = name else { return Ok(None) };
+    let id: Option<i64> = regions::table.filter(regions::name.eq(name)).select(regions::id).first(conn).optional()?;
+    id.map(Some).ok_or_else(|| Error::invalid("unknown_region", format!("there is no region {name:?}")))
+}
+
 /// Checks that a role and a unit fit together and that the unit exists.
 pub(crate) fn check_placement(conn: &mut PgConnection, role: Role, unit_id: Option<i64>) -> Result<(), Error> {
     match (role, unit_id) {
         (Role::UnitManager | Role::UnitStaff, None) => {
             return Err(Error::invalid("unit_required", format!("a {role} account belongs to a unit: give unit_id")));
         }
-        (Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin | Role::Inspector, Some(_)) => {
+        (Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin | Role::Inspector | Role::AreaOffice, Some(_)) => {
             return Err(Error::invalid("unit_not_allowed", format!("a {role} account belongs to no unit: leave out unit_id")));
         }
         _ => {}
@@ -96,6 +118,7 @@ fn create_user_row(
         return Err(Error::forbidden(refusal_of_scope(new.role)));
     }
     check_placement(conn, new.role, new.unit_id)?;
+    let region_id = region_of_new_account(conn, new)?;
     let policy = crate::policy::cached(conn)?;
     password::check_strength(&new.password, &username, &policy).map_err(|(code, why)| Error::invalid(code, why))?;
     if !is_demo {
@@ -118,6 +141,7 @@ fn create_user_row(
                 users::display_name.eq(new.display_name.trim()),
                 users::role.eq(new.role),
                 users::unit_id.eq(new.unit_id),
+                users::region_id.eq(region_id),
                 users::password_hash.eq(&hash),
                 users::is_demo.eq(is_demo),
                 // Whoever set the password, the user changes it at the first sign-in.

@@ -27,28 +27,39 @@ pub fn user_of_token(conn: &mut PgConnection, claims: &Claims) -> Result<Actor, 
     let user_id: i64 = claims.sub.parse().map_err(|_| unauthenticated("the access token is invalid"))?;
     let now = Utc::now();
     #[allow(clippy::type_complexity)]
-    let row: Option<(i64, String, Role, Option<i64>, bool, DateTime<Utc>, Option<DateTime<Utc>>, DateTime<Utc>, DateTime<Utc>)> =
-        users::table
-            .inner_join(sessions::table)
-            .filter(users::id.eq(user_id))
-            .filter(sessions::id.eq(claims.sid))
-            .filter(users::disabled_at.is_null())
-            .filter(sessions::revoked_at.is_null())
-            .filter(sessions::expires_at.gt(now))
-            .select((
-                users::id,
-                users::username,
-                users::role,
-                users::unit_id,
-                users::must_change_password,
-                users::password_changed_at,
-                users::totp_enabled_at,
-                sessions::created_at,
-                sessions::last_used_at,
-            ))
-            .first(conn)
-            .optional()?;
-    let (id, username, role, unit_id, must_change, changed_at, totp_enabled_at, created_at, last_used_at) =
+    let row: Option<(
+        i64,
+        String,
+        Role,
+        Option<i64>,
+        Option<i64>,
+        bool,
+        DateTime<Utc>,
+        Option<DateTime<Utc>>,
+        DateTime<Utc>,
+        DateTime<Utc>,
+    )> = users::table
+        .inner_join(sessions::table)
+        .filter(users::id.eq(user_id))
+        .filter(sessions::id.eq(claims.sid))
+        .filter(users::disabled_at.is_null())
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(now))
+        .select((
+            users::id,
+            users::username,
+            users::role,
+            users::unit_id,
+            users::region_id,
+            users::must_change_password,
+            users::password_changed_at,
+            users::totp_enabled_at,
+            sessions::created_at,
+            sessions::last_used_at,
+        ))
+        .first(conn)
+        .optional()?;
+    let (id, username, role, unit_id, region_id, must_change, changed_at, totp_enabled_at, created_at, last_used_at) =
         row.ok_or_else(|| unauthenticated("the session has ended; sign in again"))?;
     let policy = crate::policy::cached(conn)?;
     if let Some(reason) = session_over(&policy, created_at, last_used_at, now) {
@@ -62,7 +73,11 @@ pub fn user_of_token(conn: &mut PgConnection, claims: &Claims) -> Result<Actor, 
         diesel::update(sessions::table.find(claims.sid)).set(sessions::last_used_at.eq(now)).execute(conn)?;
     }
     let restriction = crate::authz::restriction(role, must_change, changed_at, totp_enabled_at.is_some(), &policy, now);
-    Ok(Actor::User(UserActor { id, username, role, unit_id, session_id: claims.sid, restriction }))
+    let area = match region_id {
+        Some(region) => crate::db::areas::area_of(conn, region)?,
+        None => crate::authz::Area::Everywhere,
+    };
+    Ok(Actor::User(UserActor { id, username, role, unit_id, session_id: claims.sid, restriction, area }))
 }
 
 /// Ends a session the policy says is over, and says so in the audit log.

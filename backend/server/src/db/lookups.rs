@@ -20,6 +20,20 @@ pub fn campaign_id(conn: &mut PgConnection, code: &str) -> Result<i64, Error> {
         .ok_or_else(|| Error::not_found(format!("there is no campaign {code:?}")))
 }
 
+/// The id of the campaign `code` when it lies in `area`: a campaign a
+/// request names in its body is checked here, as the path's are by
+/// `http::area`.
+pub fn campaign_id_within(conn: &mut PgConnection, area: &crate::authz::Area, code: &str) -> Result<i64, Error> {
+    campaigns::table
+        .filter(campaigns::code.eq(code))
+        .select((campaigns::id, campaigns::region_id))
+        .first::<(i64, i64)>(conn)
+        .optional()?
+        .filter(|(_, region)| area.contains(*region))
+        .map(|(id, _)| id)
+        .ok_or_else(|| Error::not_found(format!("there is no campaign {code:?}")))
+}
+
 /// An assignment's status, task and round, and what access to it depends
 /// on: its unit and its task's lead units.
 #[derive(Debug, Clone)]

@@ -1,6 +1,7 @@
 //! The database: connecting (to DATABASE_URL or to the embedded cluster),
 //! migrating, and the connection pool handlers borrow from.
 
+pub mod areas;
 pub mod groups;
 pub mod health;
 pub mod lookups;

@@ -7,6 +7,7 @@ diesel::table! {
         id -> Int8,
         name -> Text,
         created_at -> Timestamptz,
+        parent_id -> Nullable<Int8>,
     }
 }
 
@@ -452,6 +453,7 @@ diesel::table! {
         totp_secret -> Nullable<Bytea>,
         totp_enabled_at -> Nullable<Timestamptz>,
         totp_last_step -> Nullable<Int8>,
+        region_id -> Nullable<Int8>,
     }
 }
 

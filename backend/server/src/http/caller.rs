@@ -53,6 +53,7 @@ impl FromRequest for Caller {
             .map(|token| token.trim().to_owned());
         let info = request_info(request);
         let path = request.path().to_owned();
+        let named = super::area::named_resources(request);
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::from(Error::internal(anyhow::anyhow!("AppState is not configured"))))?;
             let Some(credential) = credential else {
@@ -62,7 +63,17 @@ impl FromRequest for Caller {
                 state.db(move |conn| credentials::client_of_key(conn, &credential)).await?
             } else {
                 let claims = state.jwt.verify(&credential).ok_or_else(|| unauthenticated("the access token is invalid or has expired"))?;
-                state.db(move |conn| credentials::user_of_token(conn, &claims)).await?
+                // Who the user is and whether what the request names lies in
+                // the user's area, on one pooled connection.
+                state
+                    .db(move |conn| {
+                        let actor = credentials::user_of_token(conn, &claims)?;
+                        if let crate::authz::Actor::User(user) = &actor {
+                            super::area::check(conn, &user.area, &named)?;
+                        }
+                        Ok::<_, Error>(actor)
+                    })
+                    .await?
             };
             // A password to change or a second factor to enrol comes first.
             if let crate::authz::Actor::User(user) = &actor

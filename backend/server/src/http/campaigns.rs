@@ -24,10 +24,9 @@ use crate::{catalog, dashboard};
 )]
 #[post("/campaigns")]
 pub async fn create_campaign(state: web::Data<AppState>, caller: Caller, body: web::Json<NewCampaign>) -> Result<HttpResponse, ApiError> {
-    let can = caller.import_data()?;
-    let read = caller.read_catalog()?;
+    let can = caller.start_campaigns()?;
     let new = body.into_inner();
-    let created = state.db(move |conn| crate::templates::create_campaign(conn, &can, &read, &caller, &new)).await?;
+    let created = state.db(move |conn| crate::templates::create_campaign(conn, &can, &caller, &new)).await?;
     Ok(HttpResponse::Created().json(created))
 }
 

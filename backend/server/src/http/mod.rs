@@ -6,6 +6,7 @@
 //! document is built from the same registration the server serves.
 
 mod api_clients;
+pub mod area;
 mod assignments;
 mod audit;
 mod auth;

@@ -168,12 +168,25 @@ fn parse_date(text: &str) -> Option<NaiveDate> {
 }
 
 /// The county a row belongs to: its own column, the import's default, or
-/// the only county there is.
-fn region_of(conn: &mut PgConnection, row: &Row, defaults: &Defaults, outcome: &mut Outcome) -> QueryResult<Option<(i64, String)>> {
+/// the only county there is (in the caller's area).
+fn region_of(
+    conn: &mut PgConnection,
+    can: &ImportData,
+    row: &Row,
+    defaults: &Defaults,
+    outcome: &mut Outcome,
+) -> QueryResult<Option<(i64, String)>> {
     let name = match row.get("region").or(defaults.region.as_deref()) {
         Some(name) => name.trim().to_owned(),
         None => {
-            let all: Vec<(i64, String)> = regions::table.select((regions::id, regions::name)).limit(2).load(conn)?;
+            // Counties only: a city or province above them holds no units.
+            let counties =
+                diesel::dsl::sql::<diesel::sql_types::Bool>("NOT EXISTS (SELECT 1 FROM regions below WHERE below.parent_id = regions.id)");
+            let mut query = regions::table.filter(counties).select((regions::id, regions::name)).limit(2).into_boxed();
+            if let Some(area) = can.area().region_ids() {
+                query = query.filter(regions::id.eq_any(area.to_vec()));
+            }
+            let all: Vec<(i64, String)> = query.load(conn)?;
             if let [only] = all.as_slice() {
                 return Ok(Some(only.clone()));
             }
@@ -182,7 +195,8 @@ fn region_of(conn: &mut PgConnection, row: &Row, defaults: &Defaults, outcome: &
         }
     };
     let id: Option<i64> = regions::table.filter(regions::name.eq(&name)).select(regions::id).first(conn).optional()?;
-    match id {
+    // Another area's county is answered as if it did not exist.
+    match id.filter(|id| can.area().contains(*id)) {
         Some(id) => Ok(Some((id, name))),
         None => {
             outcome.error("region", format!("there is no county {name:?}; import its roster first"));
@@ -246,7 +260,7 @@ fn unit_row(
     seen: &mut SeenKeys,
 ) -> Result<RowOutcome, BulkError> {
     let mut outcome = Outcome::new();
-    let region = region_of(conn, row, defaults, &mut outcome)?;
+    let region = region_of(conn, can, row, defaults, &mut outcome)?;
     outcome.limits(
         row,
         &[("name", limits::NAME), ("region", limits::NAME), ("note", limits::NOTE), ("aliases", limits::NAME * limits::ALIASES)],
@@ -340,7 +354,7 @@ pub struct UserImport {
 
 pub fn users(
     conn: &mut PgConnection,
-    _can: &ImportData,
+    can: &ImportData,
     rows: &[Row],
     defaults: &Defaults,
     progress: &mut dyn FnMut(usize),
@@ -349,7 +363,7 @@ pub fn users(
     let mut import = UserImport { outcomes: Vec::with_capacity(rows.len()), passwords_ignored: 0 };
     let policy = crate::policy::current(conn)?;
     for (index, row) in rows.iter().enumerate() {
-        import.outcomes.push(user_row(conn, row, defaults, &policy, &mut seen, &mut import.passwords_ignored)?);
+        import.outcomes.push(user_row(conn, can, row, defaults, &policy, &mut seen, &mut import.passwords_ignored)?);
         progress(index + 1);
     }
     Ok(import)
@@ -357,6 +371,7 @@ pub fn users(
 
 fn user_row(
     conn: &mut PgConnection,
+    can: &ImportData,
     row: &Row,
     defaults: &Defaults,
     policy: &duban_dto::api::SecurityPolicy,
@@ -378,6 +393,17 @@ fn user_row(
     if let Some(first) = seen.repeat(&username, row.number) {
         outcome.error("username", format!("row {first} already names this account"));
     }
+    // Another area's account is as if absent, and its username as taken.
+    let outside: bool = users::table
+        .filter(users::username.eq(&username))
+        .select(users::region_id)
+        .first::<Option<i64>>(conn)
+        .optional()?
+        .is_some_and(|region| can.area().region_ids().is_some() && !region.is_some_and(|region| can.area().contains(region)));
+    if outside {
+        outcome.error("username", "the username is taken");
+        return Ok(outcome.finish(row, RowAction::Unchanged, Vec::new()));
+    }
     let existing: Option<(i64, String, String, Option<i64>)> = users::table
         .filter(users::username.eq(&username))
         .select((users::id, users::display_name, users::role, users::unit_id))
@@ -390,6 +416,10 @@ fn user_row(
         Some(text) => match parse_role(text) {
             Some(role) if role.is_administrator() => {
                 outcome.error("role", "administrator accounts are not created by imports; use `duban user create`");
+                None
+            }
+            Some(Role::AreaOffice) => {
+                outcome.error("role", "area office accounts are made by the system administrator, not by imports");
                 None
             }
             Some(role) => Some(role),
@@ -410,7 +440,7 @@ fn user_row(
         outcome.error("display_name", "display_name is required for a new account");
     }
     let unit_id = match row.get("unit") {
-        Some(unit) => match region_of(conn, row, defaults, &mut outcome)? {
+        Some(unit) => match region_of(conn, can, row, defaults, &mut outcome)? {
             Some((region_id, region)) => {
                 let id = unit_named(conn, region_id, unit.trim())?;
                 if id.is_none() {
@@ -458,6 +488,9 @@ fn user_row(
                     users::display_name.eq(display_name.as_deref().expect("checked above")),
                     users::role.eq(final_role.as_str()),
                     users::unit_id.eq(final_unit),
+                    // An account without a unit works in the importer's area
+                    // (a unit's account in its unit's region, by the trigger).
+                    users::region_id.eq(can.area().root()),
                     users::password_hash.eq(&hash),
                     users::is_demo.eq(false),
                     // Someone else chose this password, so its holder changes it first.
@@ -503,7 +536,7 @@ struct CampaignTasks {
 
 pub fn assignments(
     conn: &mut PgConnection,
-    _can: &ImportData,
+    can: &ImportData,
     rows: &[Row],
     defaults: &Defaults,
     progress: &mut dyn FnMut(usize),
@@ -530,7 +563,7 @@ pub fn assignments(
         let campaign = match code {
             Some(code) => {
                 if !campaigns_by_code.contains_key(&code) {
-                    let loaded = load_campaign(conn, &code)?;
+                    let loaded = load_campaign(conn, can, &code)?;
                     campaigns_by_code.insert(code.clone(), loaded);
                 }
                 let campaign = campaigns_by_code[&code].as_ref();
@@ -636,12 +669,14 @@ pub fn assignments(
     Ok(outcomes)
 }
 
-fn load_campaign(conn: &mut PgConnection, code: &str) -> QueryResult<Option<CampaignTasks>> {
+/// The campaign `code` with its tasks; another area's is as if absent.
+fn load_campaign(conn: &mut PgConnection, can: &ImportData, code: &str) -> QueryResult<Option<CampaignTasks>> {
     let Some((id, region_id)) = campaigns::table
         .filter(campaigns::code.eq(code))
         .select((campaigns::id, campaigns::region_id))
         .first::<(i64, i64)>(conn)
         .optional()?
+        .filter(|(_, region_id)| can.area().contains(*region_id))
     else {
         return Ok(None);
     };

@@ -11,6 +11,7 @@ use duban_dto::{AssignmentStatus, PartyRole, TaskList};
 
 use super::roster::RegionRoster;
 use super::{ChangeAction, Entity, ImportError, ImportReport};
+use crate::authz::ImportData;
 use crate::db::models::{Campaign, Indicator, Target, Task, TaskParty};
 use crate::db::schema::{assignments, campaigns, indicators, regions, task_parties, task_targets, tasks, units};
 
@@ -18,12 +19,13 @@ use crate::db::schema::{assignments, campaigns, indicators, regions, task_partie
 /// the document's county. A new code creates the campaign.
 pub(super) fn import_document(
     conn: &mut PgConnection,
+    can: &ImportData,
     document: &Document,
     code: Option<&str>,
     report: &mut ImportReport,
 ) -> Result<(), ImportError> {
     let meta = meta_for_document(conn, document, code)?;
-    import_seed(conn, &CampaignSeed::from_document(document, meta), report)
+    import_seed(conn, can, &CampaignSeed::from_document(document, meta), report)
 }
 
 /// The campaign a document goes into: an existing one keeps its description.
@@ -96,9 +98,14 @@ fn meta_for_document(conn: &mut PgConnection, document: &Document, code: Option<
 }
 
 /// Brings the campaign `seed.campaign.code` to exactly what the seed says.
-pub(super) fn import_seed(conn: &mut PgConnection, seed: &CampaignSeed, report: &mut ImportReport) -> Result<(), ImportError> {
+pub(super) fn import_seed(
+    conn: &mut PgConnection,
+    can: &ImportData,
+    seed: &CampaignSeed,
+    report: &mut ImportReport,
+) -> Result<(), ImportError> {
     seed.validate()?;
-    let mut roster = RegionRoster::load_or_create(conn, &seed.campaign.region, report)?;
+    let mut roster = RegionRoster::load_or_create(conn, can, &seed.campaign.region, report)?;
     let campaign_id = upsert_campaign(conn, roster.region_id, &seed.campaign, report)?;
     let parties = resolve_parties(conn, seed, &mut roster, report)?;
     let level2_ids = sync_indicators(conn, campaign_id, seed, report)?;

@@ -140,7 +140,7 @@ impl From<diesel::result::Error> for Rollback {
 /// changes something is audited (one row listing the changes).
 pub fn run(
     conn: &mut PgConnection,
-    _can: &ImportData,
+    can: &ImportData,
     actor: &audit::Actor,
     source: &Source,
     label: &str,
@@ -152,9 +152,9 @@ pub fn run(
     }
     let outcome = conn.transaction::<(), Rollback, _>(|conn| {
         match source {
-            Source::Table { document, campaign } => campaign::import_document(conn, document, campaign.as_deref(), &mut report),
-            Source::Campaign(seed) => campaign::import_seed(conn, seed, &mut report),
-            Source::Roster(seed) => roster::import(conn, seed, &mut report),
+            Source::Table { document, campaign } => campaign::import_document(conn, can, document, campaign.as_deref(), &mut report),
+            Source::Campaign(seed) => campaign::import_seed(conn, can, seed, &mut report),
+            Source::Roster(seed) => roster::import(conn, can, seed, &mut report),
         }
         .map_err(Rollback::Failed)?;
         if dry_run {

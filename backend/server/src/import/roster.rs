@@ -10,6 +10,7 @@ use duban_breakdown::seed::{GroupSeed, RosterSeed, UnitSeed};
 use duban_dto::UnitKind;
 
 use super::{ChangeAction, Entity, ImportError, ImportReport};
+use crate::authz::ImportData;
 use crate::db::models::{Unit, UnitGroup};
 use crate::db::schema::{regions, unit_aliases, unit_group_members, unit_groups, units};
 
@@ -23,8 +24,8 @@ pub(super) struct RegionRoster {
 }
 
 impl RegionRoster {
-    pub fn load_or_create(conn: &mut PgConnection, region: &str, report: &mut ImportReport) -> Result<Self, ImportError> {
-        let region_id = region_id(conn, region, report)?;
+    pub fn load_or_create(conn: &mut PgConnection, can: &ImportData, region: &str, report: &mut ImportReport) -> Result<Self, ImportError> {
+        let region_id = region_id(conn, can, region, report)?;
         let mut index = RosterIndex::default();
         index.set_knowledge(Knowledge::builtin().for_region(region));
         let mut roster =
@@ -124,11 +125,20 @@ impl RegionRoster {
 }
 
 /// The id of the region called `name`, created when new.
-fn region_id(conn: &mut PgConnection, name: &str, report: &mut ImportReport) -> QueryResult<i64> {
+/// The region called `name`, created when the caller may add regions.
+/// A region outside the caller's area is refused as if it were anyone
+/// else's: the caller imports into its own area only.
+fn region_id(conn: &mut PgConnection, can: &ImportData, name: &str, report: &mut ImportReport) -> Result<i64, ImportError> {
+    let outside =
+        || ImportError::Refused(format!("{name} is not in your area: you import into your own county (or your area's counties) only"));
     if let Some(id) = regions::table.filter(regions::name.eq(name)).select(regions::id).first(conn).optional()? {
-        return Ok(id);
+        return if can.area().contains(id) { Ok(id) } else { Err(outside()) };
     }
-    let id = diesel::insert_into(regions::table).values(regions::name.eq(name)).returning(regions::id).get_result(conn)?;
+    let parent = can.new_region_parent().map_err(|()| outside())?;
+    let id = diesel::insert_into(regions::table)
+        .values((regions::name.eq(name), regions::parent_id.eq(parent)))
+        .returning(regions::id)
+        .get_result(conn)?;
     report.record(Entity::Region, name, ChangeAction::Created);
     Ok(id)
 }
@@ -136,9 +146,9 @@ fn region_id(conn: &mut PgConnection, name: &str, report: &mut ImportReport) -> 
 /// Brings the region's units and groups to what the roster says. Units and
 /// groups the roster leaves out are kept — tasks and assignments may refer
 /// to them — and reported.
-pub(super) fn import(conn: &mut PgConnection, seed: &RosterSeed, report: &mut ImportReport) -> Result<(), ImportError> {
+pub(super) fn import(conn: &mut PgConnection, can: &ImportData, seed: &RosterSeed, report: &mut ImportReport) -> Result<(), ImportError> {
     seed.validate()?;
-    let region_id = region_id(conn, &seed.region, report)?;
+    let region_id = region_id(conn, can, &seed.region, report)?;
     let existing: Vec<Unit> = units::table.filter(units::region_id.eq(region_id)).order(units::id).select(Unit::as_select()).load(conn)?;
     let mut by_name: BTreeMap<String, Unit> = existing.into_iter().map(|unit| (unit.name.clone(), unit)).collect();
     let mut unit_ids: BTreeMap<String, i64> = by_name.iter().map(|(name, unit)| (name.clone(), unit.id)).collect();
