@@ -96,6 +96,14 @@ fn a_county_sees_only_itself_and_the_city_office_sees_its_counties() {
         luoping.get_json("/api/v1/tasks?limit=1")["total"],
         "the same checklist"
     );
+    // The audit log shows a county what its own accounts did.
+    luoping.get("/api/v1/campaigns/luoping/export.csv");
+    let seen = |client: &Client| -> Vec<String> {
+        let page = client.get_json("/api/v1/audit?action=export.breakdown&limit=50");
+        page["items"].as_array().unwrap().iter().map(|row| row["actor_name"].as_str().unwrap_or_default().to_owned()).collect()
+    };
+    assert!(seen(&luoping).contains(&"yfzxb".to_owned()), "{:?}", seen(&luoping));
+    assert!(seen(&shizong).is_empty(), "师宗县 reads nothing 罗平县 did: {:?}", seen(&shizong));
     assert_eq!(shizong.get_json("/api/v1/assignments?limit=1")["total"], 0, "师宗县 has assigned nothing yet");
 
     // The city's office reads and starts campaigns; it changes no county's work.

@@ -69,8 +69,8 @@
 //! office) every county in it. Anything of another region is answered as
 //! if absent (404) — by the `Caller` extractor for resources named in the
 //! path or query (`http::area`), and by the read functions, which take the
-//! area with [`ReadCatalog`], [`ReadProgress`], [`ReadAccounts`] and
-//! [`ImportData`], for lists. The area office reads, lists evidence, and
+//! area with [`ReadCatalog`], [`ReadProgress`], [`ReadAccounts`],
+//! [`ReadNotices`], [`ReadAudit`] and [`ImportData`], for lists. The area office reads, lists evidence, and
 //! starts campaigns from the checklist; it changes nothing else.
 
 use chrono::{DateTime, Utc};
@@ -299,8 +299,9 @@ capability!(
     /// Manage API clients and their keys.
     ManageApiClients
 );
-capability!(
-    /// Read the audit log.
+area_capability!(
+    /// Read the audit log: all of it for the whole installation, else what
+    /// the accounts of the area did.
     ReadAudit
 );
 /// Import data in bulk into the regions of the caller's area.
@@ -843,7 +844,7 @@ impl Caller {
 
     pub fn read_audit(&self) -> Result<ReadAudit, Error> {
         if self.is(&[Role::AuditAdmin, Role::LeadOffice, Role::Inspector]) || self.has_scope(Scope::AuditRead) {
-            Ok(ReadAudit::granted())
+            Ok(ReadAudit::granted(self.area()))
         } else {
             Err(self.refuse("read the audit log"))
         }
@@ -1072,7 +1073,7 @@ impl Operator {
     }
 
     pub fn read_audit(&self) -> ReadAudit {
-        ReadAudit::granted()
+        ReadAudit::granted(Area::Everywhere)
     }
 
     pub fn read_accounts(&self) -> ReadAccounts {
