@@ -259,3 +259,45 @@ fn a_large_file_reports_its_progress() {
     assert_eq!(job["report"]["rows"].as_array().unwrap().len() as i64, total);
     assert_eq!(job["report"]["written"], false);
 }
+
+/// Several instances share the jobs table: a job is failed only once the
+/// lease of the instance running it has run out, never while a live
+/// instance renews it; a job made through the API starts with a lease.
+#[test]
+fn only_jobs_whose_lease_ran_out_are_failed_as_interrupted() {
+    let db = TestDb::with_demo();
+    let server = TestServer::start(&db);
+    let office = server.login("yfzxb");
+    let (content_type, body) = csv("单位名称,类型\n县数据局,government_department\n");
+    let job = import(&office, "kind=units&file_name=units.csv&dry_run=true", content_type, body);
+    let mut conn = db.conn();
+    let leased_for =
+        count(&mut conn, &format!("SELECT extract(epoch FROM lease_until - created_at)::bigint FROM import_jobs WHERE id = {}", job["id"]));
+    assert!((50..=70).contains(&leased_for), "a minute's lease, got {leased_for} s");
+
+    let insert = |lease: &str, conn: &mut diesel::PgConnection| {
+        diesel::RunQueryDsl::execute(
+            diesel::sql_query(format!(
+                "INSERT INTO import_jobs (kind, dry_run, status, format, user_id, lease_until) \
+                 VALUES ('units', false, 'running', 'csv', (SELECT id FROM users WHERE username = 'yfzxb'), now() + interval '{lease}')"
+            )),
+            conn,
+        )
+        .unwrap();
+        count(conn, "SELECT max(id) FROM import_jobs")
+    };
+    let dead = insert("-5 seconds", &mut conn);
+    let alive = insert("50 seconds", &mut conn);
+    let failed = duban::import::job::fail_interrupted(&mut conn, &duban::authz::Operator::for_tests()).unwrap();
+    assert_eq!(failed, 1);
+    let status = |id: i64, conn: &mut diesel::PgConnection| {
+        count(
+            conn,
+            &format!("SELECT CASE status WHEN 'failed' THEN 1 WHEN 'running' THEN 2 ELSE 0 END::bigint FROM import_jobs WHERE id = {id}"),
+        )
+    };
+    assert_eq!(status(dead, &mut conn), 1, "the dead instance's job is failed");
+    assert_eq!(status(alive, &mut conn), 2, "the live instance's job runs on");
+    let job = office.get_json(&format!("/api/v1/imports/{dead}"));
+    assert!(job["report"]["errors"][0].as_str().unwrap().contains("nothing was written"), "{job}");
+}

@@ -355,6 +355,13 @@ fn round(pool: &PgPool, operator: &Operator) -> anyhow::Result<()> {
         return Ok(());
     }
     let today = clock::today();
+    // An instance that died with a job running leaves it to whichever
+    // instance holds the scheduler once the job's lease runs out.
+    match crate::import::job::fail_interrupted(&mut conn, operator) {
+        Ok(0) => {}
+        Ok(failed) => tracing::warn!(failed, "import jobs whose instance stopped are marked failed; nothing of them was written"),
+        Err(error) => tracing::warn!(%error, "failing interrupted import jobs"),
+    }
     let result = evaluate(&mut conn, operator, today);
     diesel::sql_query("SELECT pg_advisory_unlock($1)").bind::<BigInt, _>(SCHEDULER_LOCK).execute(&mut conn)?;
     let (deadlines, notices) = result?;

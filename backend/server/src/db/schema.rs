@@ -583,6 +583,7 @@ diesel::table! {
         report -> Nullable<Jsonb>,
         created_at -> Timestamptz,
         finished_at -> Nullable<Timestamptz>,
+        lease_until -> Timestamptz,
     }
 }
 

@@ -426,6 +426,7 @@ pub fn create(
             import_jobs::format.eq(request.format.as_str()),
             import_jobs::user_id.eq(sender.user_id),
             import_jobs::client_id.eq(sender.client_id),
+            import_jobs::lease_until.eq(lease_end()),
         ))
         .returning(JobRow::as_returning())
         .get_result(conn)
@@ -442,20 +443,58 @@ pub fn get(conn: &mut PgConnection, _can: &ImportData, id: i64) -> Result<Import
         .ok_or_else(|| Error::not_found(format!("there is no import job {id}")))
 }
 
-/// Jobs that were queued or running when duban stopped never finished;
-/// their transactions rolled back. Marks them failed, saying so.
+/// How long a job's lease lasts; the instance running it renews it every
+/// [`LEASE_RENEWAL`], so only a dead instance lets it run out.
+pub const LEASE: Duration = Duration::from_secs(60);
+const LEASE_RENEWAL: Duration = Duration::from_secs(10);
+
+fn lease_end() -> DateTime<Utc> {
+    Utc::now() + chrono::Duration::from_std(LEASE).expect("a short lease")
+}
+
+/// Renews job `id`'s lease until `done` is set, on a thread of its own
+/// (the job's own connection is inside its transaction).
+fn keep_lease(pool: PgPool, id: i64, done: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    let spawned = std::thread::Builder::new().name(format!("import-{id}-lease")).spawn(move || {
+        while !done.load(std::sync::atomic::Ordering::Acquire) {
+            std::thread::park_timeout(LEASE_RENEWAL);
+            if done.load(std::sync::atomic::Ordering::Acquire) {
+                break;
+            }
+            let renewed = pool.get().map_err(|error| error.to_string()).and_then(|mut conn| {
+                diesel::update(import_jobs::table.find(id).filter(import_jobs::status.eq_any(["queued", "running"])))
+                    .set(import_jobs::lease_until.eq(lease_end()))
+                    .execute(&mut conn)
+                    .map_err(|error| error.to_string())
+            });
+            if let Err(error) = renewed {
+                tracing::warn!(job = id, %error, "could not renew an import job's lease");
+            }
+        }
+    });
+    if let Err(error) = spawned {
+        tracing::error!(job = id, %error, "could not start an import job's lease keeper");
+    }
+}
+
+/// Jobs whose instance stopped while they were queued or running never
+/// finished: their transactions rolled back, and their leases ran out.
+/// Marks them failed, saying so. Jobs another live instance is running
+/// keep their leases and are left alone. Run at start and by the scheduler.
 pub fn fail_interrupted(conn: &mut PgConnection, _can: &crate::authz::Operator) -> QueryResult<usize> {
     let report = ImportJobReport {
         errors: vec!["duban stopped while the job ran; nothing was written. Send the file again.".to_owned()],
         ..ImportJobReport::default()
     };
-    diesel::update(import_jobs::table.filter(import_jobs::status.eq_any(["queued", "running"])))
-        .set((
-            import_jobs::status.eq(ImportJobStatus::Failed.as_str()),
-            import_jobs::report.eq(serde_json::to_value(report).expect("a report serialises")),
-            import_jobs::finished_at.eq(Utc::now()),
-        ))
-        .execute(conn)
+    diesel::update(
+        import_jobs::table.filter(import_jobs::status.eq_any(["queued", "running"])).filter(import_jobs::lease_until.lt(Utc::now())),
+    )
+    .set((
+        import_jobs::status.eq(ImportJobStatus::Failed.as_str()),
+        import_jobs::report.eq(serde_json::to_value(report).expect("a report serialises")),
+        import_jobs::finished_at.eq(Utc::now()),
+    ))
+    .execute(conn)
 }
 
 /// Progress is written at most this often: often enough to watch, rarely
@@ -465,8 +504,12 @@ const PROGRESS_INTERVAL: Duration = Duration::from_millis(250);
 /// Runs a job on a thread of its own; the job row follows its progress
 /// and, at the end, holds the report.
 pub fn start(pool: PgPool, can: ImportData, actor: audit::Actor, id: i64, request: BulkRequest, bytes: Vec<u8>) {
+    let leased = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    keep_lease(pool.clone(), id, leased.clone());
+    let unstarted = leased.clone();
     let spawned = std::thread::Builder::new().name(format!("import-{id}")).spawn(move || {
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| execute(&pool, &can, &actor, id, &request, &bytes)));
+        leased.store(true, std::sync::atomic::Ordering::Release);
         let (status, report) = match outcome {
             Ok(Ok(finished)) => (finished.status, finished.report),
             Ok(Err(error)) => {
@@ -506,6 +549,7 @@ pub fn start(pool: PgPool, can: ImportData, actor: audit::Actor, id: i64, reques
     });
     if let Err(error) = spawned {
         tracing::error!(job = id, %error, "could not start an import job");
+        unstarted.store(true, std::sync::atomic::Ordering::Release);
     }
 }
 

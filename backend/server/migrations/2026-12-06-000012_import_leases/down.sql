@@ -1,0 +1,2 @@
+DROP INDEX import_jobs_unfinished;
+ALTER TABLE import_jobs DROP COLUMN lease_until;
