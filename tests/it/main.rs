@@ -5,6 +5,7 @@ mod areas;
 mod audit_log;
 mod auth;
 mod backup;
+mod balancer;
 mod browser;
 mod bulletins;
 mod cli;

@@ -34,6 +34,8 @@ const DEBIAN_PACKAGES: &[&str] = &[
     "poppler-utils",
     // TOTP codes of the demo administrators for `cargo xtask bench`.
     "oathtool",
+    // The load balancer in front of several duban instances in the tests.
+    "haproxy",
 ];
 
 pub fn all() -> anyhow::Result<()> {

@@ -366,6 +366,9 @@ async fn spa_fallback(request: HttpRequest, dir: PathBuf) -> Result<HttpResponse
     Ok(index.into_response(&request))
 }
 
+/// How long requests under way may take to finish after SIGTERM.
+pub const SHUTDOWN_GRACE_SECONDS: u64 = 30;
+
 /// Serves until SIGINT or SIGTERM, then finishes in-flight requests; over
 /// HTTPS when `tls` is given.
 pub async fn serve(
@@ -375,7 +378,11 @@ pub async fn serve(
     static_dir: Option<PathBuf>,
     cors_origins: Vec<String>,
 ) -> std::io::Result<()> {
-    let server = HttpServer::new(move || app(state.clone(), static_dir.clone(), cors_origins.clone()));
+    // On SIGTERM the listener closes at once (a balancer's next attempt
+    // goes to another instance) and requests under way, uploads included,
+    // get this long to finish before the process exits.
+    let server =
+        HttpServer::new(move || app(state.clone(), static_dir.clone(), cors_origins.clone())).shutdown_timeout(SHUTDOWN_GRACE_SECONDS);
     let (server, scheme) = match tls {
         Some(config) => (server.bind_rustls_0_23(listen, config)?, "https"),
         None => (server.bind(listen)?, "http"),
