@@ -21,6 +21,7 @@ mod matrix;
 mod office;
 mod probe;
 mod progress;
+mod replica;
 mod schema;
 mod scores;
 mod storage_s3;

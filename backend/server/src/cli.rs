@@ -487,7 +487,16 @@ fn serve(settings: &Settings, listen: Option<String>) -> anyhow::Result<ExitCode
         .map_err(|error| anyhow::anyhow!("{error}"))?
         .with_health(db.monitor())
         .with_outbound_allow_loopback(settings.messaging.allow_loopback)
-        .with_metrics_token(settings.metrics_token.clone());
+        .with_metrics_token(settings.metrics_token.clone())
+        .with_replica(settings.database_replica_url.as_deref().map(|url| {
+            let replica = crate::db::replica::Replica::open(
+                url,
+                settings.db_pool_size,
+                std::time::Duration::from_millis(settings.replica_max_lag_ms),
+            );
+            replica.start_monitor(db.pool.clone());
+            replica
+        }));
     start_background_work(db.pool.clone(), &settings.messaging);
     audit::anchor::start(db.pool.clone(), Operator::at_command_line().keep_audit(), settings.audit_anchor.clone())?;
     let listen = listen.unwrap_or_else(|| settings.listen.clone());

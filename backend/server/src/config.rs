@@ -11,6 +11,8 @@
 //! | log_format           | DUBAN_LOG_FORMAT            | text (or json)                           |
 //! | log                  | DUBAN_LOG, then RUST_LOG    | info                                     |
 //! | db_pool_size         | DUBAN_DB_POOL_SIZE          | 10                                       |
+//! | database_replica_url | DATABASE_REPLICA_URL        | none: every read on the primary; a streaming replica takes dashboards, lists and the audit query |
+//! | replica_max_lag_ms   | DUBAN_REPLICA_MAX_LAG_MS    | 1000: above this lag, reads go to the primary |
 //! | seed_on_first_start  | DUBAN_SEED_ON_FIRST_START   | true (never in production)               |
 //! | production           | DUBAN_PRODUCTION            | false                                    |
 //! | jwt_secret           | DUBAN_JWT_SECRET            | generated on first start, in the database |
@@ -69,6 +71,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub log: String,
     pub db_pool_size: u32,
+    pub database_replica_url: Option<String>,
+    pub replica_max_lag_ms: u64,
     /// Load the demo data into an empty database on start. Never in production.
     pub seed_on_first_start: bool,
     /// Production mode: no demo data, and duban refuses to serve while a
@@ -155,6 +159,8 @@ struct SettingsFile {
     log_format: Option<LogFormat>,
     log: Option<String>,
     db_pool_size: Option<u32>,
+    database_replica_url: Option<String>,
+    replica_max_lag_ms: Option<u64>,
     seed_on_first_start: Option<bool>,
     production: Option<bool>,
     jwt_secret: Option<String>,
@@ -235,6 +241,14 @@ impl Settings {
                 message: "expected a whole number above 0".to_owned(),
             })?,
             None => from_file.db_pool_size.unwrap_or(10),
+        };
+        let replica_max_lag_ms = match env("DUBAN_REPLICA_MAX_LAG_MS") {
+            Some(value) => value.parse().map_err(|_| ConfigError::Variable {
+                name: "DUBAN_REPLICA_MAX_LAG_MS",
+                value: value.clone(),
+                message: "expected a whole number of milliseconds".to_owned(),
+            })?,
+            None => from_file.replica_max_lag_ms.unwrap_or(1000),
         };
         let flag = |name: &'static str, from_file: Option<bool>, default: bool| -> Result<bool, ConfigError> {
             match env(name) {
@@ -418,6 +432,8 @@ impl Settings {
             log_format,
             log: env("DUBAN_LOG").or_else(|| env("RUST_LOG")).or(from_file.log).unwrap_or_else(|| "info".to_owned()),
             db_pool_size,
+            database_replica_url: env("DATABASE_REPLICA_URL").or(from_file.database_replica_url).filter(|url| !url.trim().is_empty()),
+            replica_max_lag_ms,
             seed_on_first_start,
             production,
             jwt_secret,

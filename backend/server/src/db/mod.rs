@@ -6,6 +6,7 @@ pub mod groups;
 pub mod health;
 pub mod lookups;
 pub mod models;
+pub mod replica;
 pub mod schema;
 
 use std::path::Path;

@@ -56,7 +56,7 @@ pub async fn list_assignments(
         due_within_working_days: query.due_within_working_days,
     };
     let cursor = Cursor::from_query(query.cursor.as_deref(), query.limit, &filter)?;
-    Ok(web::Json(state.db(move |conn| work::assignments(conn, &can, &filter, &cursor)).await?))
+    Ok(web::Json(state.read(move |conn| work::assignments(conn, &can, &filter, &cursor)).await?))
 }
 
 fn with_etag(status: actix_web::http::StatusCode, assignment: &Assignment) -> HttpResponse {

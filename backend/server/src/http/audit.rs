@@ -64,7 +64,7 @@ pub async fn list_audit(
     let can = caller.read_audit()?;
     let query = query.into_inner();
     let cursor = pagination::Cursor::from_query(query.cursor.as_deref(), query.limit, &query.fingerprint())?;
-    Ok(web::Json(state.db(move |conn| audit::query::page(conn, &can, &query.filter(), &cursor)).await?))
+    Ok(web::Json(state.read(move |conn| audit::query::page(conn, &can, &query.filter(), &cursor)).await?))
 }
 
 /// The audit log as CSV (UTF-8 with BOM, so Excel and WPS read Chinese

@@ -68,6 +68,8 @@ pub struct AppState {
     pub outbound_allow_loopback: bool,
     /// The bearer token of `/metrics`; none: not served.
     pub metrics_token: Option<String>,
+    /// A streaming replica for reads that need not see their own writes.
+    pub replica: Option<Arc<crate::db::replica::Replica>>,
 }
 
 impl AppState {
@@ -90,6 +92,7 @@ impl AppState {
             health: Arc::default(),
             outbound_allow_loopback: false,
             metrics_token: None,
+            replica: None,
         })
     }
 
@@ -97,6 +100,12 @@ impl AppState {
     /// Serves `/metrics` to scrapers presenting this bearer token.
     pub fn with_metrics_token(mut self, token: Option<String>) -> AppState {
         self.metrics_token = token;
+        self
+    }
+
+    /// Sends [`read`](AppState::read)s to this replica while it keeps up.
+    pub fn with_replica(mut self, replica: Option<Arc<crate::db::replica::Replica>>) -> AppState {
+        self.replica = replica;
         self
     }
 
@@ -128,6 +137,35 @@ impl AppState {
         web::block(move || {
             let _entered = span.enter();
             let mut conn = pool.get().map_err(ApiError::from)?;
+            work(&mut conn).map_err(Into::into)
+        })
+        .await?
+    }
+
+    /// Like [`db`](AppState::db), for work that only reads and need not see
+    /// the request's own writes (dashboards, lists, the audit query): on
+    /// the replica while it is within its lag bound, else on the primary.
+    pub async fn read<T, E, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut PgPooled) -> Result<T, E> + Send + 'static,
+        E: Into<ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let Some(replica) = self.replica.as_ref().and_then(|replica| replica.usable()).cloned() else {
+            ::metrics::counter!("duban_db_reads_total", "source" => "primary").increment(1);
+            return self.db(work).await;
+        };
+        let span = tracing::Span::current();
+        let primary = self.pool.clone();
+        web::block(move || {
+            let _entered = span.enter();
+            // A replica that stopped answering since it was last measured
+            // is passed over for the primary.
+            let (mut conn, source) = match replica.get() {
+                Ok(conn) => (conn, "replica"),
+                Err(_) => (primary.get().map_err(ApiError::from)?, "primary"),
+            };
+            ::metrics::counter!("duban_db_reads_total", "source" => source).increment(1);
             work(&mut conn).map_err(Into::into)
         })
         .await?

@@ -70,7 +70,7 @@ pub async fn list_tasks(
     let can = caller.read_catalog()?;
     let filter = query.filter();
     let cursor = Cursor::from_query(query.cursor.as_deref(), query.limit, &filter)?;
-    Ok(web::Json(state.db(move |conn| catalog::tasks(conn, &can, &filter, &cursor)).await?))
+    Ok(web::Json(state.read(move |conn| catalog::tasks(conn, &can, &filter, &cursor)).await?))
 }
 
 /// A task with its parties, targets, assignments and derived status.

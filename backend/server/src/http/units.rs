@@ -35,7 +35,7 @@ pub async fn list_units(
     let can = caller.read_catalog()?;
     let filter = UnitFilter { region: query.region.clone(), kind: query.kind, law_enforcement: query.law_enforcement, q: query.q.clone() };
     let cursor = Cursor::from_query(query.cursor.as_deref(), query.limit, &filter)?;
-    Ok(web::Json(state.db(move |conn| units::list_units(conn, &can, &filter, &cursor)).await?))
+    Ok(web::Json(state.read(move |conn| units::list_units(conn, &can, &filter, &cursor)).await?))
 }
 
 #[utoipa::path(tag = "units", responses((status = 201, description = "Created", body = Unit)))]

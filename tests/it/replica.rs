@@ -1,0 +1,151 @@
+//! Reads from a real PostgreSQL streaming replica (pg_basebackup from the
+//! test's own primary): dashboards and lists go to the replica while it
+//! keeps up, to the primary when it falls behind its bound or stops, and
+//! back once it catches up. What a request writes is always on the primary.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use duban_pgcluster::{Cluster, ClusterOptions};
+use serde_json::{Value, json};
+
+use crate::support::Server;
+
+const TOKEN: &str = "replica-test-metrics-token";
+
+/// A cluster of the test's own in `dir`.
+fn cluster(dir: &Path) -> Cluster {
+    let mut options = ClusterOptions::new(dir);
+    options.durable = false;
+    Cluster::start(&options).unwrap_or_else(|error| panic!("starting a cluster in {}: {error}", dir.display()))
+}
+
+/// Runs a PostgreSQL program as the user that runs the clusters.
+fn as_postgres(program: &Path) -> Command {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        let mut command = Command::new("runuser");
+        command.args(["-u", "postgres", "--"]).arg(program);
+        command
+    } else {
+        Command::new(program)
+    }
+}
+
+/// A streaming replica of `primary`, started.
+fn replica_of(primary: &Cluster, dir: &Path) -> Cluster {
+    let bin = duban_pgcluster::find_bin_dir().unwrap();
+    let status = as_postgres(&bin.join("pg_basebackup"))
+        .arg("-h")
+        .arg(primary.socket_dir())
+        .args(["-p", &duban_pgcluster::PORT.to_string(), "-U", "postgres", "-X", "stream", "-R", "-c", "fast", "-D"])
+        .arg(dir)
+        .status()
+        .unwrap();
+    assert!(status.success(), "pg_basebackup: {status}");
+    cluster(dir)
+}
+
+fn sql(url: &str, statement: &str) {
+    let mut conn = PgConnection::establish(url).unwrap();
+    diesel::sql_query(statement).execute(&mut conn).unwrap();
+}
+
+/// How many reads each source has served, from /metrics.
+fn reads(server: &Server, source: &str) -> f64 {
+    let text = reqwest::blocking::Client::new().get(format!("{}/metrics", server.base)).bearer_auth(TOKEN).send().unwrap().text().unwrap();
+    let prefix = format!("duban_db_reads_total{{source=\"{source}\"}} ");
+    text.lines().find_map(|line| line.strip_prefix(&prefix)).map_or(0.0, |value| value.trim().parse().unwrap())
+}
+
+fn until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done() {
+        assert!(Instant::now() < deadline, "{what} did not happen in time");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn reads_go_to_the_replica_while_it_keeps_up_and_to_the_primary_when_it_does_not() {
+    // Directories the postgres user can reach.
+    let dir = tempfile::Builder::new().prefix("duban-replica-").tempdir_in("/tmp").unwrap();
+    std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    let primary = cluster(&dir.path().join("primary"));
+    sql(&primary.url("postgres"), "CREATE DATABASE duban");
+    let mut replica = replica_of(&primary, &dir.path().join("replica"));
+
+    let data = dir.path().join("duban");
+    std::fs::create_dir_all(&data).unwrap();
+    let (primary_url, replica_url) = (primary.url("duban"), replica.url("duban"));
+    let server = Server::start(
+        &data,
+        &[
+            ("DATABASE_URL", primary_url.as_str()),
+            ("DATABASE_REPLICA_URL", replica_url.as_str()),
+            ("DUBAN_REPLICA_MAX_LAG_MS", "500"),
+            ("DUBAN_METRICS_TOKEN", TOKEN),
+        ],
+    );
+    let http = reqwest::blocking::Client::new();
+    let login: Value = http
+        .post(format!("{}/api/v1/auth/login", server.base))
+        .json(&json!({"username": "yfzxb", "password": duban_tests::DEMO_PASSWORD}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let token = login["access_token"].as_str().unwrap().to_owned();
+    let get =
+        |path: &str| -> reqwest::blocking::Response { http.get(format!("{}{path}", server.base)).bearer_auth(&token).send().unwrap() };
+    let units_named = |name: &str| -> i64 {
+        let response = get(&format!("/api/v1/units?q={name}"));
+        assert_eq!(response.status(), 200);
+        response.json::<Value>().unwrap()["total"].as_i64().unwrap()
+    };
+
+    // Caught up: the dashboard and the lists are read on the replica.
+    until("a read on the replica", || {
+        assert_eq!(get("/api/v1/campaigns/luoping/dashboard").status(), 200);
+        reads(&server, "replica") > 0.0
+    });
+    let on_replica = reads(&server, "replica");
+    for path in ["/api/v1/dashboard", "/api/v1/tasks?campaign=luoping&limit=5", "/api/v1/assignments?limit=5", "/api/v1/units?limit=5"] {
+        assert_eq!(get(path).status(), 200, "{path}");
+    }
+    assert!(reads(&server, "replica") >= on_replica + 4.0, "lists on the replica");
+
+    // Replay paused: the replica falls behind with the next write, and the
+    // lists show that write at once, read on the primary.
+    sql(&replica.url("postgres"), "SELECT pg_wal_replay_pause()");
+    let created = http
+        .post(format!("{}/api/v1/units", server.base))
+        .bearer_auth(&token)
+        .json(&json!({"region": "罗平县", "name": "县数据局", "kind": "government_department"}))
+        .send()
+        .unwrap();
+    assert_eq!(created.status(), 201, "{}", created.text().unwrap());
+    std::thread::sleep(Duration::from_millis(700));
+    let (replica_before, primary_before) = (reads(&server, "replica"), reads(&server, "primary"));
+    assert_eq!(units_named("县数据局"), 1, "the write is seen");
+    assert_eq!(reads(&server, "replica"), replica_before, "nothing read on the lagging replica");
+    assert!(reads(&server, "primary") > primary_before);
+
+    // Replay resumed: the replica catches up and takes the reads again.
+    sql(&replica.url("postgres"), "SELECT pg_wal_replay_resume()");
+    until("reads back on the replica", || {
+        let before = reads(&server, "replica");
+        units_named("县数据局") == 1 && reads(&server, "replica") > before
+    });
+
+    // The replica stops: reads carry on, on the primary.
+    replica.stop();
+    std::thread::sleep(Duration::from_millis(700));
+    for path in ["/api/v1/campaigns/luoping/dashboard", "/api/v1/units?limit=5"] {
+        assert_eq!(get(path).status(), 200, "{path} without the replica");
+    }
+    assert_eq!(units_named("县数据局"), 1);
+    drop(server);
+}
