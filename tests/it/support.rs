@@ -52,6 +52,13 @@ pub fn count(conn: &mut PgConnection, sql: &str) -> i64 {
     diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!("({sql})"))).get_result(conn).unwrap()
 }
 
+/// One bigint column named `value`, for raw queries.
+#[derive(QueryableByName)]
+pub struct Int8Row {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub value: i64,
+}
+
 /// The duban binary the tests built.
 pub const DUBAN: &str = env!("CARGO_BIN_EXE_duban-under-test");
 
