@@ -423,3 +423,50 @@ fn only_the_archive_prunes_audit_rows_and_only_the_security_headers_set_them() {
     assert_eq!(header_setters, ["http/security_headers.rs"], "security headers are decided in one place");
     assert!(!server.iter().any(|(path, text)| path != "http/security_headers.rs" && text.contains("unsafe-inline")));
 }
+
+/// Process-wide state of the server, each with why it is safe to lose and
+/// cannot make two instances disagree (ARCHITECTURE.md, "What an instance
+/// keeps in memory").
+const STATE_IN_MEMORY: &[(&str, &str, &str)] = &[
+    ("auth/password.rs", "QUEUE", "the queue of password hashings waiting for a worker thread"),
+    ("auth/password.rs", "thread_local!", "each hashing thread's reusable buffers"),
+    ("auth/password.rs", "MEMORY", "each hashing thread's argon2 working memory"),
+    ("auth/password.rs", "DUMMY", "a hash to verify against for unknown usernames, made once"),
+    ("http/openapi.rs", "DOCUMENT", "the OpenAPI document the code generates, made once"),
+    ("http/metrics.rs", "HANDLE", "this instance's Prometheus recorder (each instance reports its own)"),
+    ("policy.rs", "CACHE", "the security policy for a few seconds, then read again"),
+    (
+        "dashboard.rs",
+        "PROVINCE_COUNTS",
+        "each campaign's counts for a day at a version; reused only while the version in the database is the same",
+    ),
+    (
+        "http/request_connection.rs",
+        "HANDED_OVER",
+        "a request's own connection, from its caller check to its first work; gone with the request",
+    ),
+];
+
+/// Tidy: the server keeps no process-wide state beyond the list above, so
+/// an instance can be killed and another take over.
+#[test]
+fn the_server_keeps_only_listed_state_in_memory() {
+    let mut found = Vec::new();
+    for (path, text) in sources(&workspace().join("backend/server/src")) {
+        for line in text.lines().map(str::trim) {
+            let name = if line.starts_with("thread_local!") {
+                Some("thread_local!".to_owned())
+            } else if let Some(rest) = line.strip_prefix("static ").or_else(|| line.strip_prefix("pub static ")) {
+                let shared = ["Mutex", "RwLock", "OnceLock", "LazyLock", "Atomic", "Cell"].iter().any(|kind| rest.contains(kind));
+                shared.then(|| rest.split([':', ' ']).next().unwrap_or_default().to_owned())
+            } else {
+                None
+            };
+            if let Some(name) = name {
+                found.push((path.clone(), name));
+            }
+        }
+    }
+    let unlisted: Vec<_> = found.iter().filter(|(path, name)| !STATE_IN_MEMORY.iter().any(|(p, n, _)| p == path && n == name)).collect();
+    assert!(unlisted.is_empty(), "process-wide state not in STATE_IN_MEMORY (say why it is safe to lose): {unlisted:?}");
+}

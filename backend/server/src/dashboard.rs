@@ -21,7 +21,9 @@ use crate::authz::{ReadCatalog, ReadProgress};
 use crate::clock;
 use crate::db::lookups;
 use crate::db::models::Campaign;
-use crate::db::schema::{assignments, campaigns, measurements, negative_reports, reference_values, regions, task_targets, tasks};
+use crate::db::schema::{
+    assignments, campaign_versions, campaigns, measurements, negative_reports, reference_values, regions, task_targets, tasks,
+};
 use crate::error::Error;
 
 /// Tasks alike in list, indicator and status, as the dashboard counts
@@ -204,7 +206,7 @@ pub fn dashboard(conn: &mut PgConnection, _catalog: &ReadCatalog, _progress: &Re
     })
 }
 
-#[derive(QueryableByName)]
+#[derive(QueryableByName, Clone)]
 struct ProvinceRow {
     #[diesel(sql_type = BigInt)]
     campaign_id: i64,
@@ -222,41 +224,76 @@ struct ProvinceRow {
     yellow: i64,
 }
 
-/// The province (every campaign) today: each county's progress and the
-/// totals. One grouped query over the tasks' stored status and light dates
-/// (an index-only scan of `tasks_rollup_idx`), its rows few (campaign × list
-/// × status, with how many are overdue, red and yellow).
+/// Each campaign's grouped task counts for a day, with the campaign's
+/// version they were counted at (`campaign_versions`). Safe to lose, since
+/// it is counted again; never stale, since a campaign's version moves in
+/// the transaction of every change to its tasks, and counts are reused only
+/// for the same version and day.
+static PROVINCE_COUNTS: std::sync::Mutex<BTreeMap<i64, CountedCampaign>> = std::sync::Mutex::new(BTreeMap::new());
+
+struct CountedCampaign {
+    version: i64,
+    day: NaiveDate,
+    rows: Vec<ProvinceRow>,
+}
+
+/// The province (every campaign of the caller's area) today: each county's
+/// progress and the totals. Campaigns whose tasks have not changed since
+/// they were last counted today are taken from [`PROVINCE_COUNTS`]; the
+/// others are counted in one grouped query over the tasks' stored status
+/// and light dates (an index-only scan). Versions and counts are read in
+/// one snapshot, so what is kept matches its version exactly.
 pub fn province(conn: &mut PgConnection, catalog: &ReadCatalog, _progress: &ReadProgress) -> Result<ProvinceDashboard, Error> {
     let today = clock::today();
+    conn.build_transaction().read_only().repeatable_read().run(|conn| province_in_snapshot(conn, catalog, today))
+}
+
+fn province_in_snapshot(conn: &mut PgConnection, catalog: &ReadCatalog, today: NaiveDate) -> Result<ProvinceDashboard, Error> {
     let mut campaigns_query =
         campaigns::table.inner_join(regions::table).order(campaigns::id).select((Campaign::as_select(), regions::name)).into_boxed();
     if let Some(regions) = catalog.area().region_ids() {
         campaigns_query = campaigns_query.filter(campaigns::region_id.eq_any(regions.to_vec()));
     }
     let campaign_rows: Vec<(Campaign, String)> = campaigns_query.load(conn)?;
-    // From the summary the tasks_summarised trigger keeps: tasks counted by
-    // their list, status and light dates, so today's comparisons give the
-    // same counts as over every task, from a fraction of the rows. An area
-    // narrows it to its campaigns.
-    let grouped = |filter: &str| {
-        format!(
-            "SELECT campaign_id, list, rollup_status AS status, sum(tasks)::bigint AS tasks,
-                    coalesce(sum(tasks) FILTER (WHERE next_due < $1), 0)::bigint AS overdue,
-                    coalesce(sum(tasks) FILTER (WHERE red_from <= $1), 0)::bigint AS red,
-                    coalesce(sum(tasks) FILTER (WHERE yellow_from <= $1 AND (red_from IS NULL OR red_from > $1)), 0)::bigint AS yellow
-             FROM task_summary {filter}
-             GROUP BY 1, 2, 3"
-        )
+    let ids: Vec<i64> = campaign_rows.iter().map(|(campaign, _)| campaign.id).collect();
+    let versions: BTreeMap<i64, i64> = campaign_versions::table
+        .filter(campaign_versions::campaign_id.eq_any(&ids))
+        .select((campaign_versions::campaign_id, campaign_versions::version))
+        .load::<(i64, i64)>(conn)?
+        .into_iter()
+        .collect();
+    let version_of = |id: &i64| versions.get(id).copied().unwrap_or(-1);
+    let stale: Vec<i64> = {
+        let kept = PROVINCE_COUNTS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        ids.iter()
+            .filter(|id| kept.get(id).is_none_or(|counted| counted.version != version_of(id) || counted.day != today))
+            .copied()
+            .collect()
     };
-    let rows: Vec<ProvinceRow> = match catalog.area().region_ids() {
-        None => diesel::sql_query(grouped("")).bind::<Date, _>(today).load(conn)?,
-        Some(_) => {
-            let ids: Vec<i64> = campaign_rows.iter().map(|(campaign, _)| campaign.id).collect();
-            diesel::sql_query(grouped("WHERE campaign_id = ANY($2)"))
-                .bind::<Date, _>(today)
-                .bind::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(ids)
-                .load(conn)?
+    if !stale.is_empty() {
+        let counted: Vec<ProvinceRow> = diesel::sql_query(
+            "SELECT campaign_id, list, rollup_status AS status, count(*) AS tasks,
+                    count(*) FILTER (WHERE next_due < $1) AS overdue,
+                    count(*) FILTER (WHERE red_from <= $1) AS red,
+                    count(*) FILTER (WHERE yellow_from <= $1 AND (red_from IS NULL OR red_from > $1)) AS yellow
+             FROM tasks WHERE campaign_id = ANY($2)
+             GROUP BY 1, 2, 3",
+        )
+        .bind::<Date, _>(today)
+        .bind::<diesel::sql_types::Array<BigInt>, _>(&stale)
+        .load(conn)?;
+        let mut by_campaign: BTreeMap<i64, Vec<ProvinceRow>> = stale.iter().map(|id| (*id, Vec::new())).collect();
+        for row in counted {
+            by_campaign.entry(row.campaign_id).or_default().push(row);
         }
+        let mut kept = PROVINCE_COUNTS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for (id, rows) in by_campaign {
+            kept.insert(id, CountedCampaign { version: version_of(&id), day: today, rows });
+        }
+    }
+    let rows: Vec<ProvinceRow> = {
+        let kept = PROVINCE_COUNTS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        ids.iter().filter_map(|id| kept.get(id)).flat_map(|counted| counted.rows.iter().cloned()).collect()
     };
     let vetoed: Vec<i64> = negative_reports::table
         .inner_join(tasks::table)

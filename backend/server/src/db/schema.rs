@@ -12,6 +12,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    campaign_versions (campaign_id) {
+        campaign_id -> Int8,
+        version -> Int8,
+    }
+}
+
+diesel::table! {
     campaigns (id) {
         id -> Int8,
         region_id -> Int8,
@@ -619,6 +626,7 @@ diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(api_keys -> api_clients (client_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    campaign_versions,
     password_history,
     recovery_codes,
     audit_checkpoints,

@@ -66,7 +66,7 @@ impl FromRequest for Caller {
                 // Who the user is and whether what the request names lies in
                 // the user's area, on one pooled connection.
                 state
-                    .db(move |conn| {
+                    .db_handing_over(move |conn| {
                         let actor = credentials::user_of_token(conn, &claims)?;
                         if let crate::authz::Actor::User(user) = &actor {
                             super::area::check(conn, &user.area, &named)?;

@@ -67,6 +67,8 @@ pub async fn create_import(
     mut payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let can = caller.import_data()?;
+    // No connection waits while the file arrives.
+    super::request_connection::release();
     let mut bytes = Vec::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|error| ApiError::malformed("unreadable_body", format!("the body could not be read: {error}")))?;

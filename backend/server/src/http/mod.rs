@@ -26,6 +26,7 @@ mod negative;
 mod notifications;
 pub mod openapi;
 mod policy;
+pub mod request_connection;
 pub mod request_context;
 mod reviews;
 mod scores;
@@ -122,7 +123,9 @@ impl AppState {
 
     /// Runs blocking database work on actix's blocking pool, inside the
     /// request's tracing span. The work may fail with a domain error or an
-    /// HTTP one; either is answered as a problem.
+    /// HTTP one; either is answered as a problem. The request's first work
+    /// runs on the connection its caller was identified on
+    /// ([`request_connection`]), so a request checks out one connection.
     pub async fn db<T, E, F>(&self, work: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut PgPooled) -> Result<T, E> + Send + 'static,
@@ -134,12 +137,43 @@ impl AppState {
         }
         let pool = self.pool.clone();
         let span = tracing::Span::current();
+        let handed_over = request_connection::take();
         web::block(move || {
             let _entered = span.enter();
-            let mut conn = pool.get().map_err(ApiError::from)?;
+            let mut conn = match handed_over {
+                Some(conn) => conn,
+                None => pool.get().map_err(ApiError::from)?,
+            };
             work(&mut conn).map_err(Into::into)
         })
         .await?
+    }
+
+    /// Like [`db`](AppState::db), and keeps the connection for the
+    /// request's next work: the `Caller` extractor identifies the caller
+    /// with this, and the handler goes on on the same connection.
+    pub(crate) async fn db_handing_over<T, E, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut PgPooled) -> Result<T, E> + Send + 'static,
+        E: Into<ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        if !self.health.is_up() {
+            return Err(Error::Unavailable("the database is not available; try again shortly".to_owned()).into());
+        }
+        let pool = self.pool.clone();
+        let span = tracing::Span::current();
+        let (result, conn) = web::block(move || {
+            let _entered = span.enter();
+            let mut conn = pool.get().map_err(ApiError::from)?;
+            let result = work(&mut conn).map_err(Into::into);
+            Ok::<_, ApiError>((result, conn))
+        })
+        .await??;
+        if result.is_ok() {
+            request_connection::keep(conn);
+        }
+        result
     }
 
     /// Like [`db`](AppState::db), for work that only reads and need not see

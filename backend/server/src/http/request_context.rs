@@ -46,7 +46,7 @@ pub async fn request_context(request: ServiceRequest, next: Next<impl MessageBod
     } else {
         // Handlers' errors arrive here already turned into responses; only a
         // failing middleware further in returns an error, which actix answers.
-        next.call(request).instrument(span.clone()).await?.map_into_boxed_body()
+        super::request_connection::within(next.call(request).instrument(span.clone())).await?.map_into_boxed_body()
     };
     let status = response.status();
     if response.headers().get(actix_web::http::header::CONTENT_TYPE).is_some_and(|ct| ct == PROBLEM_JSON) {

@@ -38,6 +38,8 @@ async fn json_or_form<T: DeserializeOwned>(
         request.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).unwrap_or_default().to_ascii_lowercase();
     if content_type.starts_with("multipart/form-data") {
         let mut form = Multipart::new(request.headers(), payload);
+        // No connection waits while the files arrive.
+        super::request_connection::release();
         let read = upload::files_form(&mut form, &state.storage.staging_dir(), state.max_upload_bytes, text_fields).await?;
         return Ok(JsonOrForm::Form(read));
     }
