@@ -35,7 +35,7 @@ impl Balancer {
         let config = format!(
             "global\n    log stderr format raw local0 warning\n\
              defaults\n    mode http\n    log global\n    timeout connect 2s\n    timeout client 30s\n    timeout server 30s\n\
-             \x20   retries 3\n    option redispatch 1\n    retry-on conn-failure\n    option http-server-close\n\
+             \x20   retries 3\n    option redispatch 1\n    retry-on conn-failure\n    option http-server-close\n    option httplog\n\
              frontend county\n    bind 127.0.0.1:{port}\n    default_backend duban\n\
              backend duban\n    balance roundrobin\n    option httpchk GET /readyz\n    http-check expect status 200\n{servers}"
         );
@@ -159,6 +159,13 @@ fn work(base: String, token: String, assignment: i64, stop: Arc<AtomicBool>) -> 
     tally
 }
 
+/// The lead office's [`work`] on a thread of its own, until the flag is set.
+fn start_work(balancer: &Balancer, token: String, assignment: i64) -> (Arc<AtomicBool>, std::thread::JoinHandle<Tally>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let (base, flag) = (balancer.base.clone(), stop.clone());
+    (stop, std::thread::spawn(move || work(base, token, assignment, flag)))
+}
+
 fn urged(db: &TestDb, assignment: i64) -> u64 {
     crate::support::count(&mut db.conn(), &format!("SELECT urged::bigint FROM assignments WHERE id = {assignment}")) as u64
 }
@@ -194,11 +201,7 @@ fn the_county_works_on_while_an_instance_is_killed_and_restarted() {
     let dir = tempfile::tempdir().unwrap();
     let (mut instances, balancer, token, assignment) = county_behind_a_balancer(&db, dir.path());
     let before = urged(&db, assignment);
-    let stop = Arc::new(AtomicBool::new(false));
-    let worker = {
-        let (base, stop) = (balancer.base.clone(), stop.clone());
-        std::thread::spawn(move || work(base, token, assignment, stop))
-    };
+    let (stop, worker) = start_work(&balancer, token, assignment);
     std::thread::sleep(Duration::from_millis(1500));
     instances[0].kill();
     std::thread::sleep(Duration::from_millis(1500));
@@ -221,11 +224,7 @@ fn a_rolling_restart_by_sigterm_fails_no_request() {
     let dir = tempfile::tempdir().unwrap();
     let (mut instances, balancer, token, assignment) = county_behind_a_balancer(&db, dir.path());
     let before = urged(&db, assignment);
-    let stop = Arc::new(AtomicBool::new(false));
-    let worker = {
-        let (base, stop) = (balancer.base.clone(), stop.clone());
-        std::thread::spawn(move || work(base, token, assignment, stop))
-    };
+    let (stop, worker) = start_work(&balancer, token, assignment);
     for instance in &mut instances {
         std::thread::sleep(Duration::from_millis(700));
         instance.stop();

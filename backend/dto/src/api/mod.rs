@@ -81,6 +81,10 @@ pub struct Readiness {
     pub migrations_current: bool,
     /// A file can be written where uploads are staged.
     pub storage_writable: bool,
+    /// The instance is stopping (SIGTERM): it still answers, but a balancer
+    /// should send new requests elsewhere.
+    #[serde(default)]
+    pub stopping: bool,
     pub version: String,
 }
 

@@ -22,7 +22,8 @@ pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
 }
 
 /// Readiness, for load balancers: the database answers, no migration of
-/// this version is pending, and uploads can be staged. 503 with
+/// this version is pending, uploads can be staged, and the instance is not
+/// stopping. 503 with
 /// `Retry-After` otherwise, naming what is not ready.
 #[utoipa::path(
     tag = "operations",
@@ -47,7 +48,8 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     })
     .await
     .is_ok_and(|written| written.is_ok());
-    let ready = database && migrations_current && storage_writable;
-    let body = Readiness { ready, database, migrations_current, storage_writable, version: env!("CARGO_PKG_VERSION").to_owned() };
+    let stopping = state.stopping.load(std::sync::atomic::Ordering::Acquire);
+    let ready = database && migrations_current && storage_writable && !stopping;
+    let body = Readiness { ready, database, migrations_current, storage_writable, stopping, version: env!("CARGO_PKG_VERSION").to_owned() };
     if ready { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().insert_header(("Retry-After", "5")).json(body) }
 }

@@ -71,6 +71,9 @@ pub struct AppState {
     pub metrics_token: Option<String>,
     /// A streaming replica for reads that need not see their own writes.
     pub replica: Option<Arc<crate::db::replica::Replica>>,
+    /// Set on SIGTERM: `/readyz` answers 503 so balancers stop sending
+    /// new requests before the listener closes.
+    pub stopping: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl AppState {
@@ -94,6 +97,7 @@ impl AppState {
             outbound_allow_loopback: false,
             metrics_token: None,
             replica: None,
+            stopping: Arc::default(),
         })
     }
 
@@ -132,27 +136,24 @@ impl AppState {
         E: Into<ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        if !self.health.is_up() {
-            return Err(Error::Unavailable("the database is not available; try again shortly".to_owned()).into());
-        }
-        let pool = self.pool.clone();
-        let span = tracing::Span::current();
-        let handed_over = request_connection::take();
-        web::block(move || {
-            let _entered = span.enter();
-            let mut conn = match handed_over {
-                Some(conn) => conn,
-                None => pool.get().map_err(ApiError::from)?,
-            };
-            work(&mut conn).map_err(Into::into)
-        })
-        .await?
+        self.on_connection(request_connection::take(), false, work).await
     }
 
     /// Like [`db`](AppState::db), and keeps the connection for the
     /// request's next work: the `Caller` extractor identifies the caller
     /// with this, and the handler goes on on the same connection.
     pub(crate) async fn db_handing_over<T, E, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut PgPooled) -> Result<T, E> + Send + 'static,
+        E: Into<ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.on_connection(None, true, work).await
+    }
+
+    /// Runs `work` on `handed_over`, or a connection from the pool; with
+    /// `keep`, a connection that did its work well stays for the request.
+    async fn on_connection<T, E, F>(&self, handed_over: Option<PgPooled>, keep: bool, work: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut PgPooled) -> Result<T, E> + Send + 'static,
         E: Into<ApiError> + Send + 'static,
@@ -165,12 +166,15 @@ impl AppState {
         let span = tracing::Span::current();
         let (result, conn) = web::block(move || {
             let _entered = span.enter();
-            let mut conn = pool.get().map_err(ApiError::from)?;
+            let mut conn = match handed_over {
+                Some(conn) => conn,
+                None => pool.get().map_err(ApiError::from)?,
+            };
             let result = work(&mut conn).map_err(Into::into);
             Ok::<_, ApiError>((result, conn))
         })
         .await??;
-        if result.is_ok() {
+        if keep && result.is_ok() {
             request_connection::keep(conn);
         }
         result
@@ -441,6 +445,10 @@ async fn spa_fallback(request: HttpRequest, dir: PathBuf) -> Result<HttpResponse
 /// How long requests under way may take to finish after SIGTERM.
 pub const SHUTDOWN_GRACE_SECONDS: u64 = 30;
 
+/// How long an instance says it is not ready before it stops accepting:
+/// a few of a balancer's health-check intervals.
+pub const STOP_DRAIN: std::time::Duration = std::time::Duration::from_millis(1500);
+
 /// Serves until SIGINT or SIGTERM, then finishes in-flight requests; over
 /// HTTPS when `tls` is given.
 pub async fn serve(
@@ -450,11 +458,15 @@ pub async fn serve(
     static_dir: Option<PathBuf>,
     cors_origins: Vec<String>,
 ) -> std::io::Result<()> {
-    // On SIGTERM the listener closes at once (a balancer's next attempt
-    // goes to another instance) and requests under way, uploads included,
-    // get this long to finish before the process exits.
-    let server =
-        HttpServer::new(move || app(state.clone(), static_dir.clone(), cors_origins.clone())).shutdown_timeout(SHUTDOWN_GRACE_SECONDS);
+    // On SIGTERM (or SIGINT) an instance first says it is not ready, for
+    // STOP_DRAIN, while it still takes requests: a balancer checking
+    // /readyz sends new ones elsewhere. Then the listener closes and
+    // requests under way, uploads included, get SHUTDOWN_GRACE_SECONDS to
+    // finish before the process exits.
+    let stopping = state.stopping.clone();
+    let server = HttpServer::new(move || app(state.clone(), static_dir.clone(), cors_origins.clone()))
+        .shutdown_timeout(SHUTDOWN_GRACE_SECONDS)
+        .disable_signals();
     let (server, scheme) = match tls {
         Some(config) => (server.bind_rustls_0_23(listen, config)?, "https"),
         None => (server.bind(listen)?, "http"),
@@ -462,5 +474,22 @@ pub async fn serve(
     for address in server.addrs() {
         tracing::info!("listening on {scheme}://{address}");
     }
-    server.run().await
+    let server = server.run();
+    let handle = server.handle();
+    actix_web::rt::spawn(async move {
+        use actix_web::rt::signal::unix::{SignalKind, signal};
+        let (Ok(mut terminate), Ok(mut interrupt)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+            tracing::error!("could not listen for SIGTERM and SIGINT");
+            return;
+        };
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = interrupt.recv() => {}
+        }
+        stopping.store(true, std::sync::atomic::Ordering::Release);
+        tracing::info!(drain_ms = STOP_DRAIN.as_millis() as u64, "stopping: not ready, then finishing the requests under way");
+        actix_web::rt::time::sleep(STOP_DRAIN).await;
+        handle.stop(true).await;
+    });
+    server.await
 }
