@@ -33,6 +33,7 @@ pub fn user_of_token(conn: &mut PgConnection, claims: &Claims) -> Result<Actor, 
         Role,
         Option<i64>,
         Option<i64>,
+        Option<Vec<i64>>,
         bool,
         DateTime<Utc>,
         Option<DateTime<Utc>>,
@@ -51,6 +52,7 @@ pub fn user_of_token(conn: &mut PgConnection, claims: &Claims) -> Result<Actor, 
             users::role,
             users::unit_id,
             users::region_id,
+            crate::db::areas::account_area_column(),
             users::must_change_password,
             users::password_changed_at,
             users::totp_enabled_at,
@@ -59,7 +61,7 @@ pub fn user_of_token(conn: &mut PgConnection, claims: &Claims) -> Result<Actor, 
         ))
         .first(conn)
         .optional()?;
-    let (id, username, role, unit_id, region_id, must_change, changed_at, totp_enabled_at, created_at, last_used_at) =
+    let (id, username, role, unit_id, region_id, area_regions, must_change, changed_at, totp_enabled_at, created_at, last_used_at) =
         row.ok_or_else(|| unauthenticated("the session has ended; sign in again"))?;
     let policy = crate::policy::cached(conn)?;
     if let Some(reason) = session_over(&policy, created_at, last_used_at, now) {
@@ -73,10 +75,7 @@ pub fn user_of_token(conn: &mut PgConnection, claims: &Claims) -> Result<Actor, 
         diesel::update(sessions::table.find(claims.sid)).set(sessions::last_used_at.eq(now)).execute(conn)?;
     }
     let restriction = crate::authz::restriction(role, must_change, changed_at, totp_enabled_at.is_some(), &policy, now);
-    let area = match region_id {
-        Some(region) => crate::db::areas::area_of(conn, region)?,
-        None => crate::authz::Area::Everywhere,
-    };
+    let area = crate::db::areas::area_of(region_id, area_regions);
     Ok(Actor::User(UserActor { id, username, role, unit_id, session_id: claims.sid, restriction, area }))
 }
 
