@@ -13,25 +13,12 @@ fn province_codes(dashboard: &Value) -> Vec<String> {
     codes(&dashboard["campaigns"])
 }
 
-/// 曲靖市's office starts 师宗县 from 罗平县's checklist, and the system
-/// administrator gives 师宗县 a lead office of its own.
-fn second_county(db: &TestDb, server: &TestServer) -> Client {
-    let city = server.login("qjfzb");
-    let new = json!({"code": "shizong", "name": "师宗县法治政府建设示范创建", "region": "师宗县", "template": "luoping"});
-    let started = city.post("/api/v1/campaigns", &new);
-    assert_eq!(started.status(), 201, "{}", started.text().unwrap());
-    let office = json!({"username": "szfzb", "display_name": "师宗县依法治县办", "role": "lead_office", "region": "师宗县", "password": "Shizong-county-2026"});
-    let created = server.login("admin").post("/api/v1/users", &office);
-    assert_eq!(created.status(), 201, "{}", created.text().unwrap());
-    duban_tests::skip_first_password_change(db, "szfzb");
-    server.session("szfzb")
-}
-
 #[test]
 fn a_county_sees_only_itself_and_the_city_office_sees_its_counties() {
     let db = TestDb::with_demo();
     let server = TestServer::start(&db);
-    let shizong = second_county(&db, &server);
+    crate::support::second_county_with_its_office(&db, &server.base);
+    let shizong = server.session("szfzb");
     let luoping = server.login("yfzxb");
     let city = server.login("qjfzb");
     let inspector = server.login("inspector");

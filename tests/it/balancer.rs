@@ -177,14 +177,7 @@ fn county_behind_a_balancer(db: &TestDb, dir: &Path) -> (Vec<Instance>, Balancer
     let addresses: Vec<String> = instances.iter().map(|instance| instance.address.clone()).collect();
     let balancer = Balancer::start(dir, &addresses);
     let http = reqwest::blocking::Client::new();
-    let login: Value = http
-        .post(format!("{}/api/v1/auth/login", balancer.base))
-        .json(&json!({"username": "yfzxb", "password": duban_tests::DEMO_PASSWORD}))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    let token = login["access_token"].as_str().unwrap().to_owned();
+    let token = crate::support::demo_token(&balancer.base, "yfzxb");
     let page: Value = http
         .get(format!("{}/api/v1/assignments?campaign=luoping&limit=1", balancer.base))
         .bearer_auth(&token)

@@ -232,32 +232,7 @@ fn pdf(path: &std::path::Path, content: &str) {
 }
 
 fn api_login(base: &str, username: &str) -> (reqwest::blocking::Client, String) {
-    let http = reqwest::blocking::Client::new();
-    let login: Value = http
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&serde_json::json!({"username": username, "password": duban_tests::DEMO_PASSWORD}))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    (http, login["access_token"].as_str().unwrap().to_owned())
-}
-
-/// The password of 师宗县's lead office in the browser tests.
-const SHIZONG_PASSWORD: &str = "Shizong-county-2026";
-
-/// 曲靖市's office starts 师宗县's campaign from the checklist, and the
-/// system administrator gives the county its lead office, `szfzb`.
-fn second_county_with_its_office(db: &TestDb, base: &str) {
-    let (http, token) = api_login(base, "qjfzb");
-    let new = serde_json::json!({"code": "shizong", "name": "师宗县法治政府建设示范创建", "region": "师宗县", "template": "luoping"});
-    let started = http.post(format!("{base}/api/v1/campaigns")).bearer_auth(&token).json(&new).send().unwrap();
-    assert_eq!(started.status(), 201);
-    let admin = duban_tests::session_token(db.url(), "admin");
-    let office = serde_json::json!({"username": "szfzb", "display_name": "师宗县依法治县办", "role": "lead_office", "region": "师宗县", "password": SHIZONG_PASSWORD});
-    let created = http.post(format!("{base}/api/v1/users")).bearer_auth(admin).json(&office).send().unwrap();
-    assert_eq!(created.status(), 201);
-    duban_tests::skip_first_password_change(db, "szfzb");
+    (reqwest::blocking::Client::new(), crate::support::demo_token(base, username))
 }
 
 fn api_get(base: &str, username: &str, path: &str) -> Value {
@@ -930,14 +905,14 @@ fn a_new_countys_lead_office_tries_reviews_and_imports_its_own_table_in_the_brow
     let db = TestDb::with_demo();
     let (server, _evidence) = serve_client(&db);
     let base = server.base.clone();
-    second_county_with_its_office(&db, &base);
+    crate::support::second_county_with_its_office(&db, &base);
     let files = tempfile::tempdir().unwrap();
     let table = files.path().join("师宗县任务分解表.docx");
     std::fs::write(&table, crate::office::fixtures::docx(&crate::office::shizong())).unwrap();
     let runtime = browser_runtime();
     let browser = runtime.block_on(async {
         let browser = Browser::start(&base, viewport).await;
-        browser.sign_in_with("szfzb", SHIZONG_PASSWORD).await;
+        browser.sign_in_with("szfzb", crate::support::SHIZONG_PASSWORD).await;
         browser.open("/new-county").await;
         browser.find("form.new-county input[name=code]").await.send_keys("shizong").await.unwrap();
         browser.find("form.new-county input[name=table]").await.send_keys(table.to_str().unwrap()).await.unwrap();

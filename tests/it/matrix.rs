@@ -237,15 +237,7 @@ fn every_endpoint_answers_every_caller_as_the_policy_says() {
 
     // A second county in the city, started from the checklist by the
     // city's office, with a lead office of its own.
-    let city = server.login("qjfzb");
-    let started = city.post(
-        "/api/v1/campaigns",
-        &json!({"code": "shizong", "name": "师宗县法治政府建设示范创建", "region": "师宗县", "template": "luoping"}),
-    );
-    assert_eq!(started.status(), 201, "{}", started.text().unwrap());
-    let office = json!({"username": "szfzb", "display_name": "师宗县依法治县办", "role": "lead_office", "region": "师宗县", "password": "Shizong-county-2026"});
-    assert_eq!(admin.post("/api/v1/users", &office).status(), 201);
-    duban_tests::skip_first_password_change(&db, "szfzb");
+    crate::support::second_county_with_its_office(&db, &server.base);
 
     let manager = server.login("sfj");
     let justice = manager.get_json("/api/v1/me")["unit"]["id"].as_i64().unwrap();

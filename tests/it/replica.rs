@@ -90,14 +90,7 @@ fn reads_go_to_the_replica_while_it_keeps_up_and_to_the_primary_when_it_does_not
         ],
     );
     let http = reqwest::blocking::Client::new();
-    let login: Value = http
-        .post(format!("{}/api/v1/auth/login", server.base))
-        .json(&json!({"username": "yfzxb", "password": duban_tests::DEMO_PASSWORD}))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    let token = login["access_token"].as_str().unwrap().to_owned();
+    let token = crate::support::demo_token(&server.base, "yfzxb");
     let get =
         |path: &str| -> reqwest::blocking::Response { http.get(format!("{}{path}", server.base)).bearer_auth(&token).send().unwrap() };
     let units_named = |name: &str| -> i64 {

@@ -52,6 +52,36 @@ pub fn count(conn: &mut PgConnection, sql: &str) -> i64 {
     diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!("({sql})"))).get_result(conn).unwrap()
 }
 
+/// An access token of a demo account, signed in through the server at `base`.
+pub fn demo_token(base: &str, username: &str) -> String {
+    let login: serde_json::Value = reqwest::blocking::Client::new()
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": username, "password": duban_tests::DEMO_PASSWORD}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    login["access_token"].as_str().expect("signed in").to_owned()
+}
+
+/// The password of 师宗县's lead office, `szfzb`.
+pub const SHIZONG_PASSWORD: &str = "Shizong-county-2026";
+
+/// 曲靖市's office starts 师宗县's campaign (`shizong`) from 罗平县's
+/// checklist, and the system administrator gives the county its lead
+/// office, `szfzb`, ready to work (no first password change).
+pub fn second_county_with_its_office(db: &duban_tests::TestDb, base: &str) {
+    let http = reqwest::blocking::Client::new();
+    let new = serde_json::json!({"code": "shizong", "name": "师宗县法治政府建设示范创建", "region": "师宗县", "template": "luoping"});
+    let started = http.post(format!("{base}/api/v1/campaigns")).bearer_auth(demo_token(base, "qjfzb")).json(&new).send().unwrap();
+    assert_eq!(started.status(), 201, "{}", started.text().unwrap());
+    let office = serde_json::json!({"username": "szfzb", "display_name": "师宗县依法治县办", "role": "lead_office", "region": "师宗县", "password": SHIZONG_PASSWORD});
+    let admin = duban_tests::session_token(db.url(), "admin");
+    let created = http.post(format!("{base}/api/v1/users")).bearer_auth(admin).json(&office).send().unwrap();
+    assert_eq!(created.status(), 201, "{}", created.text().unwrap());
+    duban_tests::skip_first_password_change(db, "szfzb");
+}
+
 /// One bigint column named `value`, for raw queries.
 #[derive(QueryableByName)]
 pub struct Int8Row {

@@ -88,6 +88,7 @@ pub fn generate(
     let roster = RosterSeed::from_json(seeds::LUOPING_ROSTER).expect("the embedded roster is valid");
     let campaign = CampaignSeed::from_json(seeds::LUOPING_CAMPAIGN).expect("the embedded campaign is valid");
     let can = operator.import_data();
+    let province = seeds::demo_accounts().province;
     let actor = Actor::system(GENERATOR);
     let mut table_time = Duration::ZERO;
     for county in 2..=counties {
@@ -108,7 +109,7 @@ pub fn generate(
         import::run(conn, &can, &actor, &Source::Roster(Box::new(county_roster)), &format!("gen-data {region} roster"), false)
             .map_err(fail)?;
         // The generated counties lie in the demo's province, whose office reads them all.
-        seeds::place_regions(conn, operator, &seeds::demo_accounts().province, std::slice::from_ref(&region))?;
+        seeds::place_regions(conn, operator, &province, std::slice::from_ref(&region))?;
         let table_started = Instant::now();
         import::run(conn, &can, &actor, &Source::Campaign(Box::new(county_campaign)), &format!("gen-data {code}"), false).map_err(fail)?;
         table_time += table_started.elapsed();

@@ -101,7 +101,6 @@ impl AppState {
         })
     }
 
-    /// Lets webhooks and robots be registered on loopback addresses.
     /// Serves `/metrics` to scrapers presenting this bearer token.
     pub fn with_metrics_token(mut self, token: Option<String>) -> AppState {
         self.metrics_token = token;
@@ -114,6 +113,7 @@ impl AppState {
         self
     }
 
+    /// Lets webhooks and robots be registered on loopback addresses.
     pub fn with_outbound_allow_loopback(mut self, allow: bool) -> AppState {
         self.outbound_allow_loopback = allow;
         self
