@@ -314,3 +314,105 @@ fn the_province_counts_kept_between_requests_follow_every_change() {
         assert_eq!(shown, live, "after round {round} of random changes");
     }
 }
+
+/// Ids from a query whose one column is named `value`.
+fn ids(conn: &mut diesel::PgConnection, sql: &str) -> Vec<i64> {
+    diesel::sql_query(sql).load::<crate::support::Int8Row>(conn).unwrap().into_iter().map(|row| row.value).collect()
+}
+
+#[test]
+fn the_kept_dashboards_and_task_pages_are_what_a_fresh_server_computes_after_every_change() {
+    let db = TestDb::with_demo();
+    let server = TestServer::start(&db);
+    // A county user (pages kept per area) and a key-less installation-wide reader.
+    let readers = [server.login("yfzxb"), server.login("admin")];
+    let mut conn = db.conn();
+    let assignments = ids(&mut conn, "SELECT id AS value FROM assignments ORDER BY id");
+    let targets = ids(&mut conn, "SELECT id AS value FROM task_targets WHERE value IS NOT NULL ORDER BY id");
+    let quantified = ids(&mut conn, "SELECT DISTINCT task_id AS value FROM task_targets ORDER BY 1");
+    let negative = ids(&mut conn, "SELECT id AS value FROM tasks WHERE list = 'negative' ORDER BY id");
+    let indicators = ids(&mut conn, "SELECT id AS value FROM indicators ORDER BY id");
+    let units = ids(&mut conn, "SELECT DISTINCT unit_id AS value FROM assignments ORDER BY 1");
+    let parties = ids(&mut conn, "SELECT id AS value FROM task_parties ORDER BY id");
+    let today = duban::clock::today();
+    let mut seed: u64 = 2026_12_07;
+    let mut next = |below: usize| {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((seed >> 33) as usize) % below
+    };
+    // Pages looked at in every round: the dashboard, tasks with targets, a
+    // negative-list task and the first few.
+    let pages: Vec<String> = std::iter::once("/api/v1/campaigns/luoping/dashboard".to_owned())
+        .chain(quantified.iter().take(4).chain(negative.iter().take(1)).chain([1, 2, 3].iter()).map(|id| format!("/api/v1/tasks/{id}")))
+        .collect();
+    // Each kind of change alone in its round, three times over, so that a
+    // table whose changes did not move the version would show.
+    for round in 0..33 {
+        // Kept before the changes, so that a stale page would show.
+        for reader in &readers {
+            for page in &pages {
+                reader.get_json(page);
+            }
+        }
+        {
+            let n = round;
+            let pick = |list: &[i64], k: usize| list[k % list.len()];
+            let statement = match round % 11 {
+                0 => format!(
+                    "UPDATE assignments SET status = (ARRAY['not_started','in_progress','submitted','returned','accepted','approved'])[{}] \
+                     WHERE task_id = {}",
+                    next(6) + 1,
+                    pick(&[1, 2, 3, quantified[0], quantified[1]], next(5))
+                ),
+                1 => format!(
+                    "UPDATE assignments SET due_date = DATE '{today}' + {} WHERE id = {}",
+                    next(20) as i64 - 10,
+                    pick(&assignments, next(9999))
+                ),
+                2 => format!(
+                    "UPDATE assignments SET progress_note = 'note {n}', urged = urged + 1 WHERE task_id = {}",
+                    pick(&quantified, next(99))
+                ),
+                3 => format!("UPDATE units SET name = name || '{n}' WHERE id = {}", pick(&units, next(999))),
+                4 => format!("UPDATE indicators SET title = title || '{n}' WHERE id = {}", pick(&indicators, next(999))),
+                5 => format!("UPDATE task_targets SET value = value + 1 WHERE id = {}", pick(&targets, next(999))),
+                6 => format!(
+                    "INSERT INTO measurements (assignment_id, target_position, period, value) \
+                     SELECT a.id, t.position, '{}', {} FROM assignments a JOIN task_targets t ON t.task_id = a.task_id \
+                     WHERE a.task_id = {} ON CONFLICT (assignment_id, target_position, period) DO UPDATE SET value = excluded.value",
+                    today.format("%Y"),
+                    next(100),
+                    pick(&quantified, next(99))
+                ),
+                7 => format!(
+                    "INSERT INTO reference_values (task_id, target_position, period, value) \
+                     SELECT task_id, position, '{}', {} FROM task_targets WHERE task_id = {} \
+                     ON CONFLICT (task_id, target_position, period) DO UPDATE SET value = excluded.value",
+                    today.format("%Y"),
+                    next(100),
+                    pick(&quantified, next(99))
+                ),
+                8 => format!(
+                    "INSERT INTO negative_reports (task_id, unit_id, period, occurred, occurred_on, description, confirmed_at) \
+                     VALUES ({}, {}, '{}-{:02}', true, DATE '{today}', '发生', {}) ON CONFLICT DO NOTHING",
+                    pick(&negative, next(9)),
+                    pick(&units, next(999)),
+                    today.format("%Y"),
+                    next(12) + 1,
+                    if next(2) == 0 { "NULL" } else { "now()" }
+                ),
+                9 => format!("UPDATE task_parties SET as_written = as_written || '{n}' WHERE id = {}", pick(&parties, next(9999))),
+                _ => format!("UPDATE campaigns SET name = name || '{n}' WHERE code = 'luoping'"),
+            };
+            diesel::sql_query(&statement).execute(&mut conn).unwrap_or_else(|error| panic!("{statement}: {error}"));
+        }
+        // A server started now has kept nothing: it computes every page.
+        let fresh = TestServer::start(&db);
+        let fresh_readers = [fresh.login("yfzxb"), fresh.login("admin")];
+        for (reader, fresh_reader) in readers.iter().zip(&fresh_readers) {
+            for page in &pages {
+                assert_eq!(reader.get_json(page), fresh_reader.get_json(page), "{page} after round {round}");
+            }
+        }
+    }
+}

@@ -436,11 +436,6 @@ const STATE_IN_MEMORY: &[(&str, &str, &str)] = &[
     ("http/metrics.rs", "HANDLE", "this instance's Prometheus recorder (each instance reports its own)"),
     ("policy.rs", "CACHE", "the security policy for a few seconds, then read again"),
     (
-        "dashboard.rs",
-        "PROVINCE_COUNTS",
-        "each campaign's counts for a day at a version; reused only while the version in the database is the same",
-    ),
-    (
         "http/request_connection.rs",
         "HANDED_OVER",
         "a request's own connection, from its caller check to its first work; gone with the request",

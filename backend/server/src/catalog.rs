@@ -2,6 +2,7 @@
 //! their filters, search and pagination.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use diesel::dsl::count_star;
@@ -15,8 +16,9 @@ use crate::authz::Area;
 use crate::authz::{ReadCatalog, ReadProgress};
 use crate::db::lookups::{self, campaign_id};
 use crate::db::models::Campaign;
-use crate::db::schema::{assignments, campaigns, indicators, regions, task_parties, task_targets, tasks, units};
+use crate::db::schema::{assignments, campaign_versions, campaigns, indicators, regions, task_parties, task_targets, tasks, units};
 use crate::error::Error;
+use crate::kept::Kept;
 use crate::pagination::Cursor;
 use crate::{clock, rollup, work};
 
@@ -238,7 +240,6 @@ impl TaskFilter {
 pub fn tasks(conn: &mut PgConnection, can: &ReadCatalog, filter: &TaskFilter, cursor: &Cursor) -> Result<Page<TaskSummary>, Error> {
     crate::limits::parameter("q", filter.q.as_deref().unwrap_or_default(), duban_dto::limits::SEARCH)?;
     let today = clock::today();
-    let total: i64 = filter.query(today, can.area()).count().get_result(conn)?;
     // The lists' ordinals in the province's order, as diesel's CASE rather
     // than an SQL literal: diesel never caches a statement holding a literal,
     // and PostgreSQL would plan it anew on every request.
@@ -257,6 +258,10 @@ pub fn tasks(conn: &mut PgConnection, can: &ReadCatalog, filter: &TaskFilter, cu
             query.order((tasks::next_due.desc().nulls_last(), list_order().asc(), tasks::number.asc())).load(conn)?
         }
         TaskSort::RecentlyUpdated => query.order((tasks::updated_at.desc(), tasks::id.desc())).load(conn)?,
+    };
+    let total = match cursor.total_without_counting(ids.len()) {
+        Some(total) => total,
+        None => filter.query(today, can.area()).count().get_result(conn)?,
     };
     let items = summaries_of(conn, &ids, today)?;
     Ok(cursor.page(items, total))
@@ -281,24 +286,35 @@ struct SummaryRow {
 
 /// Summaries of these tasks, in this order.
 fn summaries_of(conn: &mut PgConnection, ids: &[i64], today: NaiveDate) -> Result<Vec<TaskSummary>, Error> {
+    Ok(summaries_and_parties_of(conn, ids, today)?.0)
+}
+
+/// The tasks' summaries, and the parties of theirs a summary does not
+/// show (the responsible ones), so one task's page needs no second query.
+fn summaries_and_parties_of(
+    conn: &mut PgConnection,
+    ids: &[i64],
+    today: NaiveDate,
+) -> Result<(Vec<TaskSummary>, BTreeMap<(i64, PartyRole), Vec<Party>>), Error> {
     let rows: Vec<SummaryRow> =
         tasks::table.inner_join(campaigns::table).filter(tasks::id.eq_any(ids)).select(SummaryRow::as_select()).load(conn)?;
     let level2_ids: Vec<i64> = rows.iter().filter_map(|row| row.indicator_id).collect();
-    let level2: BTreeMap<i64, (IndicatorRef, Option<i64>)> = indicators::table
-        .filter(indicators::id.eq_any(&level2_ids))
+    // The tasks' level-2 indicators and their level-1 parents, in one query.
+    let child = diesel::alias!(indicators as child);
+    let parents_of_level2 = child.filter(child.field(indicators::id).eq_any(&level2_ids)).select(child.field(indicators::parent_id));
+    let both: Vec<(i64, String, String, Option<i64>)> = indicators::table
+        .filter(indicators::id.eq_any(&level2_ids).or(indicators::id.nullable().eq_any(parents_of_level2)))
         .select((indicators::id, indicators::code, indicators::title, indicators::parent_id))
-        .load::<(i64, String, String, Option<i64>)>(conn)?
-        .into_iter()
-        .map(|(id, code, title, parent)| (id, (IndicatorRef { id, code, title }, parent)))
-        .collect();
-    let parent_ids: Vec<i64> = level2.values().filter_map(|(_, parent)| *parent).collect();
-    let level1: BTreeMap<i64, IndicatorRef> = indicators::table
-        .filter(indicators::id.eq_any(&parent_ids))
-        .select((indicators::id, indicators::code, indicators::title))
-        .load::<(i64, String, String)>(conn)?
-        .into_iter()
-        .map(|(id, code, title)| (id, IndicatorRef { id, code, title }))
-        .collect();
+        .load(conn)?;
+    let mut level2: BTreeMap<i64, (IndicatorRef, Option<i64>)> = BTreeMap::new();
+    let mut level1: BTreeMap<i64, IndicatorRef> = BTreeMap::new();
+    for (id, code, title, parent) in both {
+        let indicator = IndicatorRef { id, code, title };
+        if level2_ids.contains(&id) {
+            level2.insert(id, (indicator.clone(), parent));
+        }
+        level1.insert(id, indicator);
+    }
     let mut parties = parties_of(conn, ids)?;
     let counts: BTreeMap<i64, i64> = assignments::table
         .filter(assignments::task_id.eq_any(ids))
@@ -330,7 +346,7 @@ fn summaries_of(conn: &mut PgConnection, ids: &[i64], today: NaiveDate) -> Resul
             (row.id, summary)
         })
         .collect();
-    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+    Ok((ids.iter().filter_map(|id| by_id.remove(id)).collect(), parties))
 }
 
 /// A party of a task as written, with the unit it resolved to.
@@ -363,10 +379,46 @@ fn parties_of(conn: &mut PgConnection, task_ids: &[i64]) -> Result<BTreeMap<(i64
 }
 
 /// One task with its parties, targets and assignments.
-pub fn task(conn: &mut PgConnection, _can: &ReadCatalog, progress: &ReadProgress, id: i64) -> Result<TaskDetail, Error> {
+/// One task's page today: the one kept in `kept` when its campaign has not
+/// changed since, else computed (and kept) in one snapshot with the
+/// campaign's version. Kept per area, as the assignments shown are the
+/// reader's area's.
+pub fn task(conn: &mut PgConnection, kept: &Kept, can: &ReadCatalog, progress: &ReadProgress, id: i64) -> Result<TaskDetail, Error> {
     let today = clock::today();
-    let summary = summaries_of(conn, &[id], today)?.pop().ok_or_else(|| Error::not_found(format!("there is no task {id}")))?;
-    let responsible_parties = parties_of(conn, &[id])?.remove(&(id, PartyRole::Responsible)).unwrap_or_default();
+    let key = (id, progress.area().root());
+    if let Some(version) = version_of_task(conn, id)?
+        && let Some(page) = kept.tasks.get(&key, version, today)
+    {
+        return Ok(TaskDetail::clone(&page));
+    }
+    conn.build_transaction().read_only().repeatable_read().run(|conn| {
+        let version = version_of_task(conn, id)?.ok_or_else(|| Error::not_found(format!("there is no task {id}")))?;
+        let page = Arc::new(compute_task(conn, can, progress, id, today)?);
+        kept.tasks.put(key, version, today, page.clone());
+        Ok(TaskDetail::clone(&page))
+    })
+}
+
+/// The version of a task's campaign.
+fn version_of_task(conn: &mut PgConnection, id: i64) -> QueryResult<Option<i64>> {
+    tasks::table
+        .inner_join(campaign_versions::table.on(campaign_versions::campaign_id.eq(tasks::campaign_id)))
+        .filter(tasks::id.eq(id))
+        .select(campaign_versions::version)
+        .first(conn)
+        .optional()
+}
+
+fn compute_task(
+    conn: &mut PgConnection,
+    _can: &ReadCatalog,
+    progress: &ReadProgress,
+    id: i64,
+    today: NaiveDate,
+) -> Result<TaskDetail, Error> {
+    let (mut summaries, mut parties) = summaries_and_parties_of(conn, &[id], today)?;
+    let summary = summaries.pop().ok_or_else(|| Error::not_found(format!("there is no task {id}")))?;
+    let responsible_parties = parties.remove(&(id, PartyRole::Responsible)).unwrap_or_default();
     let targets = task_targets::table
         .filter(task_targets::task_id.eq(id))
         .order(task_targets::position)

@@ -1,9 +1,11 @@
 //! The dashboard (总览): where a campaign stands, per list, indicator and
 //! unit, with its schedule lights, quantified targets and the negative
-//! list. Computed on request from the tasks' stored status (see
-//! [`crate::rollup`]) and a few grouped queries.
+//! list. Computed from the tasks' stored status (see [`crate::rollup`]) and
+//! a few grouped queries, and kept between requests while the campaign's
+//! version stays the same (see [`crate::kept`]).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
@@ -25,6 +27,7 @@ use crate::db::schema::{
     assignments, campaign_versions, campaigns, measurements, negative_reports, reference_values, regions, task_targets, tasks,
 };
 use crate::error::Error;
+use crate::kept::Kept;
 
 /// Tasks alike in list, indicator and status, as the dashboard counts
 /// them: one task, or a group of the province's query.
@@ -100,15 +103,46 @@ struct UnitRow {
     overdue: i64,
 }
 
-/// The dashboard of the campaign `code` today.
-pub fn dashboard(conn: &mut PgConnection, _catalog: &ReadCatalog, _progress: &ReadProgress, code: &str) -> Result<Dashboard, Error> {
+/// The dashboard of the campaign `code` today: the one kept in `kept` when
+/// the campaign has not changed since, else computed (and kept) in one
+/// snapshot with the campaign's version.
+pub fn dashboard(
+    conn: &mut PgConnection,
+    kept: &Kept,
+    _catalog: &ReadCatalog,
+    _progress: &ReadProgress,
+    code: &str,
+) -> Result<Dashboard, Error> {
     let today = clock::today();
-    let (campaign_id, name, start, end): (i64, String, Option<NaiveDate>, Option<NaiveDate>) = campaigns::table
+    if let Some((campaign_id, version)) = campaign_and_version(conn, code)?
+        && let Some(page) = kept.dashboards.get(&campaign_id, version, today)
+    {
+        return Ok(Dashboard::clone(&page));
+    }
+    conn.build_transaction().read_only().repeatable_read().run(|conn| {
+        let (campaign_id, version) =
+            campaign_and_version(conn, code)?.ok_or_else(|| Error::not_found(format!("there is no campaign {code:?}")))?;
+        let page = Arc::new(compute_dashboard(conn, campaign_id, today)?);
+        kept.dashboards.put(campaign_id, version, today, page.clone());
+        Ok(Dashboard::clone(&page))
+    })
+}
+
+/// A campaign's id and version, by code.
+fn campaign_and_version(conn: &mut PgConnection, code: &str) -> QueryResult<Option<(i64, i64)>> {
+    campaigns::table
+        .inner_join(campaign_versions::table.on(campaign_versions::campaign_id.eq(campaigns::id)))
         .filter(campaigns::code.eq(code))
-        .select((campaigns::id, campaigns::name, campaigns::period_start, campaigns::period_end))
+        .select((campaigns::id, campaign_versions::version))
         .first(conn)
-        .optional()?
-        .ok_or_else(|| Error::not_found(format!("there is no campaign {code:?}")))?;
+        .optional()
+}
+
+fn compute_dashboard(conn: &mut PgConnection, campaign_id: i64, today: NaiveDate) -> Result<Dashboard, Error> {
+    let (code, name, start, end): (String, String, Option<NaiveDate>, Option<NaiveDate>) = campaigns::table
+        .find(campaign_id)
+        .select((campaigns::code, campaigns::name, campaigns::period_start, campaigns::period_end))
+        .first(conn)?;
     let elapsed = schedule::elapsed_share(start, end, today);
 
     type Row = (TaskList, Option<i64>, TaskStatus, Option<NaiveDate>, Option<NaiveDate>, Option<NaiveDate>);
@@ -193,7 +227,7 @@ pub fn dashboard(conn: &mut PgConnection, _catalog: &ReadCatalog, _progress: &Re
     }
 
     Ok(Dashboard {
-        campaign: code.to_owned(),
+        campaign: code,
         name,
         as_of: today,
         elapsed_percent: elapsed.map(schedule::percent),
@@ -206,8 +240,9 @@ pub fn dashboard(conn: &mut PgConnection, _catalog: &ReadCatalog, _progress: &Re
     })
 }
 
+/// A campaign's tasks of one list and status, counted for a day.
 #[derive(QueryableByName, Clone)]
-struct ProvinceRow {
+pub(crate) struct ProvinceRow {
     #[diesel(sql_type = BigInt)]
     campaign_id: i64,
     #[diesel(sql_type = Text)]
@@ -224,31 +259,18 @@ struct ProvinceRow {
     yellow: i64,
 }
 
-/// Each campaign's grouped task counts for a day, with the campaign's
-/// version they were counted at (`campaign_versions`). Safe to lose, since
-/// it is counted again; never stale, since a campaign's version moves in
-/// the transaction of every change to its tasks, and counts are reused only
-/// for the same version and day.
-static PROVINCE_COUNTS: std::sync::Mutex<BTreeMap<i64, CountedCampaign>> = std::sync::Mutex::new(BTreeMap::new());
-
-struct CountedCampaign {
-    version: i64,
-    day: NaiveDate,
-    rows: Vec<ProvinceRow>,
-}
-
 /// The province (every campaign of the caller's area) today: each county's
 /// progress and the totals. Campaigns whose tasks have not changed since
-/// they were last counted today are taken from [`PROVINCE_COUNTS`]; the
+/// they were last counted today are taken from `kept`; the
 /// others are counted in one grouped query over the tasks' stored status
 /// and light dates (an index-only scan). Versions and counts are read in
 /// one snapshot, so what is kept matches its version exactly.
-pub fn province(conn: &mut PgConnection, catalog: &ReadCatalog, _progress: &ReadProgress) -> Result<ProvinceDashboard, Error> {
+pub fn province(conn: &mut PgConnection, kept: &Kept, catalog: &ReadCatalog, _progress: &ReadProgress) -> Result<ProvinceDashboard, Error> {
     let today = clock::today();
-    conn.build_transaction().read_only().repeatable_read().run(|conn| province_in_snapshot(conn, catalog, today))
+    conn.build_transaction().read_only().repeatable_read().run(|conn| province_in_snapshot(conn, kept, catalog, today))
 }
 
-fn province_in_snapshot(conn: &mut PgConnection, catalog: &ReadCatalog, today: NaiveDate) -> Result<ProvinceDashboard, Error> {
+fn province_in_snapshot(conn: &mut PgConnection, kept: &Kept, catalog: &ReadCatalog, today: NaiveDate) -> Result<ProvinceDashboard, Error> {
     let mut campaigns_query =
         campaigns::table.inner_join(regions::table).order(campaigns::id).select((Campaign::as_select(), regions::name)).into_boxed();
     if let Some(regions) = catalog.area().region_ids() {
@@ -263,13 +285,16 @@ fn province_in_snapshot(conn: &mut PgConnection, catalog: &ReadCatalog, today: N
         .into_iter()
         .collect();
     let version_of = |id: &i64| versions.get(id).copied().unwrap_or(-1);
-    let stale: Vec<i64> = {
-        let kept = PROVINCE_COUNTS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        ids.iter()
-            .filter(|id| kept.get(id).is_none_or(|counted| counted.version != version_of(id) || counted.day != today))
-            .copied()
-            .collect()
-    };
+    let mut campaign_counts: BTreeMap<i64, Arc<Vec<ProvinceRow>>> = BTreeMap::new();
+    let mut stale: Vec<i64> = Vec::new();
+    for id in &ids {
+        match kept.province_counts.get(id, version_of(id), today) {
+            Some(rows) => {
+                campaign_counts.insert(*id, rows);
+            }
+            None => stale.push(*id),
+        }
+    }
     if !stale.is_empty() {
         let counted: Vec<ProvinceRow> = diesel::sql_query(
             "SELECT campaign_id, list, rollup_status AS status, count(*) AS tasks,
@@ -286,15 +311,13 @@ fn province_in_snapshot(conn: &mut PgConnection, catalog: &ReadCatalog, today: N
         for row in counted {
             by_campaign.entry(row.campaign_id).or_default().push(row);
         }
-        let mut kept = PROVINCE_COUNTS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         for (id, rows) in by_campaign {
-            kept.insert(id, CountedCampaign { version: version_of(&id), day: today, rows });
+            let rows = Arc::new(rows);
+            kept.province_counts.put(id, version_of(&id), today, rows.clone());
+            campaign_counts.insert(id, rows);
         }
     }
-    let rows: Vec<ProvinceRow> = {
-        let kept = PROVINCE_COUNTS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        ids.iter().filter_map(|id| kept.get(id)).flat_map(|counted| counted.rows.iter().cloned()).collect()
-    };
+    let rows: Vec<&ProvinceRow> = campaign_counts.values().flat_map(|rows| rows.iter()).collect();
     let vetoed: Vec<i64> = negative_reports::table
         .inner_join(tasks::table)
         .filter(negative_reports::confirmed_at.is_not_null())
@@ -305,7 +328,7 @@ fn province_in_snapshot(conn: &mut PgConnection, catalog: &ReadCatalog, today: N
     let mut total = Progress::default();
     let mut per_list: BTreeMap<TaskList, Progress> = BTreeMap::new();
     let mut per_campaign: BTreeMap<i64, Progress> = BTreeMap::new();
-    for row in &rows {
+    for row in rows {
         let counts = TaskCounts {
             list: row.list,
             indicator_id: None,

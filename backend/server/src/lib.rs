@@ -27,6 +27,7 @@ pub mod export;
 pub mod generate;
 pub mod http;
 pub mod import;
+pub mod kept;
 pub mod limits;
 pub mod messages;
 pub mod negative;

@@ -47,6 +47,14 @@ impl Cursor {
         Cursor { offset: 0, limit: 100_000, fingerprint: 0 }
     }
 
+    /// The total a page of `fetched` rows already tells: a page shorter
+    /// than the limit is the last one, so no count is needed unless it is
+    /// empty past the start (the total may then be below the offset).
+    pub fn total_without_counting(&self, fetched: usize) -> Option<i64> {
+        let fetched = i64::try_from(fetched).ok()?;
+        (fetched < self.limit && (fetched > 0 || self.offset == 0)).then_some(self.offset + fetched)
+    }
+
     fn decode(cursor: &str, fingerprint: u64) -> Option<i64> {
         let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
         let text = String::from_utf8(bytes).ok()?;

@@ -133,7 +133,6 @@ pub fn assignments(
         Some(days) => Some(crate::calendar::load(conn)?.add_working_days(today, days)),
         None => None,
     };
-    let total: i64 = filter.query(today, due_until, can.area()).count().get_result(conn)?;
     let rows: Vec<Row> = filter
         .query(today, due_until, can.area())
         .order((assignments::due_date.asc().nulls_last(), assignments::id.asc()))
@@ -141,6 +140,10 @@ pub fn assignments(
         .offset(cursor.offset)
         .select(Row::as_select())
         .load(conn)?;
+    let total = match cursor.total_without_counting(rows.len()) {
+        Some(total) => total,
+        None => filter.query(today, due_until, can.area()).count().get_result(conn)?,
+    };
     Ok(cursor.page(dtos(conn, &rows, today)?, total))
 }
 

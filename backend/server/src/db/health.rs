@@ -30,13 +30,16 @@ impl Health {
         self.up.load(Ordering::Relaxed)
     }
 
-    fn set(&self, up: bool) {
+    /// Records the probe's answer; returns whether the database has just
+    /// come back.
+    fn set(&self, up: bool) -> bool {
         let was = self.up.swap(up, Ordering::Relaxed);
         if was && !up {
             tracing::error!("the database does not answer: requests are refused with 503 until it does");
         } else if !was && up {
             tracing::info!("the database answers again");
         }
+        !was && up
     }
 }
 
@@ -48,17 +51,19 @@ const MOST_BACK_OFF: Duration = Duration::from_secs(30);
 /// Starts the monitor on a thread of its own; it runs as long as duban. It
 /// holds the cluster weakly: when duban drops its database, the cluster
 /// stops as usual and the monitor only probes.
-pub fn monitor(url: String, cluster: Option<Weak<Mutex<Cluster>>>) -> Arc<Health> {
+/// When the database comes back, the monitor drops the pool's connections
+/// that lost their server.
+pub fn monitor(url: String, cluster: Option<Weak<Mutex<Cluster>>>, pool: super::PgPool) -> Arc<Health> {
     let health = Arc::new(Health::default());
     let shared = health.clone();
     std::thread::Builder::new()
         .name("database-monitor".to_owned())
-        .spawn(move || watch(&url, cluster, &shared))
+        .spawn(move || watch(&url, cluster, &pool, &shared))
         .expect("starting the database monitor");
     health
 }
 
-fn watch(url: &str, cluster: Option<Weak<Mutex<Cluster>>>, health: &Health) {
+fn watch(url: &str, cluster: Option<Weak<Mutex<Cluster>>>, pool: &super::PgPool, health: &Health) {
     let mut probe: Option<PgConnection> = None;
     let mut back_off = PROBE_EVERY;
     let mut next_restart = Instant::now();
@@ -98,7 +103,9 @@ fn watch(url: &str, cluster: Option<Weak<Mutex<Cluster>>>, health: &Health) {
         if !answered {
             probe = None;
         }
-        health.set(answered);
+        if health.set(answered) {
+            super::sweep_dead(pool);
+        }
         std::thread::sleep(PROBE_EVERY);
     }
 }

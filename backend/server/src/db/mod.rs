@@ -70,12 +70,53 @@ impl diesel::r2d2::CustomizeConnection<PgConnection, diesel::r2d2::Error> for Se
 pub const CHECKOUT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// A pool of connections to `url` with duban's [`SessionSettings`].
+///
+/// Connections are not tested at checkout: a `SELECT 1` before every
+/// request was a round trip more than many requests need. A connection
+/// whose server went away is dropped instead when it fails
+/// ([`discard_if_dead`]), and the database monitor sweeps the idle ones
+/// when the database answers again after an outage ([`sweep_dead`]).
 pub fn pool(url: &str, size: u32) -> Result<PgPool, diesel::r2d2::PoolError> {
     Pool::builder()
         .max_size(size)
         .connection_timeout(CHECKOUT_TIMEOUT)
+        .test_on_check_out(false)
         .connection_customizer(Box::new(SessionSettings))
         .build(ConnectionManager::new(url))
+}
+
+/// Marks `conn` for the pool to drop, instead of taking back, when it no
+/// longer reaches its server. Called after work on it failed; diesel
+/// itself only notices a lost connection inside a transaction.
+/// Returns whether it was.
+pub fn discard_if_dead(conn: &mut PgConnection) -> bool {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let dead = conn.batch_execute("SELECT 1").is_err();
+    if dead {
+        // A transaction manager in error makes `has_broken` true, and r2d2
+        // closes a broken connection instead of returning it to the pool.
+        AnsiTransactionManager::transaction_manager_status_mut(conn).set_in_error();
+    }
+    dead
+}
+
+/// Checks every idle connection of `pool` once and drops those whose
+/// server went away, so that requests after a database restart do not
+/// each meet a dead connection first.
+pub fn sweep_dead(pool: &PgPool) {
+    let idle = pool.state().idle_connections;
+    // All are held until the end, so that each checkout is another one.
+    let mut checked = Vec::with_capacity(idle as usize);
+    let mut dropped = 0;
+    for _ in 0..idle {
+        let Some(mut conn) = pool.try_get() else { break };
+        dropped += usize::from(discard_if_dead(&mut conn));
+        checked.push(conn);
+    }
+    drop(checked);
+    if dropped > 0 {
+        tracing::info!(dropped, "dropped pooled connections that lost their server");
+    }
 }
 
 /// An open database, with the embedded cluster it runs on, if any.
@@ -117,7 +158,7 @@ impl Database {
 
     /// Watches the database while serving (see [`health`]).
     pub fn monitor(&self) -> std::sync::Arc<health::Health> {
-        health::monitor(self.url.clone(), self.cluster.as_ref().map(std::sync::Arc::downgrade))
+        health::monitor(self.url.clone(), self.cluster.as_ref().map(std::sync::Arc::downgrade), self.pool.clone())
     }
 
     /// Whether the database runs in duban's own embedded cluster.

@@ -34,6 +34,7 @@ impl Replica {
         let pool = diesel::r2d2::Pool::builder()
             .max_size(size)
             .min_idle(Some(0))
+            .test_on_check_out(false)
             .connection_timeout(Duration::from_secs(2))
             .connection_customizer(Box::new(super::SessionSettings))
             .build_unchecked(diesel::r2d2::ConnectionManager::new(url));
@@ -74,6 +75,7 @@ impl Replica {
                             tracing::warn!("the read replica does not answer: reads go to the primary");
                         } else {
                             tracing::info!(lag_ms = lag, "the read replica answers");
+                            super::sweep_dead(&replica.pool);
                         }
                     }
                     metrics::gauge!("duban_replica_lag_seconds").set(if lag == UNKNOWN { -1.0 } else { lag as f64 / 1000.0 });
@@ -101,17 +103,28 @@ struct Behind {
 /// How far the replica is behind: nothing when it has replayed all the
 /// primary has written, else the age of the last transaction it replayed.
 /// (The age alone would call an idle, caught-up replica late.)
+/// A connection that fails here is dropped if it lost its server, so the
+/// next measurement opens a new one.
 fn measure(primary: &PgPool, replica: &PgPool) -> anyhow::Result<Duration> {
     let mut primary = primary.get()?;
     let mut replica = replica.get()?;
-    let written: Position = diesel::sql_query("SELECT pg_current_wal_lsn()::text AS lsn").get_result(&mut primary)?;
+    let measured = measure_on(&mut primary, &mut replica);
+    if measured.is_err() {
+        super::discard_if_dead(&mut primary);
+        super::discard_if_dead(&mut replica);
+    }
+    measured
+}
+
+fn measure_on(primary: &mut PgConnection, replica: &mut PgConnection) -> anyhow::Result<Duration> {
+    let written: Position = diesel::sql_query("SELECT pg_current_wal_lsn()::text AS lsn").get_result(primary)?;
     let written = written.lsn.ok_or_else(|| anyhow::anyhow!("the primary reports no WAL position"))?;
     let behind: Behind = diesel::sql_query(
         "SELECT pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn())::bigint AS bytes,
                 (extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000)::bigint AS replay_age_ms",
     )
     .bind::<Text, _>(&written)
-    .get_result(&mut replica)?;
+    .get_result(replica)?;
     match behind.bytes {
         None => Err(anyhow::anyhow!("the database at DATABASE_REPLICA_URL is not a replica")),
         Some(bytes) if bytes <= 0 => Ok(Duration::ZERO),

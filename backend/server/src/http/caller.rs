@@ -60,7 +60,9 @@ impl FromRequest for Caller {
                 return Err(unauthenticated("sign in first: send `Authorization: Bearer <token or API key>`"));
             };
             let actor = if credential.starts_with(api_keys::KEY_PREFIX) {
-                state.db(move |conn| credentials::client_of_key(conn, &credential)).await?
+                // A key reaches the whole installation: no area to check. Its
+                // connection goes on to the request's work, too.
+                state.db_handing_over(move |conn| credentials::client_of_key(conn, &credential)).await?
             } else {
                 let claims = state.jwt.verify(&credential).ok_or_else(|| unauthenticated("the access token is invalid or has expired"))?;
                 // Who the user is and whether what the request names lies in

@@ -151,7 +151,8 @@ pub async fn campaign_dashboard(
 ) -> Result<web::Json<Dashboard>, ApiError> {
     let catalog = caller.read_catalog()?;
     let progress = caller.read_progress()?;
-    Ok(web::Json(state.read(move |conn| dashboard::dashboard(conn, &catalog, &progress, &code)).await?))
+    let kept = state.kept.clone();
+    Ok(web::Json(state.read(move |conn| dashboard::dashboard(conn, &kept, &catalog, &progress, &code)).await?))
 }
 
 /// Every campaign at once (a province running the checklist in all its
@@ -161,5 +162,6 @@ pub async fn campaign_dashboard(
 pub async fn province_dashboard(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<ProvinceDashboard>, ApiError> {
     let catalog = caller.read_catalog()?;
     let progress = caller.read_progress()?;
-    Ok(web::Json(state.read(move |conn| dashboard::province(conn, &catalog, &progress)).await?))
+    let kept = state.kept.clone();
+    Ok(web::Json(state.read(move |conn| dashboard::province(conn, &kept, &catalog, &progress)).await?))
 }

@@ -74,6 +74,8 @@ pub struct AppState {
     /// Set on SIGTERM: `/readyz` answers 503 so balancers stop sending
     /// new requests before the listener closes.
     pub stopping: Arc<std::sync::atomic::AtomicBool>,
+    /// Pages kept between requests while their campaign is unchanged.
+    pub kept: Arc<crate::kept::Kept>,
 }
 
 impl AppState {
@@ -98,6 +100,7 @@ impl AppState {
             metrics_token: None,
             replica: None,
             stopping: Arc::default(),
+            kept: Arc::default(),
         })
     }
 
@@ -171,6 +174,7 @@ impl AppState {
                 None => pool.get().map_err(ApiError::from)?,
             };
             let result = work(&mut conn).map_err(Into::into);
+            forget_if_lost(&mut conn, &result);
             Ok::<_, ApiError>((result, conn))
         })
         .await??;
@@ -204,9 +208,21 @@ impl AppState {
                 Err(_) => (primary.get().map_err(ApiError::from)?, "primary"),
             };
             ::metrics::counter!("duban_db_reads_total", "source" => source).increment(1);
-            work(&mut conn).map_err(Into::into)
+            let result = work(&mut conn).map_err(Into::into);
+            forget_if_lost(&mut conn, &result);
+            result
         })
         .await?
+    }
+}
+
+/// After work that failed on the server's side, drops the connection from
+/// the pool if it lost its server (see [`crate::db::pool`]).
+fn forget_if_lost<T>(conn: &mut PgPooled, result: &Result<T, ApiError>) {
+    if let Err(error) = result
+        && actix_web::ResponseError::status_code(error).is_server_error()
+    {
+        crate::db::discard_if_dead(conn);
     }
 }
 

@@ -80,5 +80,6 @@ pub async fn get_task(state: web::Data<AppState>, caller: Caller, id: web::Path<
     let can = caller.read_catalog()?;
     let progress = caller.read_progress()?;
     let id = id.into_inner();
-    Ok(web::Json(state.db(move |conn| catalog::task(conn, &can, &progress, id)).await?))
+    let kept = state.kept.clone();
+    Ok(web::Json(state.db(move |conn| catalog::task(conn, &kept, &can, &progress, id)).await?))
 }

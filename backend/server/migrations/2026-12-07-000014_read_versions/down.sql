@@ -1,0 +1,16 @@
+DROP TRIGGER assignments_move_version ON assignments;
+DROP TRIGGER task_parties_move_version ON task_parties;
+DROP TRIGGER task_targets_move_version ON task_targets;
+DROP TRIGGER reference_values_move_version ON reference_values;
+DROP TRIGGER negative_reports_move_version ON negative_reports;
+DROP TRIGGER measurements_move_version ON measurements;
+DROP TRIGGER indicators_move_version ON indicators;
+DROP TRIGGER campaigns_move_version ON campaigns;
+DROP TRIGGER units_move_versions ON units;
+DROP FUNCTION task_row_moves_version();
+DROP FUNCTION measurement_moves_version();
+DROP FUNCTION indicator_moves_version();
+DROP FUNCTION campaign_moves_version();
+DROP FUNCTION unit_moves_versions();
+DROP FUNCTION move_campaign_version_at_commit(bigint);
+COMMENT ON TABLE campaign_versions IS 'Moves with every statement that changes a campaign''s tasks; kept by triggers on tasks.';
