@@ -57,7 +57,7 @@ enum Task {
         #[arg(long, default_value_t = 5)]
         seconds: u32,
         /// Concurrencies to load each operation at, comma-separated.
-        #[arg(long, default_value = "1,4,16", value_delimiter = ',')]
+        #[arg(long, default_value = "1,4,8,16", value_delimiter = ',')]
         concurrency: Vec<u32>,
     },
 }
