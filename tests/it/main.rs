@@ -22,6 +22,7 @@ mod office;
 mod probe;
 mod progress;
 mod replica;
+mod restart;
 mod schema;
 mod scores;
 mod storage_s3;

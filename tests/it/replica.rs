@@ -8,19 +8,12 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
-use duban_pgcluster::{Cluster, ClusterOptions};
+use duban_pgcluster::Cluster;
 use serde_json::{Value, json};
 
-use crate::support::Server;
+use crate::support::{Server, own_cluster};
 
 const TOKEN: &str = "replica-test-metrics-token";
-
-/// A cluster of the test's own in `dir`.
-fn cluster(dir: &Path) -> Cluster {
-    let mut options = ClusterOptions::new(dir);
-    options.durable = false;
-    Cluster::start(&options).unwrap_or_else(|error| panic!("starting a cluster in {}: {error}", dir.display()))
-}
 
 /// Runs a PostgreSQL program as the user that runs the clusters.
 fn as_postgres(program: &Path) -> Command {
@@ -45,7 +38,7 @@ fn replica_of(primary: &Cluster, dir: &Path) -> Cluster {
         .status()
         .unwrap();
     assert!(status.success(), "pg_basebackup: {status}");
-    cluster(dir)
+    own_cluster(dir)
 }
 
 fn sql(url: &str, statement: &str) {
@@ -73,7 +66,7 @@ fn reads_go_to_the_replica_while_it_keeps_up_and_to_the_primary_when_it_does_not
     // Directories the postgres user can reach.
     let dir = tempfile::Builder::new().prefix("duban-replica-").tempdir_in("/tmp").unwrap();
     std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
-    let primary = cluster(&dir.path().join("primary"));
+    let primary = own_cluster(&dir.path().join("primary"));
     sql(&primary.url("postgres"), "CREATE DATABASE duban");
     let mut replica = replica_of(&primary, &dir.path().join("replica"));
 

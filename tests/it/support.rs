@@ -190,6 +190,14 @@ impl Drop for Server {
 }
 
 /// A free TCP port on 127.0.0.1.
+/// A PostgreSQL cluster of the test's own in `dir` (which the postgres
+/// user must be able to create it in), stopped when dropped.
+pub fn own_cluster(dir: &Path) -> duban_pgcluster::Cluster {
+    let mut options = duban_pgcluster::ClusterOptions::new(dir);
+    options.durable = false;
+    duban_pgcluster::Cluster::start(&options).unwrap_or_else(|error| panic!("starting a cluster in {}: {error}", dir.display()))
+}
+
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }

@@ -1332,35 +1332,41 @@ fn report(results: &Value) -> String {
     let (detail_text, detail_met) = ratio_line("task detail");
     let tables = number(&generated["counties"]) - 1.0;
     // Per-request overhead: an operation's rate against /healthz's at the
-    // same concurrency, in the same run; the lowest over the concurrencies.
+    // same concurrency, in the same run. Judged at concurrency 8, where the
+    // issue set the target; the lowest over the concurrencies is shown too.
     let versus_healthz = |name: &str, goal: f64| -> (String, bool) {
-        let mut worst: Option<(f64, u64)> = None;
-        for load in find(name) {
-            let concurrency = load["concurrency"].as_u64().unwrap_or(0);
-            let trivial = find("trivial endpoint")
-                .into_iter()
-                .find(|trivial| trivial["concurrency"].as_u64() == Some(concurrency))
-                .map(|trivial| number(&trivial["duban"]["requests_per_second"]))
-                .unwrap_or(0.0);
-            if trivial > 0.0 {
-                let ratio = number(&load["duban"]["requests_per_second"]) / trivial;
-                if worst.is_none_or(|(r, _)| ratio < r) {
-                    worst = Some((ratio, concurrency));
-                }
+        let ratios: Vec<(u64, f64)> = find(name)
+            .into_iter()
+            .filter_map(|load| {
+                let concurrency = load["concurrency"].as_u64().unwrap_or(0);
+                let trivial = find("trivial endpoint")
+                    .into_iter()
+                    .find(|trivial| trivial["concurrency"].as_u64() == Some(concurrency))
+                    .map(|trivial| number(&trivial["duban"]["requests_per_second"]))?;
+                (trivial > 0.0).then(|| (concurrency, number(&load["duban"]["requests_per_second"]) / trivial))
+            })
+            .collect();
+        let lowest = ratios.iter().copied().min_by(|a, b| a.1.total_cmp(&b.1));
+        match (ratios.iter().find(|(concurrency, _)| *concurrency == 8).copied(), lowest) {
+            (Some((_, at_eight)), Some((lowest_at, lowest))) => (
+                format!(
+                    "{:.0} % of /healthz at concurrency 8 (lowest: {:.0} % at concurrency {lowest_at})",
+                    at_eight * 100.0,
+                    lowest * 100.0
+                ),
+                at_eight >= goal,
+            ),
+            (None, Some((lowest_at, lowest))) => {
+                (format!("{:.0} % of /healthz (lowest, at concurrency {lowest_at})", lowest * 100.0), lowest >= goal)
             }
-        }
-        match worst {
-            Some((ratio, concurrency)) => {
-                (format!("{:.0} % of /healthz (lowest, at concurrency {concurrency})", ratio * 100.0), ratio >= goal)
-            }
-            None => ("not measured".to_owned(), false),
+            _ => ("not measured".to_owned(), false),
         }
     };
     let (one_task_text, one_task_met) = versus_healthz("task detail", 0.35);
     let (county_text, county_met) = versus_healthz("county dashboard", 0.20);
     let targets = [
-        ("one task (task detail) ≥ 35 % of /healthz's rate", one_task_text, one_task_met),
-        ("county dashboard ≥ 20 % of /healthz's rate", county_text, county_met),
+        ("one task (task detail) ≥ 35 % of /healthz's rate at concurrency 8", one_task_text, one_task_met),
+        ("county dashboard ≥ 20 % of /healthz's rate at concurrency 8", county_text, county_met),
         ("task list throughput ≥ 50 % of pgbench on the same SQL", list_text, list_met),
         ("task detail throughput ≥ 50 % of pgbench on the same SQL", detail_text, detail_met),
         ("province dashboard p99 ≤ 50 ms", format!("{province_p99:.1} ms (worst concurrency)"), province_p99 <= 50.0),

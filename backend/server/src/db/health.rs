@@ -43,8 +43,11 @@ impl Health {
     }
 }
 
-/// How often the database is probed.
+/// How often the database is probed while it answers.
 const PROBE_EVERY: Duration = Duration::from_secs(1);
+/// How often while it does not: requests are refused until the probe sees
+/// it back, so a short wait here shortens every outage.
+const PROBE_WHILE_DOWN: Duration = Duration::from_millis(200);
 /// The longest wait between attempts to restart the embedded cluster.
 const MOST_BACK_OFF: Duration = Duration::from_secs(30);
 
@@ -106,6 +109,6 @@ fn watch(url: &str, cluster: Option<Weak<Mutex<Cluster>>>, pool: &super::PgPool,
         if health.set(answered) {
             super::sweep_dead(pool);
         }
-        std::thread::sleep(PROBE_EVERY);
+        std::thread::sleep(if answered { PROBE_EVERY } else { PROBE_WHILE_DOWN });
     }
 }
