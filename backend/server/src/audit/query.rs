@@ -101,23 +101,20 @@ pub fn page(conn: &mut PgConnection, can: &ReadAudit, filter: &Filter, cursor: &
 /// At most this many rows go into one export.
 pub const EXPORT_LIMIT: i64 = 100_000;
 
-/// Every matching row for an export, newest first; refused when more than
-/// [`EXPORT_LIMIT`] match. The export itself is audited, with the filters
-/// as the caller gave them.
-pub fn export(
-    conn: &mut PgConnection,
-    can: &ReadAudit,
-    actor: &Actor,
-    filter: &Filter,
-    filters_given: serde_json::Value,
-) -> Result<Vec<Row>, Error> {
-    conn.transaction(|conn| {
+/// The rows an export of `filter` gives, read without writing (on a
+/// replica, when the server has one); refused above [`EXPORT_LIMIT`].
+pub fn rows_to_export(conn: &mut PgConnection, can: &ReadAudit, filter: &Filter) -> Result<Vec<Row>, Error> {
+    conn.build_transaction().read_only().repeatable_read().run(|conn| {
         let total = filter.count(conn, can.area())?;
         if total > EXPORT_LIMIT {
             return Err(Error::invalid("too_many_rows", format!("{total} rows match; narrow the filters to at most {EXPORT_LIMIT}")));
         }
-        let rows = filter.rows(conn, can.area(), EXPORT_LIMIT)?;
-        record(conn, actor, Event::new("audit.export").after(serde_json::json!({"filters": filters_given, "rows": rows.len()})))?;
-        Ok(rows)
+        Ok(filter.rows(conn, can.area(), EXPORT_LIMIT)?)
     })
+}
+
+/// Records in the audit log that `rows` rows were exported.
+pub fn record_export(conn: &mut PgConnection, actor: &Actor, filters_given: serde_json::Value, rows: usize) -> Result<(), Error> {
+    record(conn, actor, Event::new("audit.export").after(serde_json::json!({"filters": filters_given, "rows": rows})))?;
+    Ok(())
 }

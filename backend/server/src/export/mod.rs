@@ -73,9 +73,24 @@ pub const CSV_CONTENT_TYPE: &str = "text/csv; charset=utf-8";
 /// for a report upward is worth knowing.
 pub fn breakdown_file(
     conn: &mut PgConnection,
+    catalog: &ReadCatalog,
+    progress: &ReadProgress,
+    actor: &audit::Actor,
+    code: &str,
+    file: BreakdownFile,
+) -> Result<ExportedFile, ExportError> {
+    let exported = make_breakdown_file(conn, catalog, progress, code, file)?;
+    record_breakdown_export(conn, actor, code, &exported)?;
+    Ok(exported)
+}
+
+/// The breakdown file alone, read without writing (on a replica, when the
+/// server has one); [`record_breakdown_export`] then records it, on the
+/// primary, before it is handed out.
+pub fn make_breakdown_file(
+    conn: &mut PgConnection,
     _catalog: &ReadCatalog,
     _progress: &ReadProgress,
-    actor: &audit::Actor,
     code: &str,
     file: BreakdownFile,
 ) -> Result<ExportedFile, ExportError> {
@@ -85,11 +100,21 @@ pub fn breakdown_file(
         BreakdownFile::TasksCsv => ("任务分解表.csv", CSV_CONTENT_TYPE, breakdown.tasks_csv()),
         BreakdownFile::UnitTasksCsv => ("单位任务清单.csv", CSV_CONTENT_TYPE, breakdown.unit_tasks_csv()),
     };
-    let file_name = format!("{code}-{suffix}");
-    let event =
-        audit::Event::new("export.breakdown").entity("campaign", code).after(serde_json::json!({"file": file_name, "bytes": bytes.len()}));
+    Ok(ExportedFile { file_name: format!("{code}-{suffix}"), content_type, bytes })
+}
+
+/// Records in the audit log that `exported` leaves the system.
+pub fn record_breakdown_export(
+    conn: &mut PgConnection,
+    actor: &audit::Actor,
+    code: &str,
+    exported: &ExportedFile,
+) -> Result<(), ExportError> {
+    let event = audit::Event::new("export.breakdown")
+        .entity("campaign", code)
+        .after(serde_json::json!({"file": exported.file_name, "bytes": exported.bytes.len()}));
     audit::record(conn, actor, event)?;
-    Ok(ExportedFile { file_name, content_type, bytes })
+    Ok(())
 }
 
 /// The campaign `code` as a `duban.campaign/1` seed.

@@ -77,15 +77,14 @@ pub async fn export_audit(state: web::Data<AppState>, caller: Caller, query: web
     if query.cursor.is_some() || query.limit.is_some() {
         return Err(ApiError::malformed("invalid_query", "the export takes filters only, not cursor or limit"));
     }
-    let csv = state
-        .db(move |conn| {
-            let given = serde_json::to_value(query.fingerprint()).map_err(crate::error::Error::internal)?;
-            let rows = audit::query::export(conn, &can, &caller.audit_actor(), &query.filter(), given)?;
-            let mut bytes = "\u{feff}".as_bytes().to_vec();
-            bytes.extend(audit::csv::to_csv(&rows));
-            Ok::<_, crate::error::Error>(bytes)
-        })
-        .await?;
+    let given = serde_json::to_value(query.fingerprint()).map_err(crate::error::Error::internal)?;
+    let filter = query.filter();
+    // Read where reads may lag (a replica), recorded on the primary before it is sent.
+    let rows = state.read(move |conn| audit::query::rows_to_export(conn, &can, &filter)).await?;
+    let actor = caller.audit_actor();
+    let rows = state.db(move |conn| audit::query::record_export(conn, &actor, given, rows.len()).map(|()| rows)).await?;
+    let mut csv = "\u{feff}".as_bytes().to_vec();
+    csv.extend(audit::csv::to_csv(&rows));
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"duban-audit.csv\""))
