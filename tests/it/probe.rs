@@ -390,17 +390,22 @@ fn nobody_reviews_work_of_their_own_or_approves_what_they_accepted() {
     assert_eq!(decide("approve").status(), StatusCode::OK);
 }
 
-/// The pid of the process `runuser` runs as `parent`'s child, or `parent`
-/// itself when runuser replaced itself with it.
-fn wait_for_child(parent: u32) -> u32 {
+/// The pid of `program` once it runs, started by `runuser` as `parent`'s
+/// child (or as `parent` itself, when runuser replaced itself with it).
+/// Found by its command line: runuser may fork helpers first, and a child
+/// that has not yet executed `program` still shows runuser's.
+fn wait_for_program(parent: u32, program: &std::path::Path) -> u32 {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let runs_program = |pid: &str| {
+        let command = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        command.split(|byte| *byte == 0).next() == Some(program.as_os_str().as_encoded_bytes())
+    };
     loop {
         let children = std::fs::read_to_string(format!("/proc/{parent}/task/{parent}/children")).unwrap_or_default();
-        if let Some(child) = children.split_whitespace().next() {
+        if let Some(child) = children.split_whitespace().find(|child| runs_program(child)) {
             return child.parse().unwrap();
         }
-        let command = std::fs::read(format!("/proc/{parent}/cmdline")).unwrap_or_default();
-        if !String::from_utf8_lossy(&command).starts_with("runuser") && !command.is_empty() {
+        if runs_program(&parent.to_string()) {
             return parent;
         }
         assert!(std::time::Instant::now() < deadline, "the decoy did not start");
@@ -410,8 +415,6 @@ fn wait_for_child(parent: u32) -> u32 {
 
 #[test]
 fn the_embedded_database_comes_back_after_its_postmaster_is_killed() {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::{Arc, Mutex};
     use std::time::{Duration, Instant};
 
     let data = tempfile::Builder::new().prefix("duban-recover-").tempdir_in("/tmp").unwrap();
@@ -427,25 +430,7 @@ fn the_embedded_database_comes_back_after_its_postmaster_is_killed() {
     let token = login["access_token"].as_str().unwrap().to_owned();
 
     // Requests keep coming while the database goes away and comes back.
-    let stop = Arc::new(AtomicBool::new(false));
-    let outcomes = Arc::new(Mutex::new(Vec::<Result<u16, String>>::new()));
-    let load: Vec<_> = (0..3)
-        .map(|_| {
-            let (stop, outcomes, http, token, base) = (stop.clone(), outcomes.clone(), http.clone(), token.clone(), server.base.clone());
-            std::thread::spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
-                    let outcome = http
-                        .get(format!("{base}/api/v1/tasks?limit=5"))
-                        .bearer_auth(&token)
-                        .send()
-                        .map(|response| response.status().as_u16())
-                        .map_err(|error| error.to_string());
-                    outcomes.lock().unwrap().push(outcome);
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-            })
-        })
-        .collect();
+    let load = crate::support::RequestsUnderway::start(&server.base, &token, &["/api/v1/tasks?limit=5"; 3]);
 
     let lock_file = data.path().join("postgres/postmaster.pid");
     let lock = std::fs::read_to_string(&lock_file).unwrap();
@@ -461,7 +446,7 @@ fn the_embedded_database_comes_back_after_its_postmaster_is_killed() {
     std::fs::copy("/bin/sleep", &decoy_path).unwrap();
     let mut decoy = std::process::Command::new("runuser").args(["-u", "postgres", "--"]).arg(&decoy_path).arg("120").spawn().unwrap();
     // The lock file must name the decoy itself, which runuser starts as its child.
-    let decoy_pid = wait_for_child(decoy.id());
+    let decoy_pid = wait_for_program(decoy.id(), &decoy_path);
     // The decoy takes over the lock file first, so that duban's monitor,
     // however soon it looks, finds the lock of a live postgres.
     std::fs::write(&lock_file, lock.replacen(&postmaster.to_string(), &decoy_pid.to_string(), 1)).unwrap();
@@ -499,12 +484,8 @@ fn the_embedded_database_comes_back_after_its_postmaster_is_killed() {
         std::thread::sleep(Duration::from_millis(200));
     }
     let tasks: Value = http.get(format!("{}/api/v1/tasks?limit=5", server.base)).bearer_auth(&token).send().unwrap().json().unwrap();
-    assert_eq!(tasks["total"], 229, "the data is all there");
-    stop.store(true, Ordering::Relaxed);
-    for thread in load {
-        thread.join().unwrap();
-    }
-    let outcomes = outcomes.lock().unwrap();
+    assert_eq!(tasks["total"], 229, "the data is all there: {tasks}");
+    let outcomes = load.stop();
     let unexpected: Vec<_> = outcomes.iter().filter(|outcome| !matches!(outcome, Ok(200) | Ok(503))).collect();
     assert!(unexpected.is_empty(), "only 200 and 503 while the database restarted, never a hang or a 500: {unexpected:?}");
     assert!(outcomes.iter().any(|outcome| *outcome == Ok(503)) && outcomes.iter().any(|outcome| *outcome == Ok(200)));

@@ -4,8 +4,6 @@
 //! with 500, and duban serves again by itself once it is back, without
 //! first handing out the connections that died with the old server.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
@@ -30,27 +28,11 @@ fn an_external_database_killed_and_started_again_is_used_again_without_restartin
     fill_the_pool(&get);
 
     // Requests keep coming while the database is killed.
-    let stop = Arc::new(AtomicBool::new(false));
-    let outcomes = Arc::new(Mutex::new(Vec::<Result<u16, String>>::new()));
-    let load: Vec<_> = ["/api/v1/tasks?limit=5", "/api/v1/tasks/1", "/api/v1/campaigns/luoping/dashboard"]
-        .into_iter()
-        .map(|path| {
-            let (stop, outcomes, http, token, url) =
-                (stop.clone(), outcomes.clone(), http.clone(), token.clone(), format!("{}{path}", server.base));
-            std::thread::spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
-                    let outcome = http
-                        .get(&url)
-                        .bearer_auth(&token)
-                        .send()
-                        .map(|response| response.status().as_u16())
-                        .map_err(|error| error.to_string());
-                    outcomes.lock().unwrap().push(outcome);
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-            })
-        })
-        .collect();
+    let load = crate::support::RequestsUnderway::start(
+        &server.base,
+        &token,
+        &["/api/v1/tasks?limit=5", "/api/v1/tasks/1", "/api/v1/campaigns/luoping/dashboard"],
+    );
     std::thread::sleep(Duration::from_millis(300));
     kill_postmaster(&cluster);
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -64,13 +46,9 @@ fn an_external_database_killed_and_started_again_is_used_again_without_restartin
     };
     assert!(down.headers().contains_key("retry-after"), "a 503 says when to come back");
     std::thread::sleep(Duration::from_secs(1));
-    stop.store(true, Ordering::Relaxed);
-    for thread in load {
-        thread.join().unwrap();
-    }
+    let outcomes = load.stop();
 
     restart_and_wait(&mut cluster);
-    let outcomes = outcomes.lock().unwrap();
     let unexpected: Vec<_> = outcomes.iter().filter(|outcome| !matches!(outcome, Ok(200) | Ok(503))).collect();
     assert!(unexpected.is_empty(), "only 200 and 503 while the database was down, never a hang or a 500: {unexpected:?}");
     assert!(outcomes.iter().any(|outcome| *outcome == Ok(503)));

@@ -198,6 +198,51 @@ pub fn own_cluster(dir: &Path) -> duban_pgcluster::Cluster {
     duban_pgcluster::Cluster::start(&options).unwrap_or_else(|error| panic!("starting a cluster in {}: {error}", dir.display()))
 }
 
+/// GET requests that keep coming, one after another on a thread per path,
+/// until stopped; what each got is kept (a status, or the error).
+pub struct RequestsUnderway {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    outcomes: std::sync::Arc<std::sync::Mutex<Vec<Result<u16, String>>>>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl RequestsUnderway {
+    pub fn start(base: &str, token: &str, paths: &[&str]) -> RequestsUnderway {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let outcomes = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(15)).build().unwrap();
+        let threads = paths
+            .iter()
+            .map(|path| {
+                let (stop, outcomes, http, token, url) =
+                    (stop.clone(), outcomes.clone(), http.clone(), token.to_owned(), format!("{base}{path}"));
+                std::thread::spawn(move || {
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        let outcome = http
+                            .get(&url)
+                            .bearer_auth(&token)
+                            .send()
+                            .map(|response| response.status().as_u16())
+                            .map_err(|error| error.to_string());
+                        outcomes.lock().unwrap().push(outcome);
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                })
+            })
+            .collect();
+        RequestsUnderway { stop, outcomes, threads }
+    }
+
+    /// Stops the requests; what each got, in order.
+    pub fn stop(self) -> Vec<Result<u16, String>> {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for thread in self.threads {
+            thread.join().unwrap();
+        }
+        std::mem::take(&mut *self.outcomes.lock().unwrap())
+    }
+}
+
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }

@@ -113,8 +113,15 @@ pub fn rows_to_export(conn: &mut PgConnection, can: &ReadAudit, filter: &Filter)
     })
 }
 
-/// Records in the audit log that `rows` rows were exported.
-pub fn record_export(conn: &mut PgConnection, actor: &Actor, filters_given: serde_json::Value, rows: usize) -> Result<(), Error> {
+/// Records in the audit log that `rows` rows, which reading the log
+/// allowed, were exported, with the filters as the caller gave them.
+pub fn record_export(
+    conn: &mut PgConnection,
+    _can: &ReadAudit,
+    actor: &Actor,
+    filters_given: serde_json::Value,
+    rows: usize,
+) -> Result<(), Error> {
     record(conn, actor, Event::new("audit.export").after(serde_json::json!({"filters": filters_given, "rows": rows})))?;
     Ok(())
 }

@@ -30,16 +30,14 @@ impl Health {
         self.up.load(Ordering::Relaxed)
     }
 
-    /// Records the probe's answer; returns whether the database has just
-    /// come back.
-    fn set(&self, up: bool) -> bool {
+    /// Records the probe's answer.
+    fn set(&self, up: bool) {
         let was = self.up.swap(up, Ordering::Relaxed);
         if was && !up {
             tracing::error!("the database does not answer: requests are refused with 503 until it does");
         } else if !was && up {
             tracing::info!("the database answers again");
         }
-        !was && up
     }
 }
 
@@ -106,9 +104,12 @@ fn watch(url: &str, cluster: Option<Weak<Mutex<Cluster>>>, pool: &super::PgPool,
         if !answered {
             probe = None;
         }
-        if health.set(answered) {
+        // Back after an outage: the pool's idle connections died with the
+        // old server. They go before requests are let through again.
+        if answered && !health.is_up() {
             super::sweep_dead(pool);
         }
+        health.set(answered);
         std::thread::sleep(if answered { PROBE_EVERY } else { PROBE_WHILE_DOWN });
     }
 }

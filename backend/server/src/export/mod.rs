@@ -80,7 +80,7 @@ pub fn breakdown_file(
     file: BreakdownFile,
 ) -> Result<ExportedFile, ExportError> {
     let exported = make_breakdown_file(conn, catalog, progress, code, file)?;
-    record_breakdown_export(conn, actor, code, &exported)?;
+    record_breakdown_export(conn, catalog, actor, code, &exported)?;
     Ok(exported)
 }
 
@@ -103,9 +103,11 @@ pub fn make_breakdown_file(
     Ok(ExportedFile { file_name: format!("{code}-{suffix}"), content_type, bytes })
 }
 
-/// Records in the audit log that `exported` leaves the system.
+/// Records in the audit log that `exported`, which reading the catalogue
+/// allowed, leaves the system.
 pub fn record_breakdown_export(
     conn: &mut PgConnection,
+    _catalog: &ReadCatalog,
     actor: &audit::Actor,
     code: &str,
     exported: &ExportedFile,

@@ -82,7 +82,8 @@ pub async fn export_audit(state: web::Data<AppState>, caller: Caller, query: web
     // Read where reads may lag (a replica), recorded on the primary before it is sent.
     let rows = state.read(move |conn| audit::query::rows_to_export(conn, &can, &filter)).await?;
     let actor = caller.audit_actor();
-    let rows = state.db(move |conn| audit::query::record_export(conn, &actor, given, rows.len()).map(|()| rows)).await?;
+    let recording = caller.read_audit()?;
+    let rows = state.db(move |conn| audit::query::record_export(conn, &recording, &actor, given, rows.len()).map(|()| rows)).await?;
     let mut csv = "\u{feff}".as_bytes().to_vec();
     csv.extend(audit::csv::to_csv(&rows));
     Ok(HttpResponse::Ok()

@@ -127,11 +127,12 @@ async fn export_file(state: web::Data<AppState>, caller: Caller, code: String, f
     let catalog = caller.read_catalog()?;
     let progress = caller.read_progress()?;
     let actor = caller.audit_actor();
+    let recording = caller.read_catalog()?;
     // Made where reads may lag (a replica), recorded on the primary before it is sent.
     let read_code = code.clone();
     let exported = state.read(move |conn| export::make_breakdown_file(conn, &catalog, &progress, &read_code, file)).await?;
     let ExportedFile { file_name, content_type, bytes } =
-        state.db(move |conn| export::record_breakdown_export(conn, &actor, &code, &exported).map(|()| exported)).await?;
+        state.db(move |conn| export::record_breakdown_export(conn, &recording, &actor, &code, &exported).map(|()| exported)).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, content_type))
         .insert_header((header::CONTENT_DISPOSITION, content_disposition(&file_name, false)))
