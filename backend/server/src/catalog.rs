@@ -2,7 +2,6 @@
 //! their filters, search and pagination.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use chrono::NaiveDate;
 use diesel::dsl::count_star;
@@ -378,25 +377,20 @@ fn parties_of(conn: &mut PgConnection, task_ids: &[i64]) -> Result<BTreeMap<(i64
     Ok(parties)
 }
 
-/// One task with its parties, targets and assignments.
 /// One task's page today: the one kept in `kept` when its campaign has not
-/// changed since, else computed (and kept) in one snapshot with the
-/// campaign's version. Kept per area, as the assignments shown are the
-/// reader's area's.
+/// changed since, else computed (and kept). Kept per area, as the
+/// assignments shown are the reader's area's.
 pub fn task(conn: &mut PgConnection, kept: &Kept, can: &ReadCatalog, progress: &ReadProgress, id: i64) -> Result<TaskDetail, Error> {
     let today = clock::today();
     let key = (id, progress.area().root());
-    if let Some(version) = version_of_task(conn, id)?
-        && let Some(page) = kept.tasks.get(&key, version, today)
-    {
-        return Ok(TaskDetail::clone(&page));
-    }
-    conn.build_transaction().read_only().repeatable_read().run(|conn| {
-        let version = version_of_task(conn, id)?.ok_or_else(|| Error::not_found(format!("there is no task {id}")))?;
-        let page = Arc::new(compute_task(conn, can, progress, id, today)?);
-        kept.tasks.put(key, version, today, page.clone());
-        Ok(TaskDetail::clone(&page))
-    })
+    let page = kept.tasks.page(
+        conn,
+        today,
+        |conn| Ok(version_of_task(conn, id)?.map(|version| (key, version))),
+        || Error::not_found(format!("there is no task {id}")),
+        |conn, _| compute_task(conn, can, progress, id, today),
+    )?;
+    Ok(TaskDetail::clone(&page))
 }
 
 /// The version of a task's campaign.
@@ -409,6 +403,7 @@ fn version_of_task(conn: &mut PgConnection, id: i64) -> QueryResult<Option<i64>>
         .optional()
 }
 
+/// One task with its parties, targets and assignments.
 fn compute_task(
     conn: &mut PgConnection,
     _can: &ReadCatalog,

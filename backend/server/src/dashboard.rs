@@ -104,8 +104,7 @@ struct UnitRow {
 }
 
 /// The dashboard of the campaign `code` today: the one kept in `kept` when
-/// the campaign has not changed since, else computed (and kept) in one
-/// snapshot with the campaign's version.
+/// the campaign has not changed since, else computed (and kept).
 pub fn dashboard(
     conn: &mut PgConnection,
     kept: &Kept,
@@ -114,18 +113,14 @@ pub fn dashboard(
     code: &str,
 ) -> Result<Dashboard, Error> {
     let today = clock::today();
-    if let Some((campaign_id, version)) = campaign_and_version(conn, code)?
-        && let Some(page) = kept.dashboards.get(&campaign_id, version, today)
-    {
-        return Ok(Dashboard::clone(&page));
-    }
-    conn.build_transaction().read_only().repeatable_read().run(|conn| {
-        let (campaign_id, version) =
-            campaign_and_version(conn, code)?.ok_or_else(|| Error::not_found(format!("there is no campaign {code:?}")))?;
-        let page = Arc::new(compute_dashboard(conn, campaign_id, today)?);
-        kept.dashboards.put(campaign_id, version, today, page.clone());
-        Ok(Dashboard::clone(&page))
-    })
+    let page = kept.dashboards.page(
+        conn,
+        today,
+        |conn| campaign_and_version(conn, code),
+        || Error::not_found(format!("there is no campaign {code:?}")),
+        |conn, campaign_id| compute_dashboard(conn, *campaign_id, today),
+    )?;
+    Ok(Dashboard::clone(&page))
 }
 
 /// A campaign's id and version, by code.

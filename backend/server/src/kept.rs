@@ -13,6 +13,7 @@ use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
+use diesel::prelude::*;
 use duban_dto::api::{Dashboard, TaskDetail};
 
 /// The pages kept, one shelf per kind.
@@ -65,6 +66,34 @@ impl<K: Eq + Hash, V: Clone> Shelf<K, V> {
             entries.clear();
         }
         entries.insert(key, Entry { version, day, value });
+    }
+}
+
+impl<K: Eq + Hash + Clone, T> Shelf<K, Arc<T>> {
+    /// The page that `lookup` names (its key and its campaign's version,
+    /// or `None` when there is no such thing): the one kept for this
+    /// version and day, else `compute`d and kept. A computed page and the
+    /// version it is kept with are read in one repeatable-read snapshot,
+    /// so what is kept matches its version exactly.
+    pub(crate) fn page<E: From<diesel::result::Error>>(
+        &self,
+        conn: &mut PgConnection,
+        day: NaiveDate,
+        lookup: impl Fn(&mut PgConnection) -> QueryResult<Option<(K, i64)>>,
+        absent: impl FnOnce() -> E,
+        compute: impl FnOnce(&mut PgConnection, &K) -> Result<T, E>,
+    ) -> Result<Arc<T>, E> {
+        if let Some((key, version)) = lookup(conn)?
+            && let Some(page) = self.get(&key, version, day)
+        {
+            return Ok(page);
+        }
+        conn.build_transaction().read_only().repeatable_read().run(|conn| {
+            let (key, version) = lookup(conn)?.ok_or_else(absent)?;
+            let page = Arc::new(compute(conn, &key)?);
+            self.put(key, version, day, page.clone());
+            Ok(page)
+        })
     }
 }
 
