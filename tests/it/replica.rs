@@ -4,7 +4,6 @@
 //! back once it catches up. What a request writes is always on the primary.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
@@ -15,30 +14,11 @@ use crate::support::{Server, own_cluster};
 
 const TOKEN: &str = "replica-test-metrics-token";
 
-/// Runs a PostgreSQL program as the user that runs the clusters.
-fn as_postgres(program: &Path) -> Command {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
-        let mut command = Command::new("runuser");
-        command.args(["-u", "postgres", "--"]).arg(program);
-        command
-    } else {
-        Command::new(program)
-    }
-}
-
 /// A streaming replica of `primary`, started.
 fn replica_of(primary: &Cluster, dir: &Path) -> Cluster {
-    let bin = duban_pgcluster::find_bin_dir().unwrap();
-    let status = as_postgres(&bin.join("pg_basebackup"))
-        .arg("-h")
-        .arg(primary.socket_dir())
-        .args(["-p", &duban_pgcluster::PORT.to_string(), "-U", "postgres", "-X", "stream", "-R", "-c", "fast", "-D"])
-        .arg(dir)
-        .status()
-        .unwrap();
-    assert!(status.success(), "pg_basebackup: {status}");
-    own_cluster(dir)
+    let mut options = duban_pgcluster::ClusterOptions::new(dir);
+    options.durable = false;
+    primary.start_replica(&options).unwrap_or_else(|error| panic!("a replica in {}: {error}", dir.display()))
 }
 
 fn sql(url: &str, statement: &str) {

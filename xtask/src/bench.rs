@@ -126,7 +126,7 @@ fn run_bench(
     let generated: Value = serde_json::from_slice(&output.stdout).context("gen-data's summary")?;
 
     eprintln!("xtask: starting duban serve (release)");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let port = free_port()?;
     let base = format!("http://127.0.0.1:{port}");
     let mut command = Command::new(duban);
     env(&mut command);
@@ -593,7 +593,7 @@ fn measure_supervision(duban: &Path, cluster: &Cluster, base: &str, office: &str
         ),
     )?;
     eprintln!("xtask: delivering {MESSAGES} webhooks");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let port = free_port()?;
     let mut command = Command::new(duban);
     env(&mut command);
     command
@@ -648,6 +648,11 @@ impl Drop for Server {
         let _ = Command::new("kill").arg(self.0.id().to_string()).status();
         let _ = self.0.wait();
     }
+}
+
+/// A port nothing listens on now, on loopback.
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 fn wait_until(mut condition: impl FnMut() -> bool, what: &str) -> anyhow::Result<()> {
@@ -1218,8 +1223,8 @@ fn scaling_report(out: &mut String, results: &Value, province_p99: f64) {
     let _ = writeln!(
         out,
         "\n**Reads on the replica**: {} at concurrency 16, {:.0}/s on an instance reading from the primary, {:.0}/s on one \
-         reading from a streaming replica (ratio {:.2}; {:.0} reads counted on the replica by `/metrics`). The base backup took \
-         {:.0} s.\n",
+         reading from a streaming replica (ratio {:.2}; {:.0} reads counted on the replica by `/metrics`). Making the replica \
+         (base backup) and starting it took {:.0} s.\n",
         replica["operation"].as_str().unwrap_or_default(),
         number(&replica["primary"]["requests_per_second"]),
         number(&replica["replica"]["requests_per_second"]),

@@ -13,7 +13,7 @@ use anyhow::{Context, bail};
 use duban_pgcluster::{Cluster, ClusterOptions};
 use serde_json::{Value, json};
 
-use super::{Load, Operation, Server, lua, wait_until, wrk};
+use super::{Load, Operation, Server, free_port, lua, wait_until, wrk};
 
 /// What the scaling figures run against.
 pub(super) struct Setup<'a> {
@@ -35,10 +35,6 @@ pub(super) fn measure(setup: &Setup, cluster: &mut Cluster) -> anyhow::Result<Va
     let replica = primary_against_replica(setup, cluster)?;
     let restart = postgres_restart(setup, cluster)?;
     Ok(json!({"instances": instances, "replica": replica, "postgres_restart": restart}))
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 /// Another `duban serve` on the same database, with `extra` settings.
@@ -117,42 +113,15 @@ fn one_against_two(setup: &Setup) -> anyhow::Result<Value> {
     Ok(json!(figures))
 }
 
-/// Runs a PostgreSQL program as the user that runs the clusters.
-fn as_postgres(program: &Path) -> Command {
-    let root = Command::new("id").arg("-u").output().is_ok_and(|output| output.stdout.starts_with(b"0\n"));
-    if root {
-        let mut command = Command::new("runuser");
-        command.args(["-u", "postgres", "--"]).arg(program);
-        command
-    } else {
-        Command::new(program)
-    }
-}
-
 /// The list on an instance reading from the primary, then on one reading
 /// from a streaming replica of it (pg_basebackup).
 fn primary_against_replica(setup: &Setup, primary: &Cluster) -> anyhow::Result<Value> {
     eprintln!("xtask: making a streaming replica (pg_basebackup)");
-    // A directory the postgres user may create the replica's in.
-    let parent = setup.scratch.join("replica");
-    std::fs::create_dir_all(&parent)?;
-    std::fs::set_permissions(&parent, std::os::unix::fs::PermissionsExt::from_mode(0o777))?;
-    let dir = parent.join("data");
+    let mut options = ClusterOptions::new(setup.scratch.join("replica"));
+    options.log_file = setup.scratch.join("replica.log");
     let copy_started = Instant::now();
-    let bin = duban_pgcluster::find_bin_dir()?;
-    let status = as_postgres(&bin.join("pg_basebackup"))
-        .arg("-h")
-        .arg(primary.socket_dir())
-        .args(["-p", &duban_pgcluster::PORT.to_string(), "-U", "postgres", "-X", "stream", "-R", "-c", "fast", "-D"])
-        .arg(&dir)
-        .status()?;
-    if !status.success() {
-        bail!("pg_basebackup: {status}");
-    }
+    let mut replica = primary.start_replica(&options)?;
     let copy_seconds = copy_started.elapsed().as_secs_f64();
-    let mut options = ClusterOptions::new(&dir);
-    options.log_file = parent.join("replica.log");
-    let mut replica = Cluster::start(&options)?;
     const TOKEN: &str = "bench-metrics";
     let replica_url = replica.url("bench");
     let (reader, reader_base) = another_instance(setup, &[("DATABASE_REPLICA_URL", &replica_url), ("DUBAN_METRICS_TOKEN", TOKEN)])?;

@@ -199,6 +199,45 @@ impl Cluster {
         Ok(started)
     }
 
+    /// Makes a streaming replica of this cluster in `options.data_dir`
+    /// (new or empty) and starts it: a base backup with the WAL streamed
+    /// alongside and the standby settings written (`pg_basebackup -X stream
+    /// -R`), run as the cluster's user.
+    pub fn start_replica(&self, options: &ClusterOptions) -> Result<Cluster, ClusterError> {
+        let bin_dir = match &options.bin_dir {
+            Some(dir) => dir.clone(),
+            None => find_bin_dir()?,
+        };
+        let runner = Runner::for_current_process(&options.os_user)?;
+        let data_dir = absolute(&options.data_dir)?;
+        if let Some(parent) = data_dir.parent() {
+            fs::create_dir_all(parent).map_err(io_error("creating", parent))?;
+            runner.check_traversable(parent)?;
+        }
+        runner.private_dir(&data_dir)?;
+        let log = open_log(&options.log_file)?;
+        let mut command = Command::new(bin_dir.join("pg_basebackup"));
+        command
+            .arg("-h")
+            .arg(&self.socket_dir)
+            .args(["-p", &PORT.to_string(), "-U", "postgres", "-X", "stream", "-R", "-c", "fast", "-D"])
+            .arg(&data_dir)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().map_err(io_error("opening", &options.log_file))?)
+            .stderr(log);
+        runner.apply(&mut command);
+        let status = command.status().map_err(io_error("running", &bin_dir.join("pg_basebackup")))?;
+        if !status.success() {
+            return Err(ClusterError::CommandFailed {
+                command: "pg_basebackup".to_owned(),
+                status: status.to_string(),
+                log: options.log_file.clone(),
+                tail: tail_of(&options.log_file),
+            });
+        }
+        Cluster::start(options)
+    }
+
     fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)
     }
