@@ -233,13 +233,34 @@ impl RequestsUnderway {
         RequestsUnderway { stop, outcomes, threads }
     }
 
-    /// Stops the requests; what each got, in order.
-    pub fn stop(self) -> Vec<Result<u16, String>> {
+    /// Stops the requests, each of which got 200 or 503 (never a hang, an
+    /// error or a 500), and some 503; what each got, in order.
+    pub fn stop_served_or_refused(self) -> Vec<Result<u16, String>> {
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
         for thread in self.threads {
             thread.join().unwrap();
         }
-        std::mem::take(&mut *self.outcomes.lock().unwrap())
+        let outcomes = std::mem::take(&mut *self.outcomes.lock().unwrap());
+        let unexpected: Vec<_> = outcomes.iter().filter(|outcome| !matches!(outcome, Ok(200) | Ok(503))).collect();
+        assert!(unexpected.is_empty(), "only 200 and 503 while the database was away, never a hang or a 500: {unexpected:?}");
+        assert!(outcomes.iter().any(|outcome| *outcome == Ok(503)), "the outage was seen");
+        outcomes
+    }
+}
+
+/// The first answer to GET `path` that is a 503 with `Retry-After`, asked
+/// every 50 ms for up to 30 s: an outage answered at once.
+pub fn until_refused(base: &str, token: &str, path: &str) -> reqwest::blocking::Response {
+    let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(15)).build().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let response = http.get(format!("{base}{path}")).bearer_auth(token).send().unwrap();
+        if response.status() == reqwest::StatusCode::SERVICE_UNAVAILABLE {
+            assert!(response.headers().contains_key("retry-after"), "a 503 says when to come back");
+            return response;
+        }
+        assert!(Instant::now() < deadline, "the outage was never answered with 503");
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
