@@ -258,10 +258,7 @@ pub fn tasks(conn: &mut PgConnection, can: &ReadCatalog, filter: &TaskFilter, cu
         }
         TaskSort::RecentlyUpdated => query.order((tasks::updated_at.desc(), tasks::id.desc())).load(conn)?,
     };
-    let total = match cursor.total_without_counting(ids.len()) {
-        Some(total) => total,
-        None => filter.query(today, can.area()).count().get_result(conn)?,
-    };
+    let total = cursor.total(ids.len(), || filter.query(today, can.area()).count().get_result(conn))?;
     let items = summaries_of(conn, &ids, today)?;
     Ok(cursor.page(items, total))
 }

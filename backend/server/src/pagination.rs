@@ -47,12 +47,15 @@ impl Cursor {
         Cursor { offset: 0, limit: 100_000, fingerprint: 0 }
     }
 
-    /// The total a page of `fetched` rows already tells: a page shorter
-    /// than the limit is the last one, so no count is needed unless it is
-    /// empty past the start (the total may then be below the offset).
-    pub fn total_without_counting(&self, fetched: usize) -> Option<i64> {
-        let fetched = i64::try_from(fetched).ok()?;
-        (fetched < self.limit && (fetched > 0 || self.offset == 0)).then_some(self.offset + fetched)
+    /// The total of a list whose page here has `fetched` rows: told by the
+    /// page itself when it is shorter than the limit (the last one), unless
+    /// it is empty past the start (the total may then be below the offset);
+    /// else `count`ed.
+    pub fn total<E>(&self, fetched: usize, count: impl FnOnce() -> Result<i64, E>) -> Result<i64, E> {
+        match i64::try_from(fetched) {
+            Ok(fetched) if fetched < self.limit && (fetched > 0 || self.offset == 0) => Ok(self.offset + fetched),
+            _ => count(),
+        }
     }
 
     fn decode(cursor: &str, fingerprint: u64) -> Option<i64> {

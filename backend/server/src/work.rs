@@ -140,10 +140,7 @@ pub fn assignments(
         .offset(cursor.offset)
         .select(Row::as_select())
         .load(conn)?;
-    let total = match cursor.total_without_counting(rows.len()) {
-        Some(total) => total,
-        None => filter.query(today, due_until, can.area()).count().get_result(conn)?,
-    };
+    let total = cursor.total(rows.len(), || filter.query(today, due_until, can.area()).count().get_result(conn))?;
     Ok(cursor.page(dtos(conn, &rows, today)?, total))
 }
 
